@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make serve   install (.venv from requirements.txt), compute missing or stale figures, serve on :8000
+#   make test    install, then run the whole test suite (what CI runs)
+# Other targets: make build (strict site in site/), make figures, make check, make zoo, make bench.
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test build figures check zoo bench clean
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(PY) -m scripts.engine build
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+build: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+figures: $(STAMP)
+	$(PY) -m scripts.engine build
+
+check: $(STAMP)
+	$(PY) -m scripts.engine check
+
+zoo: $(STAMP)
+	$(PY) -m scripts.zoo.train
+
+bench: $(STAMP)
+	$(PY) -m scripts.bench.site
+	$(PY) -m scripts.bench.zoo
+
+clean:
+	rm -rf site .cache

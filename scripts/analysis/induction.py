@@ -1,0 +1,63 @@
+"""Induction and previous-token heads: the inputs that reveal them and the scores that measure them.
+
+Conventions follow ARENA / TransformerLens: a repeated-random-tokens batch is `[BOS] + r + r` with `r` uniform
+random tokens; a head's induction score is its mean attention from each token of the second copy to the token
+*after* that token's first occurrence (the diagonal at offset 1 - seq_len); its previous-token score is its
+mean attention to position i-1 on real text. A head scoring above 0.4 is conventionally called one.
+"""
+
+from __future__ import annotations
+
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+
+def repeated_random_tokens(batch: int, seq_len: int, d_vocab: int, bos: int, *, seed: int = 0,
+                           low: int = 2) -> Int[Tensor, "batch 1+2*seq_len"]:
+    """`[BOS] + r + r` with r uniform over token ids [low, d_vocab) (skipping the special tokens)."""
+    g = torch.Generator().manual_seed(seed)
+    r = torch.randint(low, d_vocab, (batch, seq_len), generator=g)
+    return torch.cat([torch.full((batch, 1), bos, dtype=torch.long), r, r], dim=1)
+
+
+def attention_patterns(model, tokens: Int[Tensor, "batch pos"]) -> list[Float[Tensor, "batch head q k"]]:
+    """Every layer's attention pattern on `tokens` (no gradients)."""
+    with torch.no_grad():
+        _, cache = model.run_with_cache(tokens, names_filter=lambda n: n.endswith("hook_pattern"))
+    return [cache["pattern", layer] for layer in range(model.cfg.n_layers)]
+
+
+def stripe_score(patterns: list[Float[Tensor, "batch head q k"]], offset: int,
+                 skip_first: int = 1) -> Float[Tensor, "layer head"]:
+    """Mean attention on the diagonal `offset` (negative: to earlier positions), per head.
+
+    `skip_first` drops the first query rows of the diagonal (e.g. the row reading from BOS).
+    """
+    rows = [p.diagonal(offset=offset, dim1=-2, dim2=-1)[..., skip_first:].mean(dim=(0, -1)) for p in patterns]
+    return torch.stack(rows)
+
+
+def induction_scores(model, tokens: Int[Tensor, "batch 1+2*seq_len"]) -> Float[Tensor, "layer head"]:
+    """Attention from the second copy to the token after the earlier occurrence."""
+    seq_len = (tokens.shape[1] - 1) // 2
+    return stripe_score(attention_patterns(model, tokens), offset=1 - seq_len)
+
+
+def previous_token_scores(model, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "layer head"]:
+    """Attention from each position to the one before it (BOS row excluded)."""
+    return stripe_score(attention_patterns(model, tokens), offset=-1)
+
+
+def per_token_loss(model, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos-1"]:
+    """Next-token cross-entropy at every position (nats)."""
+    with torch.no_grad():
+        return model(tokens, return_type="loss", loss_per_token=True)
+
+
+def repeat_halves_loss(model, tokens: Int[Tensor, "batch 1+2*seq_len"]) -> tuple[float, float]:
+    """Mean loss predicting the first copy vs. the second copy of a repeated random sequence."""
+    seq_len = (tokens.shape[1] - 1) // 2
+    loss = per_token_loss(model, tokens)  # loss[:, i] predicts token i+1
+    # First copy: tokens 1..L. Second copy: tokens L+2..2L (token L+1 has no earlier context to copy from).
+    return loss[:, :seq_len].mean().item(), loss[:, seq_len + 1:].mean().item()

@@ -1,0 +1,60 @@
+"""Executes one jupytext percent-format notebook (`docs/**/*.py`) into a `.ipynb` with its outputs.
+
+Invoked by the engine as `python -m scripts.engine.notebook SPEC_JSON STAGING_DIR`, only when the notebook
+or a project module it imports changed; mkdocs-jupyter then renders the executed file with `execute: false`,
+so pages never re-run on every build. A hidden first cell fixes the seeds and the plot style; it is removed
+from the saved notebook, and no timings are recorded, so the same inputs give the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+import traceback
+
+_SETUP = """\
+import random, numpy, matplotlib
+random.seed(0); numpy.random.seed(0)
+matplotlib.rcParams.update({"svg.hashsalt": "circuits-blog", "figure.dpi": 100})
+"""
+
+
+def run(spec: dict, staging: pathlib.Path, root: pathlib.Path) -> None:
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(root / spec["script"], fmt="py:percent")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_SETUP))
+    client = NotebookClient(
+        nb, kernel_name="python3", timeout=1800, allow_errors=False, record_timing=False,
+        resources={"metadata": {"path": str(root)}},
+    )
+    client.execute()
+    nb.cells.pop(0)
+    for i, cell in enumerate(nb.cells):  # jupytext draws random cell ids: number them instead
+        cell.id = f"cell-{i}"
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.execution_count = i + 1
+        for out in cell.get("outputs", []):
+            if "execution_count" in out:
+                out["execution_count"] = i + 1
+    nb.metadata.pop("widgets", None)
+    name = spec["id"].removeprefix("notebook:")
+    (staging / "notebooks").mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, staging / "notebooks" / f"{name}.ipynb")
+
+
+def main(argv: list[str]) -> int:
+    spec, staging = json.loads(argv[0]), pathlib.Path(argv[1])
+    try:
+        run(spec, staging, pathlib.Path.cwd())
+    except BaseException:
+        (staging / "error.txt").write_text(traceback.format_exc())
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

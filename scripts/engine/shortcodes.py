@@ -1,0 +1,137 @@
+"""The Markdown syntax that places computed figures and numbers in a page.
+
+    {{ figure("near-orthogonal") }}       on a line of its own: the image (light and dark variants),
+                                          alt text, and a numbered caption "Figure N."
+    {{ ref("near-orthogonal") }}          inline: "Figure N", linked to the figure on this page
+    {{ value("near-orthogonal.ratio") }}  inline: a number the figure's script computed
+
+Shortcodes inside fenced code blocks and `inline code` are left alone, so pages can show the syntax.
+Anything else between `{{` and `}}` that looks like a call is an error naming the page line, as is an
+unknown figure id or value key: a typo never silently renders as nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from scripts.engine.declarations import Job
+
+SHORTCODE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\(\s*(?:\"([^\"]*)\"|'([^']*)')\s*\)\s*\}\}")
+_FENCE = re.compile(r"^\s*(```+|~~~+)")
+_INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
+
+
+class Catalog(Protocol):
+    """What the renderer needs to know about figures (the hook adapts the engine to this)."""
+
+    def job(self, figure_id: str) -> Job | None: ...
+    def values(self, figure_id: str) -> dict[str, str]: ...
+    def image_url(self, figure_id: str, theme: str, page_url: str) -> str: ...
+    def failed(self, figure_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ShortcodeError:
+    line: int
+    message: str
+
+
+def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool) -> str:
+    alt = html.escape(job.alt, quote=True)
+    warn = ""
+    if failed:
+        warn = ('<p class="figure-stale">This figure is out of date: its script failed on the last build. '
+                "The last good version is shown.</p>\n")
+    return (
+        f'<figure class="computed-figure" id="fig-{job.id}" markdown="1">\n'
+        f"{warn}"
+        f'<img src="{url_light}#only-light" alt="{alt}">\n'
+        f'<img src="{url_dark}#only-dark" alt="{alt}">\n'
+        f'<figcaption markdown="span">**Figure {number}.** {job.caption} '
+        f'<span class="figure-source">Computed by <code>{job.script.as_posix()}</code>.</span></figcaption>\n'
+        f"</figure>"
+    )
+
+
+def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[ShortcodeError]]:
+    """Expand every shortcode of a page. Returns the new Markdown and the errors, with 1-based lines."""
+    errors: list[ShortcodeError] = []
+    numbers: dict[str, int] = {}
+    lines = markdown.split("\n")
+    fence: str | None = None
+
+    # First pass: number the figures in order, so {{ ref }} may point forward.
+    for text in lines:
+        m = _FENCE.match(text)
+        if m:
+            fence = None if fence and m.group(1).startswith(fence) else (fence or m.group(1))
+            continue
+        if fence is None:
+            for sc in SHORTCODE.finditer(_INLINE_CODE.sub("", text)):
+                if sc.group(1) == "figure" and catalog.job(sc.group(2) or sc.group(3) or ""):
+                    numbers.setdefault(sc.group(2) or sc.group(3), len(numbers) + 1)
+
+    out, fence = [], None
+    for lineno, text in enumerate(lines, start=1):
+        m = _FENCE.match(text)
+        if m:
+            fence = None if fence and m.group(1).startswith(fence) else (fence or m.group(1))
+            out.append(text)
+            continue
+        if fence is not None or "{{" not in text:
+            out.append(text)
+            continue
+
+        def expand(sc: re.Match) -> str:
+            name, arg = sc.group(1), sc.group(2) if sc.group(2) is not None else sc.group(3)
+            if name == "figure":
+                job = catalog.job(arg)
+                if job is None:
+                    errors.append(ShortcodeError(lineno, f'unknown figure id "{arg}"; declare it in figures/*.yml'))
+                    return f'<span class="shortcode-error">unknown figure "{html.escape(arg)}"</span>'
+                if text.strip() != sc.group(0):
+                    errors.append(ShortcodeError(lineno, "{{ figure(...) }} must stand on a line of its own"))
+                return _figure_html(job, numbers[arg], catalog.image_url(arg, "light", page_url),
+                                    catalog.image_url(arg, "dark", page_url), catalog.failed(arg))
+            if name == "ref":
+                if arg not in numbers:
+                    errors.append(ShortcodeError(lineno, f'ref("{arg}"): no {{{{ figure("{arg}") }}}} on this page'))
+                    return html.escape(arg)
+                return f'<a href="#fig-{arg}">Figure {numbers[arg]}</a>'
+            if name == "value":
+                fid, _, key = arg.partition(".")
+                job = catalog.job(fid)
+                values = catalog.values(fid) if job else {}
+                if job is None:
+                    errors.append(ShortcodeError(lineno, f'value("{arg}"): unknown figure id "{fid}"'))
+                elif key not in values:
+                    known = ", ".join(sorted(values)) or "none yet: build the figure"
+                    errors.append(ShortcodeError(lineno, f'value("{arg}"): figure "{fid}" has no value "{key}" '
+                                                         f"(known: {known})"))
+                elif in_math(sc.start()):  # inside $...$ math: plain text, no HTML
+                    return values[key]
+                else:
+                    return f'<span class="computed-value" title="computed by {job.script.as_posix()}">' \
+                           f"{html.escape(values[key])}</span>"
+                return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
+            errors.append(ShortcodeError(lineno, f'unknown shortcode "{name}"; use figure, ref or value'))
+            return sc.group(0)
+
+        def in_math(pos: int) -> bool:
+            """Inside a $...$ span: an odd number of unescaped single dollars before `pos`."""
+            return len(re.findall(r"(?<![\\$])\$(?!\$)", segment[:pos])) % 2 == 1
+
+        # Expand outside inline code spans only.
+        pieces, last = [], 0
+        for code in _INLINE_CODE.finditer(text):
+            segment = text[last:code.start()]
+            pieces.append(SHORTCODE.sub(expand, segment))
+            pieces.append(code.group(0))
+            last = code.end()
+        segment = text[last:]
+        pieces.append(SHORTCODE.sub(expand, segment))
+        out.append("".join(pieces))
+    return "\n".join(out), errors

@@ -1,0 +1,127 @@
+"""Static import tracing: which project files and which libraries a script depends on.
+
+A figure is stale when its script, *any project module it imports directly or transitively*, or a library
+that shapes its output changes. We read imports from the syntax tree (`ast`), never by importing: tracing a
+figure that uses torch must not import torch, so a no-op build stays fast and works without torch installed.
+
+Resolution rules (the ones Python's import system applies to a project laid out as plain packages):
+- `import a.b.c` depends on `a/__init__.py`, `a/b/__init__.py` and `a/b/c.py` (each package runs its init);
+- `from a.b import c` depends on `a.b` and, when `c` is a submodule rather than a name, on `a/b/c.py`;
+- relative imports resolve against the importing module's package;
+- a top-level name that is not a project module is a library (e.g. `torch`, `numpy`).
+Imports inside functions and `if TYPE_CHECKING:` blocks count too: tracing is conservative.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.metadata
+import pathlib
+import sys
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Trace:
+    """Everything one entry script depends on."""
+
+    files: set[pathlib.Path] = field(default_factory=set)  # project .py files, entry included
+    libraries: set[str] = field(default_factory=set)  # top-level third-party module names
+
+
+class TraceError(RuntimeError):
+    """A file on the import path cannot be parsed."""
+
+
+def _module_file(root: pathlib.Path, dotted: str) -> pathlib.Path | None:
+    """The project file for a dotted module name, or None if it is not a project module."""
+    base = root.joinpath(*dotted.split("."))
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    return None
+
+
+def _package_of(root: pathlib.Path, path: pathlib.Path) -> str:
+    rel = path.relative_to(root).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1])
+    return ".".join(parts[:-1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports_of(path: pathlib.Path, mtime_ns: int) -> tuple[tuple[str, tuple[str, ...], int], ...]:
+    """(module, names, level) for every import statement in a file; cached by modification time."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as e:
+        raise TraceError(f"{path}:{e.lineno}: cannot trace imports, the file does not parse: {e.msg}") from e
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend((alias.name, (), 0) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            out.append((node.module or "", tuple(a.name for a in node.names), node.level))
+    return tuple(out)
+
+
+def _stdlib() -> frozenset[str]:
+    return frozenset(sys.stdlib_module_names) | {"__future__"}
+
+
+def trace(entry: pathlib.Path, root: pathlib.Path) -> Trace:
+    """Follow imports from `entry` through every project module under `root`."""
+    root = root.resolve()
+    result = Trace()
+    todo = [entry.resolve()]
+    stdlib = _stdlib()
+    while todo:
+        path = todo.pop()
+        if path in result.files:
+            continue
+        result.files.add(path)
+        try:
+            package = _package_of(root, path)
+        except ValueError:  # entry outside the project (e.g. a temp dir in tests): absolute imports only
+            package = ""
+        for module, names, level in _imports_of(path, path.stat().st_mtime_ns):
+            if level:
+                base_parts = package.split(".") if package else []
+                if level > 1:
+                    base_parts = base_parts[: len(base_parts) - (level - 1)]
+                module = ".".join(base_parts + ([module] if module else []))
+            if not module:
+                continue
+            top = module.split(".")[0]
+            if _module_file(root, top) is None:
+                if top not in stdlib:
+                    result.libraries.add(top)
+                continue
+            parts = module.split(".")
+            for i in range(1, len(parts) + 1):  # every package on the way runs its __init__
+                f = _module_file(root, ".".join(parts[:i]))
+                if f is not None:
+                    todo.append(f)
+            for name in names:  # `from pkg import submodule`
+                f = _module_file(root, f"{module}.{name}")
+                if f is not None:
+                    todo.append(f)
+    return result
+
+
+def library_versions(modules: set[str]) -> dict[str, str]:
+    """Installed distribution versions for top-level module names (no import happens)."""
+    mapping = importlib.metadata.packages_distributions()
+    versions: dict[str, str] = {}
+    for mod in sorted(modules):
+        for dist in mapping.get(mod, []):
+            try:
+                versions[dist] = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                versions[dist] = "missing"
+        if mod not in mapping:
+            versions[mod] = "missing"
+    return versions

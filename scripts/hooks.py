@@ -1,0 +1,42 @@
+"""MkDocs hooks: connect MkDocs events to the figure engine. No logic of its own lives here.
+
+- on_pre_build: rebuild stale figures and notebooks (a failure is logged, never raised, so `serve` lives on);
+- on_files: publish figure outputs, executed notebooks and the site's own MathJax copy;
+- on_page_markdown: expand {{ figure() }}, {{ ref() }} and {{ value() }}; errors name the page and line;
+- on_serve: watch the analysis code, declarations and inputs, so editing them rebuilds the site.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the mkdocs executable does not put the project on the import path
+    sys.path.insert(0, str(ROOT))
+
+from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
+
+from scripts.engine import site  # noqa: E402
+
+log = get_plugin_logger("figures")
+_site = site.SiteBridge(ROOT, log)
+
+
+def on_pre_build(config) -> None:
+    _site.build_figures()
+
+
+@event_priority(100)  # before mkdocs-jupyter, which decides from the source path what is a notebook
+def on_files(files, config):
+    return _site.add_files(files, config)
+
+
+def on_page_markdown(markdown, page, config, files):
+    return _site.render_page(markdown, page)
+
+
+def on_serve(server, config, builder):
+    for path in _site.watched_paths():
+        server.watch(str(path))
+    return server

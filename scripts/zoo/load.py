@@ -1,0 +1,113 @@
+"""`load_model(name)`: the one way analyses get a model.
+
+- A zoo name (`attn-only-2l`, see `scripts/zoo/train.py`) loads the committed checkpoint in `models/<name>/`
+  through `TransformerBridge.boot_native`, with its own tokenizer. `snapshot="step-000500"` loads one of the
+  intermediate checkpoints kept for the training-dynamics figure.
+- Any other name goes to `TransformerBridge.boot_transformers(name)`: a Hugging Face model id such as `gpt2`
+  (needs the network the first time) or a local folder saved with `save_pretrained`.
+Failures raise `ModelLoadError` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pathlib
+
+from scripts.zoo.model import ModelConfig, build_model, load_weights
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODELS_DIR = ROOT / "models"
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message names the model and the fix."""
+
+
+def _load_zoo(directory: pathlib.Path, snapshot: str | None):
+    from tokenizers import Tokenizer
+
+    from scripts.zoo.tokenizer import wrap_for_bridge
+
+    name = directory.name
+    weights = directory / "model.safetensors" if snapshot is None else directory / "snapshots" / f"{snapshot}.safetensors"
+    for needed in (directory / "config.json", directory / "tokenizer.json", weights):
+        if not needed.exists():
+            hint = (f"train it: `python -m scripts.zoo.train {name}`" if snapshot is None
+                    else f"known snapshots: {sorted(p.stem for p in (directory / 'snapshots').glob('*.safetensors'))}")
+            raise ModelLoadError(f"zoo model {name!r}: {needed} is missing; {hint}")
+    try:
+        cfg = ModelConfig(**json.loads((directory / "config.json").read_text()))
+        tokenizer = wrap_for_bridge(Tokenizer.from_file(str(directory / "tokenizer.json")))
+        model = build_model(cfg, seed=0, tokenizer=tokenizer)
+        load_weights(model, weights)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # corrupt or mismatched files: say which
+        raise ModelLoadError(
+            f"zoo model {name!r}: cannot load {weights.name} ({type(e).__name__}: {e}). The checkpoint is corrupt or "
+            f"does not match config.json; restore it with `git checkout models/{name}` or retrain it."
+        ) from e
+    model.eval()
+    return model
+
+
+def load_model(name: str, *, snapshot: str | None = None, models_dir: pathlib.Path = MODELS_DIR,
+               fold: bool = False, device: str = "cpu"):
+    """Load a model by name. With `fold=True`, LayerNorm scales are folded into the weights that read
+    from the stream and writes are centred (`process_weights`), as circuit analysis needs."""
+    directory = models_dir / name
+    if (directory / "config.json").exists() or name in _zoo_registry():
+        model = _load_zoo(directory, snapshot)
+    else:
+        model = _load_pretrained(name, device)
+    if fold:
+        model = copy.deepcopy(model)
+        model.process_weights()
+    return model
+
+
+def _zoo_registry() -> set[str]:
+    from scripts.zoo.train import ZOO
+
+    return set(ZOO)
+
+
+def _load_pretrained(name: str, device: str):
+    from transformer_lens import TransformerBridge
+
+    try:
+        return TransformerBridge.boot_transformers(name, device=device)
+    except OSError as e:
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or "connect" in str(e).lower() or "offline" in str(e).lower()
+        why = ("the model hub cannot be reached (offline) and there is no local copy" if offline
+               else f"it is not a zoo model ({', '.join(sorted(_zoo_registry()))}) nor a model the hub knows")
+        raise ModelLoadError(
+            f"cannot load {name!r}: {why}. Zoo models load offline; a pretrained model needs the network once "
+            f"(or pass the path of a folder saved with save_pretrained). Original error: {str(e).splitlines()[0]}"
+        ) from e
+
+
+def held_out_text(model, n: int, *, corpus=None):
+    """`n` windows of held-out corpus text (never trained on), tokenised with the model's own tokenizer.
+
+    The corpus is re-encoded with the model's tokenizer and cached under `.cache/zoo/` by the tokenizer's
+    hash, so a model always sees its own token ids.
+    """
+    import hashlib
+
+    from tokenizers import Tokenizer
+
+    from scripts.zoo.corpus import CorpusSpec
+    from scripts.zoo.data import WindowSampler
+    from scripts.zoo.tokenizer import BOS, encode_corpus
+
+    tok_json = model.tokenizer.backend_tokenizer.to_str()
+    tok = Tokenizer.from_str(tok_json)
+    digest = hashlib.sha256(tok_json.encode()).hexdigest()[:16]
+    spec = corpus or CorpusSpec()
+    tokens = encode_corpus(tok, spec, ROOT / ".cache" / "zoo" / f"tokens-by-{digest}-{spec.max_bytes}{spec.subdir.replace('/', '_')}.bin")
+    sampler = WindowSampler(tokens, model.cfg.n_ctx, tok.token_to_id(BOS), repeat_fraction=0,
+                            random_repeat_fraction=0, d_vocab=model.cfg.d_vocab, seed=0)
+    return sampler.held_out(n)

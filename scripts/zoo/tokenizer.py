@@ -1,0 +1,63 @@
+"""A byte-level BPE tokenizer trained locally on the corpus, and the token cache built with it.
+
+The vocabulary is small (1024 by default) so the unembedding stays cheap on a CPU, yet large enough that
+most tokens are whole words or code pieces (` self`, ` return`, `_size`), so bigram and skip-trigram
+tables read as language. `<|bos|>` starts every training sequence; `<|pad|>` is never trained on.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tqdm import tqdm
+
+from scripts.zoo.corpus import CorpusSpec, iter_documents
+
+BOS, PAD = "<|bos|>", "<|pad|>"
+
+
+def train_tokenizer(spec: CorpusSpec, vocab_size: int) -> Tokenizer:
+    """Byte-level BPE (GPT-2 pre-tokenisation) trained on the corpus documents, deterministic."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[BOS, PAD],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator((text for _, text in iter_documents(spec)), trainer)
+    return tok
+
+
+def wrap_for_bridge(tok: Tokenizer):
+    """A `PreTrainedTokenizerFast` the TransformerBridge accepts (needs add_bos_token and a name)."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token=BOS, eos_token=BOS, pad_token=PAD,
+        add_bos_token=True, name_or_path="zoo-bpe",
+    )
+
+
+def encode_corpus(tok: Tokenizer, spec: CorpusSpec, path: pathlib.Path) -> np.memmap:
+    """Tokenise the corpus document by document into a uint16 file (BOS before each document).
+
+    Written to a temporary file and renamed, so an interrupted run never leaves a half-written cache.
+    """
+    if path.exists():
+        return np.memmap(path, dtype=np.uint16, mode="r")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bos = tok.token_to_id(BOS)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as f:
+        for _, text in tqdm(list(iter_documents(spec)), desc="tokenising corpus", unit="file", leave=False):
+            ids = np.asarray([bos] + tok.encode(text).ids, dtype=np.uint16)
+            f.write(ids.tobytes())
+    os.replace(tmp, path)
+    return np.memmap(path, dtype=np.uint16, mode="r")

@@ -1,0 +1,122 @@
+"""The built site in a real browser (Debian's chromium through Playwright, headless).
+
+Every page: figure images load, math is typeset, the console shows no error, no request leaves localhost.
+Then the palette toggle, and the author's loop: `mkdocs serve`, edit a figure's script, the open page
+reloads with the number the edited script computed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.conftest import BIN, copy_project, free_port, static_server
+
+pytestmark = pytest.mark.browser
+
+
+def site_pages(site) -> list[str]:
+    pages = []
+    for html in sorted(site.rglob("index.html")):
+        rel = html.parent.relative_to(site).as_posix()
+        if rel.startswith(("assets", "search")):
+            continue
+        pages.append("" if rel == "." else rel + "/")
+    return pages
+
+
+def open_page(browser, url: str):
+    """A page with listeners that record console errors and any request to another host."""
+    page = browser.new_page()
+    page.errors, page.external = [], []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+
+    def route(r):
+        host = urllib.parse.urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            page.external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url, wait_until="networkidle")
+    return page
+
+
+def test_every_page_loads_images_math_and_stays_local(browser, built_site):
+    with static_server(built_site) as base:
+        pages = site_pages(built_site)
+        assert len(pages) >= 5
+        for rel in pages:
+            page = open_page(browser, f"{base}/{rel}")
+            broken = page.eval_on_selector_all("img", "els => els.filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.src)")
+            assert broken == [], f"{rel}: images that did not load: {broken}"
+            if page.locator(".arithmatex").count():
+                page.wait_for_selector("mjx-container", timeout=10_000)
+                untypeset = page.eval_on_selector_all(
+                    ".arithmatex", "els => els.filter(e => !e.querySelector('mjx-container')).length")
+                assert untypeset == 0, f"{rel}: {untypeset} formulas not typeset"
+            assert page.errors == [], f"{rel}: console errors {page.errors}"
+            assert page.external == [], f"{rel}: requests left localhost: {page.external}"
+            page.close()
+
+
+def test_palette_toggle_switches_theme_and_figure_variant(browser, built_site):
+    with static_server(built_site) as base:
+        post = next(built_site.glob("20*/*/*/many-directions/index.html")).parent.relative_to(built_site).as_posix()
+        page = open_page(browser, f"{base}/{post}/")
+        scheme = lambda: page.get_attribute("body", "data-md-color-scheme")  # noqa: E731
+        visible = lambda: page.eval_on_selector_all(  # noqa: E731
+            ".computed-figure img", "els => els.filter(e => getComputedStyle(e).display !== 'none').map(e => e.src)")
+        first = scheme()
+        shown_before = visible()
+        page.locator("form[data-md-component=palette] label:visible").first.click()
+        page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') !== '{first}'")
+        assert {first, scheme()} == {"default", "slate"}
+        shown_after = visible()
+        assert len(shown_before) == len(shown_after) == 2  # one variant of each figure at a time
+        assert all(".dark.svg" in s for s in (shown_after if scheme() == "slate" else shown_before))
+        assert all(".light.svg" in s for s in (shown_before if scheme() == "slate" else shown_after))
+        page.close()
+
+
+def test_serve_rebuilds_figure_when_imported_module_changes(browser, tmp_path):
+    """Edit a module a figure script imports; the served page reloads with the new computed number."""
+    project = copy_project(tmp_path / "p")
+    port = free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([str(BIN / "mkdocs"), "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
+                              cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        page = open_page(browser, base + "/")
+        page.locator("a", has_text="How many nearly orthogonal").first.click()
+        page.wait_for_selector(".computed-figure")
+        value = page.locator(".computed-value").nth(1)  # std at the largest dimension
+        before = value.inner_text()
+        geometry = project / "scripts" / "analysis" / "geometry.py"
+        # Draw from the positive orthant instead of the whole sphere: the cosines change, so does the number.
+        geometry.write_text(geometry.read_text().replace("rng.standard_normal((n, d))", "rng.random((n, d))", 1))
+        page.wait_for_function(
+            f"() => {{ const v = document.querySelectorAll('.computed-value')[1]; return v && v.innerText !== {before!r}; }}",
+            timeout=90_000)
+        after = page.locator(".computed-value").nth(1).inner_text()
+        assert re.fullmatch(r"\d\.\d{4}", after) and after != before
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

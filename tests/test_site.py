@@ -1,0 +1,62 @@
+"""The site builds strictly, shows computed figures, and a broken page fails the build with its line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from tests.conftest import BIN, REPO, copy_project, mkdocs_build
+
+
+def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
+    post = next(built_site.glob("20*/*/*/many-directions/index.html")).read_text()
+    assert post.count('class="computed-figure"') == 2
+    assert "<strong>Figure 1.</strong>" in post and "<strong>Figure 2.</strong>" in post
+    assert 'class="computed-value"' in post and "{{" not in post
+    assert 'class="arithmatex"' in post
+    assert (built_site / "figures" / "near-orthogonal.light.svg").exists()
+    assert (built_site / "assets" / "mathjax" / "tex-svg.js").exists()
+    rss = (built_site / "feed_rss_created.xml").read_text()
+    assert "many-directions" in rss
+    notebook = (built_site / "notebooks" / "near_orthogonal" / "index.html").read_text()
+    assert "std of cosine" in notebook  # an output of the executed notebook, not just its code
+
+
+def test_values_on_the_page_are_the_scripts_numbers(built_site):
+    values = json.loads((REPO / "figures" / "out" / "near-orthogonal.json").read_text())["values"]
+    post = next(built_site.glob("20*/*/*/many-directions/index.html")).read_text()
+    assert f">{values['std_largest_d']}</span>" in post
+
+
+def test_unknown_figure_id_fails_strict_build_naming_page_and_line(tmp_path):
+    project = copy_project(tmp_path / "p")
+    (project / "docs" / "posts" / "broken.md").write_text(
+        "---\ndate: 2026-01-01\ncategories: [Site]\n---\n\n# Broken\n\nIntro.\n<!-- more -->\n\n"
+        '{{ figure("no-such-figure") }}\n')
+    proc = mkdocs_build(project, tmp_path / "site")
+    assert proc.returncode != 0
+    assert 'posts/broken.md:11: unknown figure id "no-such-figure"' in proc.stderr
+
+
+def test_publishing_without_building_uses_committed_figures(tmp_path):
+    """FIGURES_BUILD=0 is how the Pages workflow builds without torch: nothing is computed."""
+    project = copy_project(tmp_path / "p")
+    (project / "scripts" / "analysis" / "geometry.py").write_text("raise SystemExit('must not run')\n")
+    env = {**os.environ, "FIGURES_BUILD": "0", "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([str(BIN / "mkdocs"), "build", "--strict", "-d", str(tmp_path / "site")], cwd=project,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "site" / "figures" / "near-orthogonal.dark.svg").exists()
+
+
+def test_noop_build_never_imports_torch(tmp_path):
+    """With every figure fresh, building the site must not import torch (a stand-in torch raises)."""
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text("raise ImportError('torch imported during a no-op build')\n")
+    env = {**os.environ, "PYTHONPATH": str(fake), "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([str(BIN / "mkdocs"), "build", "--strict", "-d", str(tmp_path / "site")], cwd=REPO,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "torch imported" not in proc.stderr
