@@ -27,7 +27,7 @@ def on_pre_build(config) -> None:
     _site.build_figures()
 
 
-@event_priority(100)  # before mkdocs-jupyter, which decides from the source path what is a notebook
+@event_priority(-100)  # after mkdocs-jupyter has wrapped notebook files: the swap must land on its wrapper
 def on_files(files, config):
     return _site.add_files(files, config)
 

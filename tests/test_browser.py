@@ -31,7 +31,7 @@ def site_pages(site) -> list[str]:
     return pages
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, wait_until: str = "networkidle"):
     """A page with listeners that record console errors and any request to another host."""
     page = browser.new_page()
     page.errors, page.external = [], []
@@ -47,7 +47,7 @@ def open_page(browser, url: str):
             r.abort()
 
     page.route("**/*", route)
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until=wait_until)
     return page
 
 
@@ -59,11 +59,15 @@ def test_every_page_loads_images_math_and_stays_local(browser, built_site):
             page = open_page(browser, f"{base}/{rel}")
             broken = page.eval_on_selector_all("img", "els => els.filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.src)")
             assert broken == [], f"{rel}: images that did not load: {broken}"
-            if page.locator(".arithmatex").count():
+            notebook_math = "els => els.filter(e => e.textContent.includes('$')).length"
+            if page.locator(".arithmatex").count() or page.eval_on_selector_all(".jp-RenderedMarkdown", notebook_math):
                 page.wait_for_selector("mjx-container", timeout=10_000)
+                page.wait_for_timeout(300)  # let the typesetting pass finish
                 untypeset = page.eval_on_selector_all(
                     ".arithmatex", "els => els.filter(e => !e.querySelector('mjx-container')).length")
                 assert untypeset == 0, f"{rel}: {untypeset} formulas not typeset"
+                leftover = page.eval_on_selector_all(".jp-RenderedMarkdown", notebook_math)
+                assert leftover == 0, f"{rel}: $...$ left untypeset in {leftover} notebook cells"
             assert page.errors == [], f"{rel}: console errors {page.errors}"
             assert page.external == [], f"{rel}: requests left localhost: {page.external}"
             page.close()
@@ -103,8 +107,7 @@ def test_serve_rebuilds_figure_when_imported_module_changes(browser, tmp_path):
                 break
             except OSError:
                 time.sleep(0.5)
-        page = open_page(browser, base + "/")
-        page.locator("a", has_text="How many nearly orthogonal").first.click()
+        page = open_page(browser, base + "/2026/11/21/many-directions/", wait_until="load")  # livereload never idles
         page.wait_for_selector(".computed-figure")
         value = page.locator(".computed-value").nth(1)  # std at the largest dimension
         before = value.inner_text()

@@ -191,3 +191,24 @@ def test_check_command_fails_on_stale_repo_figures():
     """The repository's own committed figures must be fresh (this is what CI enforces)."""
     proc = subprocess.run([sys.executable, "-m", "scripts.engine", "check"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_notebook_reexecutes_only_when_its_imports_change(project):
+    write(project / "docs" / "nb.py", """
+        # %% [markdown]
+        # # A notebook
+        # %%
+        from scripts.lib.b import VALUE
+        print("value is", VALUE)
+    """)
+    engine = Engine(project)
+    report = engine.build(progress=False)
+    assert report.ok, report.failed
+    executed = (project / "figures" / "out" / "notebooks" / "nb.ipynb").read_text()
+    assert "value is 3" in executed
+    (project / "docs" / "index.md").write_text("# prose edit\n")
+    assert stale(engine) == set()
+    (project / "scripts" / "lib" / "a.py").write_text("VALUE = 5\n")
+    assert stale(engine) == {"deep", "notebook:nb"}
+    engine.build(progress=False)
+    assert "value is 5" in (project / "figures" / "out" / "notebooks" / "nb.ipynb").read_text()

@@ -20,7 +20,8 @@ def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
     rss = (built_site / "feed_rss_created.xml").read_text()
     assert "many-directions" in rss
     notebook = (built_site / "notebooks" / "near_orthogonal" / "index.html").read_text()
-    assert "std of cosine" in notebook  # an output of the executed notebook, not just its code
+    assert "1/sqrt(d) = 0.5000" in notebook  # an output of the executed notebook, not just its code
+    assert 'src="data:image/png;base64,' in notebook  # the plot the notebook drew
 
 
 def test_values_on_the_page_are_the_scripts_numbers(built_site):

@@ -86,7 +86,7 @@ def test_loader_errors_are_clear(tiny, tmp_path, monkeypatch):
         load_model("attn-only-1l", models_dir=tmp_path)
     broken = tmp_path / "broken"
     broken.mkdir()
-    for f in ("config.json", "tokenizer.json"):
+    for f in ("config.json", "tokenizer.json", "meta.json"):
         (broken / f).write_bytes((root / "tiny" / f).read_bytes())
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ModelLoadError, match="model.safetensors.*corrupt"):

@@ -18,7 +18,7 @@ def random_unit_vectors(n: int, d: int, rng: np.random.Generator) -> Float[np.nd
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def pairwise_cosines(v: Float[np.ndarray, "n d"]) -> Float[np.ndarray, "n*(n-1)/2"]:
+def pairwise_cosines(v: Float[np.ndarray, "n d"]) -> Float[np.ndarray, " n_pairs"]:
     """Cosine similarity of every unordered pair of rows (rows need not be unit length)."""
     u = v / np.linalg.norm(v, axis=1, keepdims=True)
     gram = u @ u.T

@@ -61,3 +61,14 @@ def repeat_halves_loss(model, tokens: Int[Tensor, "batch 1+2*seq_len"]) -> tuple
     loss = per_token_loss(model, tokens)  # loss[:, i] predicts token i+1
     # First copy: tokens 1..L. Second copy: tokens L+2..2L (token L+1 has no earlier context to copy from).
     return loss[:, :seq_len].mean().item(), loss[:, seq_len + 1:].mean().item()
+
+
+def icl_score(loss: Float[Tensor, "batch pos"]) -> float:
+    """In-context-learning score (Olsson et al.): mean loss late in the context minus early in it.
+
+    The paper compares token 500 with token 50 of 1024; we keep the proportions: positions in the last
+    ~21 % of the context minus positions 8-16 % of the way in (for 127 predictions: 100-126 vs 10-19).
+    Negative means later tokens are predicted better, i.e. the model uses its context.
+    """
+    n = loss.shape[1]
+    return (loss[:, int(0.79 * n):].mean() - loss[:, int(0.08 * n):int(0.16 * n)].mean()).item()

@@ -13,7 +13,8 @@ import json
 import pathlib
 import random
 import sys
-import traceback
+
+from scripts.engine import worker
 
 
 def _import_script(script: str):
@@ -59,15 +60,5 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     )
 
 
-def main(argv: list[str]) -> int:
-    spec, staging = json.loads(argv[0]), pathlib.Path(argv[1])
-    try:
-        run(spec, staging)
-    except BaseException:
-        (staging / "error.txt").write_text(traceback.format_exc())
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(worker.main(run, sys.argv[1:]))

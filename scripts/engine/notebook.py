@@ -8,10 +8,11 @@ from the saved notebook, and no timings are recorded, so the same inputs give th
 
 from __future__ import annotations
 
-import json
+import os
 import pathlib
 import sys
-import traceback
+
+from scripts.engine import worker
 
 _SETUP = """\
 import random, numpy, matplotlib
@@ -25,6 +26,8 @@ def run(spec: dict, staging: pathlib.Path, root: pathlib.Path) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    # The engine runs jobs with MPLBACKEND=Agg; a notebook's kernel needs the inline backend to show plots.
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     nb = jupytext.read(root / spec["script"], fmt="py:percent")
     nb.cells.insert(0, nbformat.v4.new_code_cell(_SETUP))
     client = NotebookClient(
@@ -46,15 +49,5 @@ def run(spec: dict, staging: pathlib.Path, root: pathlib.Path) -> None:
     nbformat.write(nb, staging / "notebooks" / f"{name}.ipynb")
 
 
-def main(argv: list[str]) -> int:
-    spec, staging = json.loads(argv[0]), pathlib.Path(argv[1])
-    try:
-        run(spec, staging, pathlib.Path.cwd())
-    except BaseException:
-        (staging / "error.txt").write_text(traceback.format_exc())
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(worker.main(lambda spec, staging: run(spec, staging, pathlib.Path.cwd()), sys.argv[1:]))

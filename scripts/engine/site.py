@@ -65,7 +65,7 @@ class SiteBridge:
                 for path in job.outputs(out)[:2]:
                     if path.exists():
                         files.append(File.generated(config, f"figures/{path.name}", abs_src_path=str(path)))
-            else:  # render the executed notebook in place of its source
+            else:  # render the executed notebook in place of its source (the File is mkdocs-jupyter's wrapper)
                 executed = self.engine.output_path(job)
                 src_uri = job.script.relative_to("docs").as_posix()
                 f = files.get_file_from_path(src_uri)
@@ -85,8 +85,9 @@ class SiteBridge:
 
     def render_page(self, markdown: str, page) -> str:
         text, errors = shortcodes.render(markdown, page.url, _Catalog(self))
+        offset = _body_offset(page.file.content_string, markdown) if errors else 0
         for err in errors:
-            self.log.error(f"{page.file.src_path}:{err.line}: {err.message}")
+            self.log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
         return text
 
     def watched_paths(self) -> list[pathlib.Path]:
@@ -95,6 +96,13 @@ class SiteBridge:
         for job in self._jobs.values():
             paths.extend(root / p for p in job.inputs)
         return sorted({p for p in paths if p.exists()})
+
+
+def _body_offset(source: str, body: str) -> int:
+    """Lines of the source file before the body MkDocs hands to hooks (front matter is stripped)."""
+    lead = len(body) - len(body.lstrip("\n"))
+    start = source.find(body.lstrip("\n")[:200])
+    return max(0, source[:start].count("\n") - lead) if start >= 0 else 0
 
 
 class _Catalog:

@@ -45,11 +45,8 @@ def _module_file(root: pathlib.Path, dotted: str) -> pathlib.Path | None:
 
 
 def _package_of(root: pathlib.Path, path: pathlib.Path) -> str:
-    rel = path.relative_to(root).with_suffix("")
-    parts = list(rel.parts)
-    if parts[-1] == "__init__":
-        return ".".join(parts[:-1])
-    return ".".join(parts[:-1])
+    """The package a file's relative imports resolve against: its folder, as a dotted name."""
+    return ".".join(path.relative_to(root).parent.parts)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -112,9 +109,14 @@ def trace(entry: pathlib.Path, root: pathlib.Path) -> Trace:
     return result
 
 
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
 def library_versions(modules: set[str]) -> dict[str, str]:
     """Installed distribution versions for top-level module names (no import happens)."""
-    mapping = importlib.metadata.packages_distributions()
+    mapping = _distributions()
     versions: dict[str, str] = {}
     for mod in sorted(modules):
         for dist in mapping.get(mod, []):

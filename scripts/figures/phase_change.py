@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from scripts.analysis.induction import (
-    induction_scores, per_token_loss, previous_token_scores, repeated_random_tokens,
+    icl_score, induction_scores, per_token_loss, previous_token_scores, repeated_random_tokens,
 )
 from scripts.engine.api import Result
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model
@@ -26,7 +26,7 @@ def compute(params: dict) -> Result:
         loss = per_token_loss(model, text)
         rows.append({
             "step": step, "loss": loss.mean().item(),
-            "icl": (loss[:, 100:].mean() - loss[:, 10:20].mean()).item(),
+            "icl": icl_score(loss),
             "ind": induction_scores(model, rep)[1:].max().item(),
             "prev": previous_token_scores(model, text)[0].max().item(),
         })

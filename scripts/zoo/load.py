@@ -57,8 +57,9 @@ def load_model(name: str, *, snapshot: str | None = None, models_dir: pathlib.Pa
                fold: bool = False, device: str = "cpu"):
     """Load a model by name. With `fold=True`, LayerNorm scales are folded into the weights that read
     from the stream and writes are centred (`process_weights`), as circuit analysis needs."""
+    is_path = "/" in name or name.startswith(".")
     directory = models_dir / name
-    if (directory / "config.json").exists() or name in _zoo_registry():
+    if not is_path and (name in _zoo_registry() or (directory / "meta.json").exists()):
         model = _load_zoo(directory, snapshot)
     else:
         model = _load_pretrained(name, device)

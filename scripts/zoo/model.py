@@ -77,6 +77,7 @@ def save_checkpoint(model: TransformerBridge, cfg: ModelConfig, directory: pathl
     directory = pathlib.Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a checkpoint is meant to be shared
     try:
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
         save_file(state, tmp / "model.safetensors")

@@ -16,6 +16,7 @@ import importlib.metadata
 import math
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -27,7 +28,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from scripts.analysis.induction import (
-    induction_scores, per_token_loss, previous_token_scores, repeat_halves_loss, repeated_random_tokens,
+    icl_score, induction_scores, per_token_loss, previous_token_scores, repeat_halves_loss, repeated_random_tokens,
 )
 from scripts.zoo.corpus import CorpusSpec, corpus_sha256
 from scripts.zoo.data import WindowSampler
@@ -46,11 +47,11 @@ class TrainConfig:
     lr: float = 3e-3  # small models tolerate a high rate; it shortens the plateau before induction
     warmup_steps: int = 200  # linear warm-up: Adam's early steps are noisy
     final_lr_fraction: float = 0.1  # cosine decay to 10 %: a lower final loss without a long tail
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
+    weight_decay: float = 0.01  # light: enough to keep embeddings of rare tokens from drifting
+    grad_clip: float = 1.0  # guards the high learning rate against the occasional large step
     repeat_fraction: float = 0.75  # windows in which a span of the text reappears later (in-context repetition)
     random_repeat_fraction: float = 0.1  # sequences of repeated random tokens: no bigram shortcut (data.py)
-    seed: int = 0
+    seed: int = 0  # initialisation and batch order; the same seed and thread count give the same model
     threads: int = 2  # the machines here have 2 cores; results are reproducible for a fixed count
     eval_every: int = 100  # log held-out loss and head scores this often (they go in meta.json)
     save_every: int = 500  # resumable state this often
@@ -104,11 +105,10 @@ def evaluate(model, sampler: WindowSampler, d_vocab: int, bos: int) -> dict:
     model.eval()
     text = sampler.held_out(64)
     loss = per_token_loss(model, text)
-    rep = repeated_random_tokens(32, 40, d_vocab, bos, seed=1234)
+    rep = repeated_random_tokens(32, min(40, (sampler.n_ctx - 1) // 2), d_vocab, bos, seed=1234)
     first, second = repeat_halves_loss(model, rep)
     out = {"loss": round(loss.mean().item(), 4),
-           # Olsson et al.'s in-context learning score, scaled to our context: late minus early token loss.
-           "icl_score": round((loss[:, 100:].mean() - loss[:, 10:20].mean()).item(), 4),
+           "icl_score": round(icl_score(loss), 4),
            "repeat_loss_first": round(first, 4), "repeat_loss_second": round(second, 4)}
     if model.cfg.n_layers:
         for key, scores in (("prev_token", previous_token_scores(model, text)), ("induction", induction_scores(model, rep))):
@@ -151,9 +151,7 @@ def train(name: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *, out_dir:
             torch.set_rng_state(state["torch_rng"])
             step, wall, history, recent = state["step"], state["wall"], state["history"], state["recent"]
     snapshots_dir = out_dir / "snapshots"
-    if train_cfg.snapshot_steps and step == 0:
-        import shutil
-
+    if train_cfg.snapshot_steps and step == 0:  # a fresh run: old snapshots would mix two trainings
         shutil.rmtree(snapshots_dir, ignore_errors=True)
     model.train()
     bar = tqdm(total=train_cfg.steps, initial=step, desc=name, unit="step", disable=not progress, file=sys.stderr)
