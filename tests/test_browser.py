@@ -75,7 +75,7 @@ def test_every_page_loads_images_math_and_stays_local(browser, built_site):
 
 def test_palette_toggle_switches_theme_and_figure_variant(browser, built_site):
     with static_server(built_site) as base:
-        post = next(built_site.glob("20*/*/*/many-directions/index.html")).parent.relative_to(built_site).as_posix()
+        post = next(built_site.glob("20*/*/*/superposition/index.html")).parent.relative_to(built_site).as_posix()
         page = open_page(browser, f"{base}/{post}/")
         scheme = lambda: page.get_attribute("body", "data-md-color-scheme")  # noqa: E731
         visible = lambda: page.eval_on_selector_all(  # noqa: E731
@@ -107,7 +107,7 @@ def test_serve_rebuilds_figure_when_imported_module_changes(browser, tmp_path):
                 break
             except OSError:
                 time.sleep(0.5)
-        page = open_page(browser, base + "/2026/11/21/many-directions/", wait_until="load")  # livereload never idles
+        page = open_page(browser, base + "/2026/11/21/superposition/", wait_until="load")  # livereload never idles
         page.wait_for_selector(".computed-figure")
         value = page.locator(".computed-value").nth(1)  # std at the largest dimension
         before = value.inner_text()

@@ -10,7 +10,7 @@ from tests.conftest import BIN, REPO, copy_project, mkdocs_build
 
 
 def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
-    post = next(built_site.glob("20*/*/*/many-directions/index.html")).read_text()
+    post = next(built_site.glob("20*/*/*/superposition/index.html")).read_text()
     assert post.count('class="computed-figure"') == 2
     assert "<strong>Figure 1.</strong>" in post and "<strong>Figure 2.</strong>" in post
     assert 'class="computed-value"' in post and "{{" not in post
@@ -18,7 +18,7 @@ def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
     assert (built_site / "figures" / "near-orthogonal.light.svg").exists()
     assert (built_site / "assets" / "mathjax" / "tex-svg.js").exists()
     rss = (built_site / "feed_rss_created.xml").read_text()
-    assert "many-directions" in rss
+    assert "superposition" in rss
     notebook = (built_site / "notebooks" / "near_orthogonal" / "index.html").read_text()
     assert "1/sqrt(d) = 0.5000" in notebook  # an output of the executed notebook, not just its code
     assert 'src="data:image/png;base64,' in notebook  # the plot the notebook drew
@@ -26,7 +26,7 @@ def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
 
 def test_values_on_the_page_are_the_scripts_numbers(built_site):
     values = json.loads((REPO / "figures" / "out" / "near-orthogonal.json").read_text())["values"]
-    post = next(built_site.glob("20*/*/*/many-directions/index.html")).read_text()
+    post = next(built_site.glob("20*/*/*/superposition/index.html")).read_text()
     assert f">{values['std_largest_d']}</span>" in post
 
 

@@ -64,7 +64,7 @@ def edit_to_page(figure: str = "near-orthogonal", repeats: int = 3) -> None:
         try:
             url = f"http://127.0.0.1:{port}/"
             _wait(lambda: _get(url) is not None, 120)
-            post_url = url + "2026/11/21/many-directions/"
+            post_url = url + "2026/11/21/superposition/"
             script = project / "scripts" / "figures" / f"{figure.replace('-', '_')}.py"
             rounds = []
             for i in range(repeats):

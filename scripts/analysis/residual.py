@@ -1,0 +1,129 @@
+"""The residual stream as a linear channel: an attention-only forward pass written from the weights,
+and changes of basis folded into every read and write.
+
+Context: every component of an attention-only transformer reads the stream through a matrix (W_Q, W_K,
+W_V, W_U) and writes to it through a matrix (W_E, W_pos, W_O and the biases b_O). Replace the stream x by
+x R for an orthogonal R and fold R into every matrix (reads W -> R^T W, writes W -> W R): the function is
+unchanged *if nothing else looks at coordinates*. Two things can: LayerNorm's centring subtracts the mean
+of the coordinates (the all-ones direction is special; a rotation that fixes it commutes with centring), and
+any elementwise nonlinearity applied to the stream itself (the "privileged basis" case).
+
+Works on models whose LayerNorms were folded (`load_model(..., fold=True)`): every LayerNorm is then a pure
+"centre and scale to unit variance", and its learned gain already sits in the next read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class AttnOnlyWeights:
+    """Every weight of a folded attention-only model, in TransformerLens names and shapes."""
+
+    W_E: Float[Tensor, "d_vocab d_model"]
+    W_pos: Float[Tensor, "n_ctx d_model"]
+    W_Q: Float[Tensor, "n_layers n_heads d_model d_head"]
+    W_K: Float[Tensor, "n_layers n_heads d_model d_head"]
+    W_V: Float[Tensor, "n_layers n_heads d_model d_head"]
+    W_O: Float[Tensor, "n_layers n_heads d_head d_model"]
+    b_Q: Float[Tensor, "n_layers n_heads d_head"]
+    b_K: Float[Tensor, "n_layers n_heads d_head"]
+    b_V: Float[Tensor, "n_layers n_heads d_head"]
+    b_O: Float[Tensor, "n_layers d_model"]
+    W_U: Float[Tensor, "d_model d_vocab"]
+    b_U: Float[Tensor, " d_vocab"]  # the final LayerNorm's folded bias, b_ln @ W_U
+    eps: float = 1e-5
+
+    @property
+    def n_layers(self) -> int:
+        return self.W_Q.shape[0]
+
+
+def weights_of(model) -> AttnOnlyWeights:
+    """Extract the weights of a folded TransformerBridge (LayerNorm gains 1, biases 0)."""
+    sd = model.state_dict()
+    for k, v in sd.items():
+        if k.endswith("ln1.weight") or k.endswith("ln_final.weight"):
+            if not torch.allclose(v, torch.ones_like(v)):
+                raise ValueError("fold the model's LayerNorms first: load_model(name, fold=True)")
+    L = model.cfg.n_layers
+    empty = torch.zeros(0, model.cfg.n_heads, model.cfg.d_model, model.cfg.d_head)
+    get = (lambda name: getattr(model, name).detach().clone()) if L else (lambda name: empty)
+    return AttnOnlyWeights(
+        W_E=model.W_E.detach().clone(), W_pos=model.W_pos.detach().clone(),
+        W_Q=get("W_Q"), W_K=get("W_K"), W_V=get("W_V"),
+        W_O=get("W_O") if L else empty.transpose(-1, -2),
+        b_Q=get("b_Q") if L else empty[..., 0, :], b_K=get("b_K") if L else empty[..., 0, :],
+        b_V=get("b_V") if L else empty[..., 0, :], b_O=get("b_O") if L else torch.zeros(0, model.cfg.d_model),
+        W_U=model.W_U.detach().clone(), b_U=model.b_U.detach().clone(), eps=float(model.cfg.eps),
+    )
+
+
+def center_and_scale(x: Float[Tensor, "... d_model"], eps: float, center: bool = True) -> Float[Tensor, "... d_model"]:
+    """A folded LayerNorm: subtract the mean of the coordinates, divide by their standard deviation.
+    `center=False` skips the subtraction, which changes nothing when every write is mean-zero."""
+    if center:
+        x = x - x.mean(-1, keepdim=True)
+    return x / (x.pow(2).mean(-1, keepdim=True) + eps).sqrt()
+
+
+StreamFn = Callable[[Float[Tensor, "batch pos d_model"]], Float[Tensor, "batch pos d_model"]]
+
+
+def forward(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"], *, stream_fn: StreamFn | None = None,
+            center: bool = True) -> Float[Tensor, "batch pos d_vocab"]:
+    """Logits of the attention-only model. `stream_fn`, if given, is applied to the residual stream itself
+    before every read (the "privileged basis" experiment: an elementwise nonlinearity there). `center=False`
+    drops LayerNorm's mean subtraction (exact when the writing weights are centred, as folding makes them)."""
+    x = w.W_E[tokens] + w.W_pos[: tokens.shape[1]]  # [batch pos d_model]
+    mask = torch.triu(torch.ones(tokens.shape[1], tokens.shape[1], dtype=torch.bool), diagonal=1)
+    for layer in range(w.n_layers):
+        if stream_fn is not None:
+            x = stream_fn(x)
+        h = center_and_scale(x, w.eps, center)
+        q = torch.einsum("bpd,hde->bphe", h, w.W_Q[layer]) + w.b_Q[layer]
+        k = torch.einsum("bpd,hde->bphe", h, w.W_K[layer]) + w.b_K[layer]
+        v = torch.einsum("bpd,hde->bphe", h, w.W_V[layer]) + w.b_V[layer]
+        scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / w.W_Q.shape[-1] ** 0.5
+        pattern = scores.masked_fill(mask, float("-inf")).softmax(-1)
+        z = torch.einsum("bhqk,bkhe->bqhe", pattern, v)
+        x = x + torch.einsum("bqhe,hed->bqd", z, w.W_O[layer]) + w.b_O[layer]
+    if stream_fn is not None:
+        x = stream_fn(x)
+    return center_and_scale(x, w.eps, center) @ w.W_U + w.b_U
+
+
+def rotate(w: AttnOnlyWeights, R: Float[Tensor, "d_model d_model"]) -> AttnOnlyWeights:
+    """The same model in the basis x -> x R: writes are multiplied by R, reads by R^T."""
+    return replace(
+        w, W_E=w.W_E @ R, W_pos=w.W_pos @ R, W_O=w.W_O @ R, b_O=w.b_O @ R,
+        W_Q=R.T @ w.W_Q, W_K=R.T @ w.W_K, W_V=R.T @ w.W_V, W_U=R.T @ w.W_U,
+    )
+
+
+def random_orthogonal(d: int, generator: torch.Generator) -> Float[Tensor, "d d"]:
+    """Haar-random orthogonal matrix (QR of a Gaussian, signs fixed)."""
+    q, r = torch.linalg.qr(torch.randn(d, d, generator=generator))
+    return q * torch.sign(torch.diagonal(r))
+
+
+def random_orthogonal_fixing_ones(d: int, generator: torch.Generator) -> Float[Tensor, "d d"]:
+    """Random orthogonal R with 1 R = 1: a random rotation of the subspace orthogonal to all-ones."""
+    ones = torch.ones(d, 1) / d ** 0.5
+    basis, _ = torch.linalg.qr(torch.cat([ones, torch.randn(d, d - 1, generator=generator)], dim=1))
+    basis = basis * torch.sign(basis[:, :1].sum())  # first column is +ones/sqrt(d)
+    perp = basis[:, 1:]  # orthonormal basis of the complement
+    inner = random_orthogonal(d - 1, generator)
+    return ones @ ones.T + perp @ inner @ perp.T
+
+
+def kurtosis(x: Float[Tensor, "n d"]) -> Float[Tensor, " d"]:
+    """Kurtosis of every coordinate over the n samples (3 for a Gaussian; large for outlier features)."""
+    c = x - x.mean(0)
+    return c.pow(4).mean(0) / c.pow(2).mean(0).pow(2)

@@ -1,0 +1,127 @@
+"""Analysis functions against known answers and slow references (no trained model needed)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from scripts.analysis.geometry import max_abs_cosine, pairwise_cosines, random_unit_vectors
+from scripts.analysis.induction import icl_score, stripe_score
+from scripts.analysis.linalg import composition_score, effective_rank, random_composition_baseline, subspace_overlap
+from scripts.analysis.residual import (
+    forward, kurtosis, random_orthogonal, random_orthogonal_fixing_ones, rotate, weights_of,
+)
+from scripts.analysis.superposition import feature_norms, interference, represented_angles, train_toy_models
+from scripts.zoo.model import ModelConfig, build_model
+
+G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+
+
+@pytest.fixture(scope="module")
+def random_folded_model():
+    """An untrained 2-layer zoo-architecture model with its LayerNorms folded (gains and biases made non-trivial)."""
+    model = build_model(ModelConfig(n_layers=2, d_model=32, n_heads=2, d_head=16, n_ctx=24, d_vocab=50), seed=3)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "ln" in name or "norm" in name:
+                p.add_(0.3 * torch.randn(p.shape, generator=G(7)))
+    folded = copy.deepcopy(model)
+    folded.process_weights()
+    return model, folded
+
+
+def test_forward_from_weights_matches_transformerlens(random_folded_model):
+    model, folded = random_folded_model
+    tokens = torch.randint(0, 50, (3, 24), generator=G())
+    with torch.no_grad():
+        ours = forward(weights_of(folded), tokens)
+        assert (ours - folded(tokens)).abs().max() < 1e-4
+        assert (ours.log_softmax(-1) - model(tokens).log_softmax(-1)).abs().max() < 1e-4
+
+
+def test_rotation_invariance_and_what_breaks_it(random_folded_model):
+    _, folded = random_folded_model
+    w = weights_of(folded)
+    tokens = torch.randint(0, 50, (3, 24), generator=G(1))
+    with torch.no_grad():
+        base = forward(w, tokens)
+        fix = random_orthogonal_fixing_ones(32, G(2))
+        generic = random_orthogonal(32, G(3))
+        assert (forward(rotate(w, fix), tokens) - base).abs().max() < 1e-4
+        assert (forward(rotate(w, generic), tokens, center=False) - base).abs().max() < 1e-4
+        assert (forward(rotate(w, generic), tokens) - base).abs().max() > 1e-2
+        gelu = torch.nn.functional.gelu
+        assert (forward(rotate(w, fix), tokens, stream_fn=gelu) - forward(w, tokens, stream_fn=gelu)).abs().max() > 1e-2
+
+
+def test_random_orthogonal_matrices():
+    r = random_orthogonal(16, G())
+    f = random_orthogonal_fixing_ones(16, G(1))
+    assert torch.allclose(r @ r.T, torch.eye(16), atol=1e-5) and torch.allclose(f @ f.T, torch.eye(16), atol=1e-5)
+    assert torch.allclose(torch.ones(16) @ f, torch.ones(16), atol=1e-5)
+    assert not torch.allclose(f, torch.eye(16), atol=0.1)
+
+
+def test_kurtosis_known_values():
+    x = torch.randn(200_000, 3, generator=G())
+    u = torch.rand(200_000, 1, generator=G(1))
+    k = kurtosis(torch.cat([x, u], 1))
+    assert torch.allclose(k[:3], torch.full((3,), 3.0), atol=0.1)  # Gaussian
+    assert abs(k[3].item() - 1.8) < 0.05  # uniform: 9/5
+
+
+def test_composition_score_of_known_matrices():
+    e = torch.eye(6)
+    assert composition_score(e[:1], e[:, :1]) == pytest.approx(1.0)  # writes exactly where it is read
+    assert composition_score(e[:1], e[:, 1:2]) == pytest.approx(0.0)  # orthogonal
+    assert composition_score(e[:4], e[:, :4]) == pytest.approx(0.5)  # ‖I_4‖ / (‖I_4‖‖I_4‖) = 1/2
+    base = random_composition_baseline((8, 64), (64, 8), samples=200, generator=G())
+    assert base == pytest.approx(1 / math.sqrt(64), rel=0.1)
+
+
+def test_effective_rank_and_subspace_overlap():
+    assert effective_rank(torch.diag(torch.tensor([1.0, 1.0, 0.0, 0.0]))) == pytest.approx(2.0)
+    assert effective_rank(torch.eye(5)) == pytest.approx(5.0)
+    a = torch.randn(20, 4, generator=G())
+    assert subspace_overlap(a, a @ torch.randn(4, 4, generator=G(1))) == pytest.approx(1.0, abs=1e-5)
+    e = torch.eye(20)
+    assert subspace_overlap(e[:, :4], e[:, 4:8]) == pytest.approx(0.0, abs=1e-6)
+    rand = np.mean([subspace_overlap(torch.randn(64, 8, generator=G(s)), torch.randn(64, 8, generator=G(s + 100)))
+                    for s in range(30)])
+    assert rand == pytest.approx(8 / 64, rel=0.15)
+
+
+def test_pairwise_cosines_against_a_loop():
+    v = np.random.default_rng(0).standard_normal((7, 5))
+    slow = [float(v[i] @ v[j] / np.linalg.norm(v[i]) / np.linalg.norm(v[j])) for i, j in itertools.combinations(range(7), 2)]
+    assert np.allclose(pairwise_cosines(v), slow)
+    u = random_unit_vectors(50, 3, np.random.default_rng(1))
+    assert np.allclose(np.linalg.norm(u, axis=1), 1) and 0 < max_abs_cosine(u) <= 1
+
+
+def test_stripe_and_icl_scores_on_constructed_inputs():
+    n = 6
+    prev = torch.zeros(1, 1, n, n)
+    prev[0, 0, 0, 0] = 1
+    for i in range(1, n):
+        prev[0, 0, i, i - 1] = 1  # a perfect previous-token head
+    assert stripe_score([prev], offset=-1).item() == pytest.approx(1.0)
+    assert stripe_score([prev], offset=0).item() == pytest.approx(0.0)
+    loss = torch.cat([torch.full((2, 60), 3.0), torch.full((2, 67), 1.0)], 1)
+    assert icl_score(loss) == pytest.approx(-2.0)
+
+
+def test_toy_model_dense_keeps_two_orthogonal_sparse_makes_a_pentagon():
+    probs = torch.tensor([1.0] * 3 + [0.01] * 3)
+    W, _, loss = train_toy_models(probs, steps=6000, seed=1)
+    dense, sparse = W[int(loss[:3].argmin())], W[3 + int(loss[3:].argmin())]
+    assert (feature_norms(dense[None]) > 0.5).sum() == 2
+    assert represented_angles(dense) == pytest.approx([90, 270], abs=5) or represented_angles(dense) == pytest.approx([270, 90], abs=5)
+    assert (feature_norms(sparse[None]) > 0.5).sum() == 5
+    assert represented_angles(sparse) == pytest.approx([72] * 5, abs=5)
+    assert interference(dense[None])[0, :2].max() < 0.05  # orthogonal features do not interfere
