@@ -125,3 +125,33 @@ def test_toy_model_dense_keeps_two_orthogonal_sparse_makes_a_pentagon():
     assert (feature_norms(sparse[None]) > 0.5).sum() == 5
     assert represented_angles(sparse) == pytest.approx([72] * 5, abs=5)
     assert interference(dense[None])[0, :2].max() < 0.05  # orthogonal features do not interfere
+
+
+# -- circuits (notes, part 3) -------------------------------------------------------------------------------
+
+from scripts.analysis.circuits import bigram_log_probs, composition_scores, eigenvalue_positivity  # noqa: E402
+
+
+def test_eigenvalue_positivity_against_dense_eigenvalues():
+    A = torch.randn(40, 6, generator=G())
+    B = torch.randn(6, 40, generator=G(1))
+    ev = torch.linalg.eigvals((A @ B).double())  # the slow 40 x 40 reference
+    assert eigenvalue_positivity(A, B) == pytest.approx((ev.real.sum() / ev.abs().sum()).item(), abs=1e-6)
+    U = torch.randn(40, 6, generator=G(2))
+    assert eigenvalue_positivity(U, torch.linalg.pinv(U)) == pytest.approx(1.0)  # a projection copies
+    assert eigenvalue_positivity(U, -torch.linalg.pinv(U)) == pytest.approx(-1.0)
+
+
+def test_composition_scores_match_transformerlens(random_folded_model):
+    _, folded = random_folded_model
+    for mode in "QKV":
+        tl = folded.all_composition_scores(mode)
+        tl = torch.as_tensor(getattr(tl, "scores", tl))[0, :, 1, :]
+        assert torch.allclose(composition_scores(folded, mode), tl, atol=1e-5)
+
+
+def test_bigram_log_probs_of_a_constructed_stream():
+    stream = np.array([0, 1, 0, 1, 0, 2, 0, 1])  # after 0: 1 three times, 2 once
+    logp, counts = bigram_log_probs(stream, d_vocab=3, alpha=0.0 + 1e-12)
+    assert counts[0] == 4
+    assert np.exp(logp[0, 1]) == pytest.approx(0.75) and np.exp(logp[0, 2]) == pytest.approx(0.25)

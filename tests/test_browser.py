@@ -86,7 +86,8 @@ def test_palette_toggle_switches_theme_and_figure_variant(browser, built_site):
         page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') !== '{first}'")
         assert {first, scheme()} == {"default", "slate"}
         shown_after = visible()
-        assert len(shown_before) == len(shown_after) == 2  # one variant of each figure at a time
+        n_figures = page.locator(".computed-figure").count()
+        assert len(shown_before) == len(shown_after) == n_figures >= 1  # one variant of each figure at a time
         assert all(".dark.svg" in s for s in (shown_after if scheme() == "slate" else shown_before))
         assert all(".light.svg" in s for s in (shown_before if scheme() == "slate" else shown_after))
         page.close()

@@ -11,8 +11,9 @@ from tests.conftest import BIN, REPO, copy_project, mkdocs_build
 
 def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
     post = next(built_site.glob("20*/*/*/superposition/index.html")).read_text()
-    assert post.count('class="computed-figure"') == 2
-    assert "<strong>Figure 1.</strong>" in post and "<strong>Figure 2.</strong>" in post
+    n = post.count('class="computed-figure"')
+    assert n == 4
+    assert all(f"<strong>Figure {k}.</strong>" in post for k in range(1, n + 1))
     assert 'class="computed-value"' in post and "{{" not in post
     assert 'class="arithmatex"' in post
     assert (built_site / "figures" / "near-orthogonal.light.svg").exists()

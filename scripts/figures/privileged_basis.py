@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from scripts.analysis.induction import per_token_loss
 from scripts.analysis.residual import kurtosis, random_orthogonal
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model
@@ -37,6 +38,19 @@ def compute(params: dict) -> Result:
                          "mean": standard.mean().item(), "mean_rotated": [k.mean().item() for k in rotated],
                          "max": standard.max().item(), "max_rotated": [k.max().item() for k in rotated]})
     outliers = [r for r in rows if r["max"] > max(r["max_rotated"])]
+    # The Adam hypothesis: the same model trained with SGD (rotation-equivariant) should lack outliers.
+    excess = {name: max(r["max"] / max(r["max_rotated"]) for r in rows if r["model"] == name)
+              for name in params["compare"]}
+    adam, sgd = params["compare"]
+    losses, outlier = {}, {}
+    for name in params["compare"]:
+        model = load_model(name)
+        text = held_out_text(model, params["batch"])
+        losses[name] = per_token_loss(model, text).mean().item()
+        acts = stream_points(model, text)["after L0"]
+        coord = int(kurtosis(acts).argmax())
+        gain = model.state_dict()["blocks.1.ln1.weight"][coord].item()  # how much layer 1 reads of it
+        outlier[name] = (coord, gain)
     best = max(rows, key=lambda r: r["max"] / max(r["max_rotated"]))
     values = {
         "rotations": params["rotations"], "n_points": len(rows), "n_outlier_points": len(outliers),
@@ -45,6 +59,13 @@ def compute(params: dict) -> Result:
         "n_mean_higher": sum(r["mean"] > max(r["mean_rotated"]) for r in rows),
         "verdict": (f"a privileged basis, weakly: outlier coordinates at {len(outliers)} of {len(rows)} points"
                     if outliers else "no privileged basis at this scale"),
+        "adam_excess": f"{excess[adam]:.2f}", "sgd_excess": f"{excess[sgd]:.2f}",
+        "adam_loss": f"{losses[adam]:.2f}", "sgd_loss": f"{losses[sgd]:.2f}",
+        "adam_coord": outlier[adam][0], "adam_gain": f"{outlier[adam][1]:.2f}",
+        "sgd_coord": outlier[sgd][0], "sgd_gain": f"{outlier[sgd][1]:.2f}",
+        "sgd_verdict": ("consistent with the Adam hypothesis: the SGD model has no outlier coordinate"
+                        if excess[sgd] <= 1.0 < excess[adam] else
+                        "not what the Adam hypothesis predicts" if excess[sgd] > 1.0 else "inconclusive"),
     }
     return Result(data={"rows": rows}, values=values)
 

@@ -18,14 +18,22 @@ from jaxtyping import Int
 from torch import Tensor
 
 
+EVAL_FRACTION = 0.05  # the last 5 % of the token stream is held out
+
+
+def train_end(n_tokens: int, eval_fraction: float = EVAL_FRACTION) -> int:
+    """Index where the held-out part of a token stream of length n_tokens begins."""
+    return int(n_tokens * (1 - eval_fraction))
+
+
 class WindowSampler:
     def __init__(self, tokens: np.ndarray, n_ctx: int, bos: int, *, repeat_fraction: float,
-                 random_repeat_fraction: float, d_vocab: int, seed: int, eval_fraction: float = 0.05,
+                 random_repeat_fraction: float, d_vocab: int, seed: int, eval_fraction: float = EVAL_FRACTION,
                  first_regular_token: int = 2):
         self.tokens, self.n_ctx, self.bos = tokens, n_ctx, bos
         self.repeat_fraction, self.random_repeat_fraction = repeat_fraction, random_repeat_fraction
         self.token_range = (first_regular_token, d_vocab)
-        self.train_end = int(len(tokens) * (1 - eval_fraction))
+        self.train_end = train_end(len(tokens), eval_fraction)
         self.rng = np.random.default_rng(seed)
 
     def _window(self, start: int) -> np.ndarray:

@@ -90,25 +90,34 @@ def _load_pretrained(name: str, device: str):
         ) from e
 
 
+def corpus_tokens(model, *, corpus=None):
+    """The corpus tokenised with the model's own tokenizer (memmap) and where its held-out part starts."""
+    import hashlib
+
+    from tokenizers import Tokenizer
+
+    from scripts.zoo.corpus import CorpusSpec
+    from scripts.zoo.data import train_end
+    from scripts.zoo.tokenizer import encode_corpus
+
+    tok_json = model.tokenizer.backend_tokenizer.to_str()
+    digest = hashlib.sha256(tok_json.encode()).hexdigest()[:16]
+    spec = corpus or CorpusSpec()
+    path = ROOT / ".cache" / "zoo" / f"tokens-by-{digest}-{spec.max_bytes}{spec.subdir.replace('/', '_')}.bin"
+    tokens = encode_corpus(Tokenizer.from_str(tok_json), spec, path)
+    return tokens, train_end(len(tokens))
+
+
 def held_out_text(model, n: int, *, corpus=None):
     """`n` windows of held-out corpus text (never trained on), tokenised with the model's own tokenizer.
 
     The corpus is re-encoded with the model's tokenizer and cached under `.cache/zoo/` by the tokenizer's
     hash, so a model always sees its own token ids.
     """
-    import hashlib
-
-    from tokenizers import Tokenizer
-
-    from scripts.zoo.corpus import CorpusSpec
     from scripts.zoo.data import WindowSampler
-    from scripts.zoo.tokenizer import BOS, encode_corpus
 
-    tok_json = model.tokenizer.backend_tokenizer.to_str()
-    tok = Tokenizer.from_str(tok_json)
-    digest = hashlib.sha256(tok_json.encode()).hexdigest()[:16]
-    spec = corpus or CorpusSpec()
-    tokens = encode_corpus(tok, spec, ROOT / ".cache" / "zoo" / f"tokens-by-{digest}-{spec.max_bytes}{spec.subdir.replace('/', '_')}.bin")
-    sampler = WindowSampler(tokens, model.cfg.n_ctx, tok.token_to_id(BOS), repeat_fraction=0,
-                            random_repeat_fraction=0, d_vocab=model.cfg.d_vocab, seed=0)
+    tokens, _ = corpus_tokens(model, corpus=corpus)
+    bos = model.tokenizer.bos_token_id
+    sampler = WindowSampler(tokens, model.cfg.n_ctx, bos, repeat_fraction=0, random_repeat_fraction=0,
+                            d_vocab=model.cfg.d_vocab, seed=0)
     return sampler.held_out(n)

@@ -56,7 +56,7 @@ def encode_corpus(tok: Tokenizer, spec: CorpusSpec, path: pathlib.Path) -> np.me
     bos = tok.token_to_id(BOS)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(fd, "wb") as f:
-        for _, text in tqdm(list(iter_documents(spec)), desc="tokenising corpus", unit="file", leave=False):
+        for _, text in tqdm(iter_documents(spec), desc="tokenising corpus", unit="file", leave=False):  # streamed
             ids = np.asarray([bos] + tok.encode(text).ids, dtype=np.uint16)
             f.write(ids.tobytes())
     os.replace(tmp, path)
