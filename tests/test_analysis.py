@@ -155,3 +155,19 @@ def test_bigram_log_probs_of_a_constructed_stream():
     logp, counts = bigram_log_probs(stream, d_vocab=3, alpha=0.0 + 1e-12)
     assert counts[0] == 4
     assert np.exp(logp[0, 1]) == pytest.approx(0.75) and np.exp(logp[0, 2]) == pytest.approx(0.25)
+
+
+def test_path_terms_reconstruct_the_model_exactly(random_folded_model):
+    from scripts.analysis.paths import frozen_loss, path_terms, term_importance
+
+    _, folded = random_folded_model
+    w = weights_of(folded)
+    tokens = torch.randint(0, 50, (4, 24), generator=G(5))
+    with torch.no_grad():
+        terms, scale = path_terms(w, tokens)
+        assert len(terms) == 1 + 2 + 2 + 2 * 2  # direct, L0 heads, L1 heads, virtual heads
+        stream = sum(terms.values())
+        logits = (stream - stream.mean(-1, keepdim=True)) / scale @ w.W_U + w.b_U
+        assert (logits - forward(w, tokens)).abs().max() < 1e-4
+        ti = term_importance(w, tokens)
+        assert ti["by_order"][2] == pytest.approx(ti["full"]) == pytest.approx(frozen_loss(w, stream, scale, tokens))

@@ -115,3 +115,55 @@ def k_composition_positivity(model, layer1_head: int) -> float:
     q = E @ model.W_Q[1, layer1_head]  # [vocab d_head]
     k = prev @ model.W_K[1, layer1_head]  # [vocab d_head]
     return eigenvalue_positivity(q, k.T)
+
+
+def skip_trigrams(model, layer: int, head: int, allowed: Tensor, *, top: int) -> list[tuple[float, int, int, int]]:
+    """The head's strongest skip-trigrams [a] ... [b] -> [c], among token ids `allowed`.
+
+    QK scores are standardised per destination b (which sources stand out for it) and OV scores per source a
+    (which outputs attending to it raises); a triple's score is the sum. One triple per source (its best
+    destination and output), so the list is not one source repeated. Returns (score, a, b, c), best first.
+    """
+    qk = qk_circuit(model, layer, head)[allowed][:, allowed]  # [b, a]
+    ov = ov_circuit(model, layer, head)[allowed][:, allowed]  # [a, c]
+    qk_z = (qk - qk.mean(1, keepdim=True)) / qk.std(1, keepdim=True)
+    ov_z = (ov - ov.mean(1, keepdim=True)) / ov.std(1, keepdim=True)
+    best_out, c_idx = ov_z.max(1)  # per source a
+    best_dest, b_idx = qk_z.max(0)  # per source a: the destination that singles it out most
+    score = best_dest + best_out
+    order = torch.argsort(score, descending=True)[:top]
+    return [(score[i].item(), int(allowed[i]), int(allowed[b_idx[i]]), int(allowed[c_idx[i]])) for i in order]
+
+
+def skip_trigram_count(tokens: np.ndarray, a: int, b: int, c: int, window: int) -> int:
+    """How often [a] ... [b] -> [c] occurs in `tokens`: b followed by c with an a among the `window` tokens before b."""
+    is_a = np.concatenate([[0], np.cumsum(tokens == a)])  # is_a[i] = number of a's before position i
+    pos = np.where((tokens[:-1] == b) & (tokens[1:] == c))[0]
+    lo = np.maximum(pos - window, 0)
+    return int(((is_a[pos] - is_a[lo]) > 0).sum())
+
+
+def find_skip_trigram_bug(model, layer: int, head: int, allowed: Tensor, tokens: np.ndarray, *, sources: int,
+                          branch: int, min_count: int) -> tuple | None:
+    """The paper's skip-trigram "bug": the OV circuit depends only on the source, so if a head learns
+    [a]...[b1]->[c1] and [a]...[b2]->[c2], it also raises [a]...[b1]->[c2]. Search the head's top sources
+    for two real triples (each seen >= min_count times) whose crossed triple never occurs.
+    Returns (strength, a, b1, c1, b2, c2) for the strongest such case, or None."""
+    qk = qk_circuit(model, layer, head)[allowed][:, allowed]
+    ov = ov_circuit(model, layer, head)[allowed][:, allowed]
+    qk_z = (qk - qk.mean(1, keepdim=True)) / qk.std(1, keepdim=True)
+    ov_z = (ov - ov.mean(1, keepdim=True)) / ov.std(1, keepdim=True)
+    strength = qk_z.max(0).values + ov_z.max(1).values
+    window = model.cfg.n_ctx - 1
+    best = None
+    for i in torch.argsort(strength, descending=True)[:sources].tolist():
+        bs = torch.argsort(qk_z[:, i], descending=True)[:branch].tolist()
+        cs = torch.argsort(ov_z[i], descending=True)[:branch].tolist()
+        a = int(allowed[i])
+        n = {(b, c): skip_trigram_count(tokens, a, int(allowed[b]), int(allowed[c]), window) for b in bs for c in cs}
+        for (b1, c1), (b2, c2) in ((x, y) for x in n for y in n):
+            if b1 != b2 and c1 != c2 and n[(b1, c1)] >= min_count and n[(b2, c2)] >= min_count and n[(b1, c2)] == 0:
+                s = min(qk_z[b1, i], qk_z[b2, i]).item() + min(ov_z[i, c1], ov_z[i, c2]).item()
+                if best is None or s > best[0]:
+                    best = (s, a, int(allowed[b1]), int(allowed[c1]), int(allowed[b2]), int(allowed[c2]))
+    return best
