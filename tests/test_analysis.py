@@ -171,3 +171,53 @@ def test_path_terms_reconstruct_the_model_exactly(random_folded_model):
         assert (logits - forward(w, tokens)).abs().max() < 1e-4
         ti = term_importance(w, tokens)
         assert ti["by_order"][2] == pytest.approx(ti["full"]) == pytest.approx(frozen_loss(w, stream, scale, tokens))
+
+
+def hand_built_induction_model():
+    """A 2-layer attention-only model with an induction circuit set by hand (no LayerNorm, one head a layer).
+
+    Residual layout (d_model 32): token one-hot [0, 8) | position one-hot [8, 24) | "previous token" slot [24, 32).
+    L0H0 attends from position i to i-1 (QK on positions) and copies the token there into the slot (OV).
+    L1H0 attends from token t to positions whose slot holds t (K-composition with L0H0) and copies the token.
+    """
+    from transformer_lens import TransformerBridge, TransformerBridgeConfig
+
+    V, N, D, c = 8, 16, 32, 12.0
+    cfg = TransformerBridgeConfig(n_layers=2, d_model=D, n_heads=1, d_head=16, n_ctx=N, d_vocab=V, attn_only=True,
+                                  normalization_type=None, positional_embedding_type="standard", seed=0,
+                                  init_mode="gpt2")
+    model = TransformerBridge.boot_native(cfg)
+    raw = model.original_model
+    with torch.no_grad():
+        for p in raw.parameters():
+            p.zero_()
+        raw.tok_embed.weight[:, :V] = torch.eye(V)
+        raw.pos.weight[:, V:V + N] = torch.eye(N)
+        a0, a1 = raw.layers[0].attn, raw.layers[1].attn
+        for p in range(N):  # query at position p matches key at position p - 1
+            a0.q.weight[p, V + p] = c
+            if p + 1 < N:
+                a0.k.weight[p + 1, V + p] = c
+        a0.v.weight[:V, :V] = torch.eye(V)
+        a0.o.weight[V + N:, :V] = torch.eye(V)  # write the attended token into the slot
+        a1.q.weight[:V, :V] = c * torch.eye(V)  # query: current token
+        a1.k.weight[:V, V + N:] = c * torch.eye(V)  # key: the slot (token before the source)
+        a1.v.weight[:V, :V] = torch.eye(V)
+        a1.o.weight[:V, :V] = 10 * torch.eye(V)  # a confident copy: logit 10 for the predicted token
+        raw.head.weight[:, :V] = torch.eye(V)
+    return model.eval()
+
+
+def test_scores_on_a_hand_built_induction_head():
+    from scripts.analysis.induction import induction_scores, previous_token_scores, repeat_halves_loss
+
+    model = hand_built_induction_model()
+    perms = torch.stack([torch.randperm(7, generator=G(s))[:7] + 1 for s in range(16)])  # distinct tokens 1..7
+    tokens = torch.cat([torch.zeros(16, 1, dtype=torch.long), perms, perms], 1)  # [BOS] r r, length 15
+    ind, prev = induction_scores(model, tokens), previous_token_scores(model, tokens)
+    assert prev[0, 0] > 0.95 and ind[1, 0] > 0.95
+    assert ind[0, 0] < 0.1 and prev[1, 0] < 0.2
+    first, second = repeat_halves_loss(model, tokens)
+    assert second < 0.2 * first  # it predicts the repeat
+    comp = composition_scores(model, "K")[0, 0].item()
+    assert comp > composition_scores(model, "Q")[0, 0].item() and comp > composition_scores(model, "V")[0, 0].item()

@@ -160,6 +160,7 @@ def test_removed_declaration_is_pruned(project):
     ("Bad_Id:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n", "ids are lower-case"),
     ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n  colour: red\n", "unknown key(s) ['colour']"),
     ("x: [unclosed\n", "not valid YAML"),
+    ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n  widget: spinner\n", "unknown widget 'spinner'"),
 ])
 def test_malformed_declarations_name_the_file_and_the_fix(project, yml, message):
     write(project / "figures" / "bad.yml", yml)
@@ -212,3 +213,13 @@ def test_notebook_reexecutes_only_when_its_imports_change(project):
     assert stale(engine) == {"deep", "notebook:nb"}
     engine.build(progress=False)
     assert "value is 5" in (project / "figures" / "out" / "notebooks" / "nb.ipynb").read_text()
+
+
+def test_widget_figure_writes_its_data_and_fails_clearly_without_it(project):
+    write(project / "figures" / "w.yml", "w:\n  script: scripts/figs/flat.py\n  widget: attention-explorer\n  caption: c\n  alt: a\n")
+    report = Engine(project).build(progress=False)
+    assert "must return Result(widget_data=...)" in report.failed["w"]
+    write(project / "scripts" / "figs" / "flat.py", FIGURE.format(imports="", value="7").replace(
+        'values={"answer": 7})', 'values={"answer": 7}, widget_data={"tokens": ["a"]})'))
+    report = Engine(project).build(progress=False)
+    assert report.ok and (project / "figures" / "out" / "w.data.json").read_text() == '{"tokens":["a"]}'

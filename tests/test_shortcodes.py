@@ -25,6 +25,9 @@ class FakeCatalog:
     def image_url(self, fid, theme, page_url):
         return f"../figures/{fid}.{theme}.svg"
 
+    def data_url(self, fid, page_url):
+        return f"../figures/{fid}.data.json"
+
     def failed(self, fid):
         return fid == "beta"
 

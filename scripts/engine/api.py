@@ -7,6 +7,7 @@ A figure script defines two functions; the engine calls them in a fresh process:
 
 `Result.values` are the numbers the prose quotes with {{ value("figure-id.key") }}. Give a string to
 control the wording ("3e-6", "invariant"); a number is written with three significant digits.
+`Result.widget_data` is the JSON an interactive figure (a declaration with `widget:`) loads in the browser.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 class Result:
     data: dict[str, Any] = field(default_factory=dict)
     values: dict[str, str | int | float] = field(default_factory=dict)
+    widget_data: dict[str, Any] | None = None
 
 
 def format_value(v: str | int | float) -> str:

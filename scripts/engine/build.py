@@ -127,7 +127,7 @@ class Engine:
         staging_root.mkdir(parents=True, exist_ok=True)
         staging = pathlib.Path(tempfile.mkdtemp(dir=staging_root, prefix=job.id.replace(":", "_") + "."))
         try:
-            spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params}
+            spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params, "widget": job.widget}
             env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1",
                    "PYTHONPATH": str(self.root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
             proc = subprocess.run([sys.executable, "-m", _RUNNERS[job.kind], json.dumps(spec), str(staging)],

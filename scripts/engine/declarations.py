@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"script", "params", "inputs", "caption", "alt"}
+_KEYS = {"script", "params", "inputs", "caption", "alt", "widget"}
+WIDGETS = {"attention-explorer"}  # interactive figures: docs/assets/javascripts/widgets.js renders them
 
 
 class DeclarationError(ValueError):
@@ -43,11 +44,14 @@ class Job:
     inputs: tuple[pathlib.Path, ...] = ()
     caption: str = ""
     alt: str = ""
+    widget: str | None = None  # an interactive figure: the job also writes <id>.data.json for it
 
     def outputs(self, out_dir: pathlib.Path) -> list[pathlib.Path]:
+        """Output files; the first two (images) and the widget data are published with the site."""
         if self.kind == "notebook":
             return [out_dir / "notebooks" / f"{self.id.removeprefix('notebook:')}.ipynb"]
-        return [out_dir / f"{self.id}.light.svg", out_dir / f"{self.id}.dark.svg", out_dir / f"{self.id}.json"]
+        files = [out_dir / f"{self.id}.light.svg", out_dir / f"{self.id}.dark.svg", out_dir / f"{self.id}.json"]
+        return files + ([out_dir / f"{self.id}.data.json"] if self.widget else [])
 
 
 def _load_file(path: pathlib.Path, root: pathlib.Path) -> dict[str, Job]:
@@ -82,10 +86,13 @@ def _load_file(path: pathlib.Path, root: pathlib.Path) -> dict[str, Job]:
         inputs = spec.get("inputs") or []
         if not isinstance(inputs, list):
             raise DeclarationError(f"{where}: 'inputs' must be a list of paths.")
+        widget = spec.get("widget")
+        if widget is not None and widget not in WIDGETS:
+            raise DeclarationError(f"{where}: unknown widget {widget!r}; known: {sorted(WIDGETS)}.")
         jobs[fid] = Job(
             id=fid, kind="figure", script=script, declared_in=rel, params=params,
             inputs=tuple(pathlib.Path(p) for p in inputs),
-            caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(),
+            caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
         )
     return jobs
 

@@ -54,6 +54,10 @@ def run(spec: dict, staging: pathlib.Path) -> None:
             fig = module.plot(result, theme)
             fig.savefig(staging / f"{spec['id']}.{theme}.svg", format="svg", metadata={"Date": None})
             plt.close(fig)
+    if spec.get("widget"):
+        if result.widget_data is None:
+            raise TypeError(f"{spec['script']}: an interactive figure must return Result(widget_data=...)")
+        (staging / f"{spec['id']}.data.json").write_text(json.dumps(result.widget_data, sort_keys=True, separators=(",", ":")))
     values = {k: format_value(v) for k, v in sorted(result.values.items())}
     (staging / f"{spec['id']}.json").write_text(
         json.dumps({"id": spec["id"], "script": spec["script"], "values": values}, indent=1, sort_keys=True) + "\n"

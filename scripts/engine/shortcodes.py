@@ -30,6 +30,7 @@ class Catalog(Protocol):
     def job(self, figure_id: str) -> Job | None: ...
     def values(self, figure_id: str) -> dict[str, str]: ...
     def image_url(self, figure_id: str, theme: str, page_url: str) -> str: ...
+    def data_url(self, figure_id: str, page_url: str) -> str: ...
     def failed(self, figure_id: str) -> bool: ...
 
 
@@ -39,15 +40,19 @@ class ShortcodeError:
     message: str
 
 
-def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool) -> str:
+def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "") -> str:
     alt = html.escape(job.alt, quote=True)
     warn = ""
     if failed:
         warn = ('<p class="figure-stale">This figure is out of date: its script failed on the last build. '
                 "The last good version is shown.</p>\n")
+    widget = ""
+    if job.widget:  # the interactive version first; the static images stay as its overview and print copy
+        widget = (f'<div class="widget" data-widget="{job.widget}" data-src="{data_url}" '
+                  f'aria-label="{html.escape(job.alt, quote=True)}"></div>\n')
     return (
         f'<figure class="computed-figure" id="fig-{job.id}" markdown="1">\n'
-        f"{warn}"
+        f"{warn}{widget}"
         f'<img src="{url_light}#only-light" alt="{alt}">\n'
         f'<img src="{url_dark}#only-dark" alt="{alt}">\n'
         f'<figcaption markdown="span">**Figure {number}.** {job.caption} '
@@ -95,7 +100,8 @@ def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[Sh
                 if text.strip() != sc.group(0):
                     errors.append(ShortcodeError(lineno, "{{ figure(...) }} must stand on a line of its own"))
                 return _figure_html(job, numbers[arg], catalog.image_url(arg, "light", page_url),
-                                    catalog.image_url(arg, "dark", page_url), catalog.failed(arg))
+                                    catalog.image_url(arg, "dark", page_url), catalog.failed(arg),
+                                    catalog.data_url(arg, page_url) if job.widget else "")
             if name == "ref":
                 if arg not in numbers:
                     errors.append(ShortcodeError(lineno, f'ref("{arg}"): no {{{{ figure("{arg}") }}}} on this page'))

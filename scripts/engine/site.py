@@ -62,7 +62,7 @@ class SiteBridge:
         out = self.engine.out_dir
         for job in self._jobs.values():
             if job.kind == "figure":
-                for path in job.outputs(out)[:2]:
+                for path in [p for p in job.outputs(out) if not p.name.endswith(f"{job.id}.json")]:
                     if path.exists():
                         files.append(File.generated(config, f"figures/{path.name}", abs_src_path=str(path)))
             else:  # render the executed notebook in place of its source (the File is mkdocs-jupyter's wrapper)
@@ -123,6 +123,9 @@ class _Catalog:
 
     def image_url(self, figure_id: str, theme: str, page_url: str) -> str:
         return get_relative_url(f"figures/{figure_id}.{theme}.svg", page_url)
+
+    def data_url(self, figure_id: str, page_url: str) -> str:
+        return get_relative_url(f"figures/{figure_id}.data.json", page_url)
 
     def failed(self, figure_id: str) -> bool:
         return figure_id in self.bridge._failed
