@@ -221,3 +221,14 @@ def test_scores_on_a_hand_built_induction_head():
     assert second < 0.2 * first  # it predicts the repeat
     comp = composition_scores(model, "K")[0, 0].item()
     assert comp > composition_scores(model, "Q")[0, 0].item() and comp > composition_scores(model, "V")[0, 0].item()
+
+
+def test_skip_trigram_count_against_a_loop():
+    from scripts.analysis.circuits import skip_trigram_count
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 5, 400)
+    for a, b, c in [(0, 1, 2), (3, 3, 4), (1, 0, 0)]:
+        slow = sum(1 for i in range(len(tokens) - 1) if tokens[i] == b and tokens[i + 1] == c
+                   and a in tokens[max(0, i - 7):i])
+        assert skip_trigram_count(tokens, a, b, c, window=7) == slow

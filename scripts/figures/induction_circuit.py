@@ -4,7 +4,6 @@ QK (K-composition) positivity against OV (copying) positivity."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from scripts.analysis.circuits import copying_score, k_composition_positivity
