@@ -4,6 +4,7 @@
 # Other targets: make build (strict site in site/), make figures, make check, make zoo, make bench.
 
 PYTHON ?= python3.11
+export NO_MKDOCS_2_WARNING := 1  # Material prints an end-of-life banner on every build
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed

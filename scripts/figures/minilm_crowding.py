@@ -1,0 +1,43 @@
+"""Figure: superposition in the wild — how crowded MiniLM-L6's 30,522 token embeddings are in 384 dimensions."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from scripts.analysis.geometry import pairwise_cosines, random_unit_vectors
+from scripts.engine.api import Result
+from scripts.zoo.load import load_model
+
+
+def compute(params: dict) -> Result:
+    model = load_model(params["model"])
+    W_E = model.W_E.detach().numpy()
+    rng = np.random.default_rng(params["seed"])
+    sample = rng.choice(W_E.shape[0], size=params["sample"], replace=False)
+    cos = pairwise_cosines(W_E[sample])
+    rand = pairwise_cosines(random_unit_vectors(params["sample"], W_E.shape[1], rng))
+    t = params["threshold"]
+    frac, frac_r = float(np.mean(np.abs(cos) > t)), float(np.mean(np.abs(rand) > t))
+    return Result(
+        data={"cos": cos, "rand": rand, "threshold": t},
+        values={"vocab": W_E.shape[0], "d": W_E.shape[1], "ratio": f"{W_E.shape[0] / W_E.shape[1]:.0f}",
+                "sample": params["sample"], "n_pairs": len(cos), "std": f"{cos.std():.3f}",
+                "std_random": f"{rand.std():.3f}", "mean": f"{cos.mean():.3f}", "threshold": t,
+                "frac": f"{100 * frac:.1f} %", "frac_random": f"{100 * frac_r:.3f} %",
+                "verdict": "far more crowded than random directions" if frac > 10 * max(frac_r, 1e-6) else "as spread as random"},
+    )
+
+
+def plot(result: Result, theme: str):
+    fig, ax = plt.subplots(figsize=(6.6, 3.3))
+    bins = np.linspace(-1, 1, 161)
+    ax.hist(result.data["cos"], bins=bins, density=True, histtype="step", linewidth=1.4, label="MiniLM-L6 token embeddings")
+    ax.hist(result.data["rand"], bins=bins, density=True, histtype="step", linewidth=1.2, color="0.55", linestyle="--",
+            label="random vectors, same shape")
+    for s in (-result.data["threshold"], result.data["threshold"]):
+        ax.axvline(s, color="0.5", linestyle=":", linewidth=1)
+    ax.set(xlabel="cosine similarity between two token embeddings", ylabel="density", yscale="log", xlim=(-1, 1))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
