@@ -9,7 +9,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build figures check zoo bench clean
+.PHONY: serve test build figures check zoo bench clean note
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -40,6 +40,10 @@ zoo: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m scripts.bench.site
 	$(PY) -m scripts.bench.zoo
+
+note: $(STAMP)
+	@test -n "$(TITLE)" || { echo 'usage: make note TITLE="Title of the note" [PAPER=https://...]'; exit 2; }
+	$(PY) -m scripts.authoring.new_note "$(TITLE)" --paper "$(PAPER)"
 
 clean:
 	rm -rf site .cache

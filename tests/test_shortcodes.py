@@ -73,3 +73,12 @@ def test_unknown_ids_keys_and_shortcodes_are_errors_with_lines():
 def test_figure_must_stand_alone():
     _, errors = render('Text {{ figure("alpha") }} text', "p/", FakeCatalog())
     assert [e.message for e in errors] == ["{{ figure(...) }} must stand on a line of its own"]
+
+
+def test_unknown_callout_types_are_errors_with_lines():
+    from scripts.engine.callouts import check
+
+    md = '!!! verdict "V"\n    ok\n\n!!! verdic "typo"\n\n??? experiment "folded"\n\n```\n!!! nonsense\n```\n!!! note\n'
+    errors = check(md)
+    assert [(e.line, e.message.split(";")[0]) for e in errors] == [(4, 'unknown callout "verdic"')]
+    assert "confusion, interest, experiment, verdict" in errors[0].message

@@ -62,3 +62,27 @@ def test_noop_build_never_imports_torch(tmp_path):
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "torch imported" not in proc.stderr
+
+
+def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
+    """What a newcomer does: one command, then a strict build shows the new post with its computed figure."""
+    import datetime
+
+    from scripts.authoring.new_note import scaffold
+
+    project = copy_project(tmp_path / "p")
+    paths = scaffold("Attention sinks, checked", root=project, paper="https://example.org/paper",
+                     date=datetime.date(2026, 11, 22))
+    assert [p.name for p in paths] == ["2026-11-22-attention-sinks-checked.md", "attention_sinks_checked.py",
+                                       "attention-sinks-checked.yml"]
+    proc = mkdocs_build(project, tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    page = (tmp_path / "site" / "2026" / "11" / "22" / "attention-sinks-checked" / "index.html").read_text()
+    assert 'id="fig-attention-sinks-checked-example"' in page and "<strong>Figure 1.</strong>" in page
+    assert '<span class="computed-value"' in page and ">L0H" in page
+    try:
+        scaffold("Attention sinks, checked", root=project)
+    except ValueError as e:
+        assert "already exists" in str(e)
+    else:
+        raise AssertionError("scaffold overwrote an existing note")

@@ -13,7 +13,7 @@ import pathlib
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from scripts.engine import shortcodes
+from scripts.engine import callouts, shortcodes
 from scripts.engine.build import Engine
 from scripts.engine.declarations import DeclarationError, Job
 
@@ -85,6 +85,7 @@ class SiteBridge:
 
     def render_page(self, markdown: str, page) -> str:
         text, errors = shortcodes.render(markdown, page.url, _Catalog(self))
+        errors += callouts.check(markdown)
         offset = _body_offset(page.file.content_string, markdown) if errors else 0
         for err in errors:
             self.log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
