@@ -82,3 +82,14 @@ def test_unknown_callout_types_are_errors_with_lines():
     errors = check(md)
     assert [(e.line, e.message.split(";")[0]) for e in errors] == [(4, 'unknown callout "verdic"')]
     assert "confusion, interest, experiment, verdict" in errors[0].message
+
+
+def test_open_questions_gathers_confusions_and_experiments_with_verdicts():
+    from scripts.engine.callouts import open_questions_page
+
+    post = ('# A note\n\n!!! confusion "Why?"\n    Because.\n\n!!! experiment "Try it"\n    We ran [this](other.md).\n\n'
+            '!!! verdict "Verdict"\n    It held.\n\n!!! experiment "Later"\n    Not yet.\n')
+    page = open_questions_page({"posts/a.md": post})
+    assert "**Why?** — [A note](posts/a.md)" in page and "Because." in page
+    assert "We ran [this](posts/other.md)." in page  # links rewritten for the page's location
+    assert "*Verdict:* It held." in page and "*Verdict: not yet run.*" in page

@@ -86,3 +86,59 @@ def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
         assert "already exists" in str(e)
     else:
         raise AssertionError("scaffold overwrote an existing note")
+
+
+# -- importing Jekyll posts ---------------------------------------------------------------------------------
+
+FIXTURES = REPO / "tests" / "fixtures" / "jekyll"
+
+
+def test_jekyll_import_maps_front_matter_and_body(tmp_path):
+    import datetime
+
+    import yaml
+
+    from scripts.authoring.import_jekyll import import_post
+
+    project = copy_project(tmp_path / "p")
+    a = import_post(FIXTURES / "2025-03-02-attention-notes.md", root=project)  # date from the file name only
+    assert a.path.name == "2025-03-02-attention-notes.md"
+    assert a.front["date"] == datetime.date(2025, 3, 2) and a.front["pin"] is True
+    assert a.front["description"] == "Short notes on why heads are independent" and a.front["title"] == "Attention, briefly"
+    assert "front matter layout: 'post' not mapped (Material decides the layout)" in a.not_mapped
+    assert "$y = \\sum_h A^h x W^h_{OV}$" in a.body and "$$\nW_{OV} = W_O W_V\n$$" in a.body
+    assert a.body.startswith("# Attention, briefly") and "<!-- more -->" in a.body
+
+    b = import_post(FIXTURES / "no-date-in-name.md", root=project)
+    assert b.path.name == "2024-10-25-superposition-review.md"  # slug from the permalink
+    assert b.front["tags"] == ["Superposition", "Toy Models", "Reading group"] and b.front["categories"] == ["Papers"]
+    assert "```python\nimport torch" in b.body and "{%" not in b.body and "site.baseurl" not in b.body
+    assert "](../images/blogs/toy.png)" in b.body and b.missing_images == ["/images/blogs/toy.png"]
+    assert any("include" in r for r in b.not_mapped) and any("someone-else" in r for r in b.not_mapped)
+
+    c = import_post(FIXTURES / "2023-01-09-odd-spacing.md", root=project)
+    assert c.front["title"] == "Odd   spacing" and c.front["tags"] == ["circuits", "induction"]
+    assert "{{ literal }}" in c.body and "raw" not in c.body
+    assert yaml.safe_load(c.path.read_text().split("---")[1])["slug"] == "odd-spacing"
+
+    # The imported posts build in strict mode once the missing image is supplied.
+    (project / "docs" / "images" / "blogs").mkdir(parents=True)
+    (project / "docs" / "images" / "blogs" / "toy.png").write_bytes((REPO / "docs" / "assets" / "images" / "avatar.svg").read_bytes())
+    proc = mkdocs_build(project, tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "site" / "2024" / "10" / "25" / "superposition-review" / "index.html").exists()
+
+
+def test_jekyll_import_errors_name_the_file_and_the_fix(tmp_path):
+    import pytest
+
+    from scripts.authoring.import_jekyll import ImportError_, import_post
+
+    project = copy_project(tmp_path / "p")
+    with pytest.raises(ImportError_, match=r"undated.md: no date .* pass --date YYYY-MM-DD"):
+        import_post(FIXTURES / "undated.md", root=project)
+    with pytest.raises(ImportError_, match=r"broken.md:2: the front matter is not valid YAML"):
+        import_post(FIXTURES / "broken.md", root=project)
+    import_post(FIXTURES / "2025-03-02-attention-notes.md", root=project)
+    with pytest.raises(ImportError_, match="already exists"):
+        import_post(FIXTURES / "2025-03-02-attention-notes.md", root=project)

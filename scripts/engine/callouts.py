@@ -34,3 +34,54 @@ def check(markdown: str) -> list[ShortcodeError]:
             errors.append(ShortcodeError(lineno, f'unknown callout "{m.group(1)}"; use one of {", ".join(OURS)} '
                                                  "(or a Material admonition type such as note, warning, example)"))
     return errors
+
+
+# -- the open-questions page ----------------------------------------------------------------------------------
+
+_BLOCK = re.compile(r'^!!!\s+(confusion|experiment|verdict)(?:\s+"([^"]*)")?\s*\n((?:(?: {4}.*)?\n)*)', re.M)
+_TITLE = re.compile(r"^#\s+(.+)$", re.M)
+
+
+def collect(posts: dict[str, str]) -> list[dict]:
+    """Every confusion and experiment callout of every post (src path -> markdown), each experiment with the
+    verdict that follows it in the same post, if any."""
+    items = []
+    for path, text in sorted(posts.items()):
+        title_m = _TITLE.search(text)
+        title = title_m.group(1).strip() if title_m else path
+        pending = None
+        for m in _BLOCK.finditer(text):
+            kind, label = m.group(1), (m.group(2) or m.group(1).title())
+            body = "\n".join(line[4:] for line in m.group(3).splitlines()).strip()
+            # Relative links were relative to the post's folder; the generated page sits at the site root.
+            folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+            body = re.sub(r"\]\((?!https?:|/|#|mailto:)([^)]+)\)", lambda l: f"]({folder}{l.group(1)})", body)
+            if kind == "verdict":
+                if pending is not None and pending["verdict"] is None:
+                    pending["verdict"] = body
+                continue
+            item = {"kind": kind, "label": label, "body": body, "post": path, "title": title, "verdict": None}
+            items.append(item)
+            pending = item if kind == "experiment" else pending
+    return items
+
+
+def open_questions_page(posts: dict[str, str]) -> str:
+    """Markdown of the generated page: questions first, then experiments with their verdicts."""
+    items = collect(posts)
+    out = ["# Open questions", "",
+           "Every point of confusion and every experiment across the notes, gathered automatically "
+           "(`scripts/engine/callouts.py`): the research to-do list at a glance. An experiment without a "
+           "verdict is still to be run.", ""]
+    for kind, heading in (("confusion", "Points of confusion"), ("experiment", "Experiments")):
+        out += [f"## {heading}", ""]
+        for it in (i for i in items if i["kind"] == kind):
+            link = f"[{it['title']}]({it['post']})"
+            first = it["body"].split("\n\n")[0].replace("\n", " ")
+            out.append(f"- **{it['label']}** — {link}  ")
+            out.append(f"  {first}")
+            if kind == "experiment":
+                verdict = (it["verdict"] or "").split("\n\n")[0].replace("\n", " ")
+                out.append(f"  *Verdict:* {verdict}" if verdict else "  *Verdict: not yet run.*")
+            out.append("")
+    return "\n".join(out) + "\n"

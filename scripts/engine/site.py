@@ -73,6 +73,9 @@ class SiteBridge:
                     f.abs_src_path = str(executed)
                 elif f is not None:
                     self.log.warning(f"{job.script}: no executed copy yet; the page shows the code without outputs")
+        posts = {f.src_uri: f.content_string for f in files if f.is_documentation_page()
+                 if f.src_uri.startswith("posts/") and f.src_uri.endswith(".md")}
+        files.append(File.generated(config, "open-questions.md", content=callouts.open_questions_page(posts)))
         mj = mathjax_dir()
         if mj is None:
             self.log.error("MathJax is missing: install the pinned requirements (django-static-mathjax).")
