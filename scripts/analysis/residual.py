@@ -47,22 +47,19 @@ class AttnOnlyWeights:
 
 def weights_of(model) -> AttnOnlyWeights:
     """Extract the weights of a folded TransformerBridge (LayerNorm gains 1, biases 0)."""
-    sd = model.state_dict()
-    for k, v in sd.items():
-        if k.endswith("ln1.weight") or k.endswith("ln_final.weight"):
-            if not torch.allclose(v, torch.ones_like(v)):
-                raise ValueError("fold the model's LayerNorms first: load_model(name, fold=True)")
-    L = model.cfg.n_layers
-    empty = torch.zeros(0, model.cfg.n_heads, model.cfg.d_model, model.cfg.d_head)
-    get = (lambda name: getattr(model, name).detach().clone()) if L else (lambda name: empty)
-    return AttnOnlyWeights(
-        W_E=model.W_E.detach().clone(), W_pos=model.W_pos.detach().clone(),
-        W_Q=get("W_Q"), W_K=get("W_K"), W_V=get("W_V"),
-        W_O=get("W_O") if L else empty.transpose(-1, -2),
-        b_Q=get("b_Q") if L else empty[..., 0, :], b_K=get("b_K") if L else empty[..., 0, :],
-        b_V=get("b_V") if L else empty[..., 0, :], b_O=get("b_O") if L else torch.zeros(0, model.cfg.d_model),
-        W_U=model.W_U.detach().clone(), b_U=model.b_U.detach().clone(), eps=float(model.cfg.eps),
-    )
+    gains = [v for k, v in model.state_dict().items() if k.endswith(("ln1.weight", "ln_final.weight"))]
+    if any(not torch.allclose(v, torch.ones_like(v)) for v in gains):
+        raise ValueError("fold the model's LayerNorms first: load_model(name, fold=True)")
+    c = model.cfg
+    shapes = {"W_Q": (c.n_heads, c.d_model, c.d_head), "W_K": (c.n_heads, c.d_model, c.d_head),
+              "W_V": (c.n_heads, c.d_model, c.d_head), "W_O": (c.n_heads, c.d_head, c.d_model),
+              "b_Q": (c.n_heads, c.d_head), "b_K": (c.n_heads, c.d_head), "b_V": (c.n_heads, c.d_head),
+              "b_O": (c.d_model,)}
+    # A 0-layer bridge has no attention weights at all (accessing them raises): use empty stacks.
+    layers = {k: getattr(model, k).detach().clone() if c.n_layers else torch.zeros(0, *shape)
+              for k, shape in shapes.items()}
+    return AttnOnlyWeights(W_E=model.W_E.detach().clone(), W_pos=model.W_pos.detach().clone(), **layers,
+                           W_U=model.W_U.detach().clone(), b_U=model.b_U.detach().clone(), eps=float(c.eps))
 
 
 def center_and_scale(x: Float[Tensor, "... d_model"], eps: float, center: bool = True) -> Float[Tensor, "... d_model"]:

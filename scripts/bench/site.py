@@ -73,7 +73,7 @@ def edit_to_page(figure: str = "near-orthogonal", repeats: int = 3) -> None:
                 text = text.replace(f"edited {i - 1})", f"{marker})")
                 t0 = time.perf_counter()
                 script.write_text(text)
-                _wait(lambda: marker in (_get(post_url) or ""), 180)
+                _wait(lambda m=marker: m in (_get(post_url) or ""), 180)
                 rounds.append(time.perf_counter() - t0)
         finally:
             server.terminate()

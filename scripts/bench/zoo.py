@@ -38,11 +38,11 @@ def step_times(steps: int = 100, warmup: int = 5, threads: int = 2) -> None:
     tb, tp = [], []
     for i in range(warmup + steps):
         tokens = torch.randint(0, model_cfg.d_vocab, (train_cfg.batch_size, model_cfg.n_ctx), generator=g)
-        for name, fn in (("bridge", lambda: bridge(tokens, return_type="loss")),
-                         ("plain", lambda: F.cross_entropy(plain(tokens)[:, :-1].flatten(0, 1), tokens[:, 1:].flatten()))):
+        for name, fn in (("bridge", lambda t: bridge(t, return_type="loss")),
+                         ("plain", lambda t: F.cross_entropy(plain(t)[:, :-1].flatten(0, 1), t[:, 1:].flatten()))):
             opt = opt_b if name == "bridge" else opt_p
             t0 = time.perf_counter()
-            loss = fn()
+            loss = fn(tokens)
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)

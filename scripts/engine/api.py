@@ -24,7 +24,7 @@ class Result:
 
 
 def format_value(v: str | int | float) -> str:
-    if isinstance(v, bool) or isinstance(v, str):
+    if isinstance(v, (bool, str)):
         return str(v)
     if isinstance(v, int):
         return f"{v:,}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from scripts.engine.shortcodes import ShortcodeError
+from scripts.engine.shortcodes import ShortcodeError, lines_with_code_flag
 
 OURS = ("confusion", "interest", "experiment", "verdict")
 MATERIAL = ("note", "abstract", "summary", "tldr", "info", "todo", "tip", "hint", "important", "success", "check",
@@ -18,18 +18,13 @@ MATERIAL = ("note", "abstract", "summary", "tldr", "info", "todo", "tip", "hint"
             "danger", "error", "bug", "example", "quote", "cite")
 KNOWN = frozenset(OURS + MATERIAL)
 _CALLOUT = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s+([A-Za-z][\w-]*)")
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
 
 
 def check(markdown: str) -> list[ShortcodeError]:
     """Unknown callout types, with 1-based lines (fenced code is skipped)."""
-    errors, fence = [], None
-    for lineno, text in enumerate(markdown.split("\n"), start=1):
-        m = _FENCE.match(text)
-        if m:
-            fence = None if fence and m.group(1).startswith(fence) else (fence or m.group(1))
-            continue
-        m = _CALLOUT.match(text) if fence is None else None
+    errors = []
+    for lineno, text, in_code in lines_with_code_flag(markdown):
+        m = None if in_code else _CALLOUT.match(text)
         if m and m.group(1).split()[0].lower() not in KNOWN:
             errors.append(ShortcodeError(lineno, f'unknown callout "{m.group(1)}"; use one of {", ".join(OURS)} '
                                                  "(or a Material admonition type such as note, warning, example)"))
@@ -40,6 +35,7 @@ def check(markdown: str) -> list[ShortcodeError]:
 
 _BLOCK = re.compile(r'^!!!\s+(confusion|experiment|verdict)(?:\s+"([^"]*)")?\s*\n((?:(?: {4}.*)?\n)*)', re.M)
 _TITLE = re.compile(r"^#\s+(.+)$", re.M)
+_RELATIVE_LINK = re.compile(r"\]\((?!https?:|/|#|mailto:)([^)]+)\)")
 
 
 def collect(posts: dict[str, str]) -> list[dict]:
@@ -55,7 +51,7 @@ def collect(posts: dict[str, str]) -> list[dict]:
             body = "\n".join(line[4:] for line in m.group(3).splitlines()).strip()
             # Relative links were relative to the post's folder; the generated page sits at the site root.
             folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-            body = re.sub(r"\]\((?!https?:|/|#|mailto:)([^)]+)\)", lambda l: f"]({folder}{l.group(1)})", body)
+            body = _RELATIVE_LINK.sub(lambda link, f=folder: f"]({f}{link.group(1)})", body)
             if kind == "verdict":
                 if pending is not None and pending["verdict"] is None:
                     pending["verdict"] = body

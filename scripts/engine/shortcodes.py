@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from scripts.engine.declarations import Job
@@ -61,83 +62,94 @@ def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: b
     )
 
 
-def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[ShortcodeError]]:
-    """Expand every shortcode of a page. Returns the new Markdown and the errors, with 1-based lines."""
-    errors: list[ShortcodeError] = []
-    numbers: dict[str, int] = {}
-    lines = markdown.split("\n")
+def lines_with_code_flag(markdown: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based line number, line, whether it is fence or fenced code) for every line of a page."""
     fence: str | None = None
-
-    # First pass: number the figures in order, so {{ ref }} may point forward.
-    for text in lines:
+    for lineno, text in enumerate(markdown.split("\n"), start=1):
         m = _FENCE.match(text)
         if m:
             fence = None if fence and m.group(1).startswith(fence) else (fence or m.group(1))
-            continue
-        if fence is None:
-            for sc in SHORTCODE.finditer(_INLINE_CODE.sub("", text)):
-                if sc.group(1) == "figure" and catalog.job(sc.group(2) or sc.group(3) or ""):
-                    numbers.setdefault(sc.group(2) or sc.group(3), len(numbers) + 1)
+            yield lineno, text, True
+        else:
+            yield lineno, text, fence is not None
 
-    out, fence = [], None
-    for lineno, text in enumerate(lines, start=1):
-        m = _FENCE.match(text)
-        if m:
-            fence = None if fence and m.group(1).startswith(fence) else (fence or m.group(1))
-            out.append(text)
-            continue
-        if fence is not None or "{{" not in text:
-            out.append(text)
-            continue
 
-        def expand(sc: re.Match) -> str:
-            name, arg = sc.group(1), sc.group(2) if sc.group(2) is not None else sc.group(3)
-            if name == "figure":
-                job = catalog.job(arg)
-                if job is None:
-                    errors.append(ShortcodeError(lineno, f'unknown figure id "{arg}"; declare it in figures/*.yml'))
-                    return f'<span class="shortcode-error">unknown figure "{html.escape(arg)}"</span>'
-                if text.strip() != sc.group(0):
-                    errors.append(ShortcodeError(lineno, "{{ figure(...) }} must stand on a line of its own"))
-                return _figure_html(job, numbers[arg], catalog.image_url(arg, "light", page_url),
-                                    catalog.image_url(arg, "dark", page_url), catalog.failed(arg),
-                                    catalog.data_url(arg, page_url) if job.widget else "")
-            if name == "ref":
-                if arg not in numbers:
-                    errors.append(ShortcodeError(lineno, f'ref("{arg}"): no {{{{ figure("{arg}") }}}} on this page'))
-                    return html.escape(arg)
-                return f'<a href="#fig-{arg}">Figure {numbers[arg]}</a>'
-            if name == "value":
-                fid, _, key = arg.partition(".")
-                job = catalog.job(fid)
-                values = catalog.values(fid) if job else {}
-                if job is None:
-                    errors.append(ShortcodeError(lineno, f'value("{arg}"): unknown figure id "{fid}"'))
-                elif key not in values:
-                    known = ", ".join(sorted(values)) or "none yet: build the figure"
-                    errors.append(ShortcodeError(lineno, f'value("{arg}"): figure "{fid}" has no value "{key}" '
-                                                         f"(known: {known})"))
-                elif in_math(sc.start()):  # inside $...$ math: plain text, no HTML
-                    return values[key]
-                else:
-                    return f'<span class="computed-value" title="computed by {job.script.as_posix()}">' \
-                           f"{html.escape(values[key])}</span>"
-                return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
-            errors.append(ShortcodeError(lineno, f'unknown shortcode "{name}"; use figure, ref or value'))
-            return sc.group(0)
+def _in_math(segment: str, pos: int) -> bool:
+    """Inside a $...$ span: an odd number of unescaped single dollars before `pos`."""
+    return len(re.findall(r"(?<![\\$])\$(?!\$)", segment[:pos])) % 2 == 1
 
-        def in_math(pos: int) -> bool:
-            """Inside a $...$ span: an odd number of unescaped single dollars before `pos`."""
-            return len(re.findall(r"(?<![\\$])\$(?!\$)", segment[:pos])) % 2 == 1
 
-        # Expand outside inline code spans only.
+@dataclass
+class _Renderer:
+    """Expands the shortcodes of one page, collecting errors."""
+
+    page_url: str
+    catalog: Catalog
+    numbers: dict[str, int]
+    errors: list[ShortcodeError] = field(default_factory=list)
+
+    def line(self, text: str, lineno: int) -> str:
+        """Expand a line, outside its inline code spans."""
         pieces, last = [], 0
         for code in _INLINE_CODE.finditer(text):
-            segment = text[last:code.start()]
-            pieces.append(SHORTCODE.sub(expand, segment))
+            pieces.append(self._segment(text[last:code.start()], text, lineno))
             pieces.append(code.group(0))
             last = code.end()
-        segment = text[last:]
-        pieces.append(SHORTCODE.sub(expand, segment))
-        out.append("".join(pieces))
-    return "\n".join(out), errors
+        pieces.append(self._segment(text[last:], text, lineno))
+        return "".join(pieces)
+
+    def _segment(self, segment: str, line: str, lineno: int) -> str:
+        return SHORTCODE.sub(lambda sc: self._expand(sc, segment, line, lineno), segment)
+
+    def _error(self, lineno: int, message: str) -> None:
+        self.errors.append(ShortcodeError(lineno, message))
+
+    def _expand(self, sc: re.Match, segment: str, line: str, lineno: int) -> str:
+        name, arg = sc.group(1), sc.group(2) if sc.group(2) is not None else sc.group(3)
+        catalog = self.catalog
+        if name == "figure":
+            job = catalog.job(arg)
+            if job is None:
+                self._error(lineno, f'unknown figure id "{arg}"; declare it in figures/*.yml')
+                return f'<span class="shortcode-error">unknown figure "{html.escape(arg)}"</span>'
+            if line.strip() != sc.group(0):
+                self._error(lineno, "{{ figure(...) }} must stand on a line of its own")
+            return _figure_html(job, self.numbers[arg], catalog.image_url(arg, "light", self.page_url),
+                                catalog.image_url(arg, "dark", self.page_url), catalog.failed(arg),
+                                catalog.data_url(arg, self.page_url) if job.widget else "")
+        if name == "ref":
+            if arg not in self.numbers:
+                self._error(lineno, f'ref("{arg}"): no {{{{ figure("{arg}") }}}} on this page')
+                return html.escape(arg)
+            return f'<a href="#fig-{arg}">Figure {self.numbers[arg]}</a>'
+        if name == "value":
+            fid, _, key = arg.partition(".")
+            job = catalog.job(fid)
+            values = catalog.values(fid) if job else {}
+            if job is None:
+                self._error(lineno, f'value("{arg}"): unknown figure id "{fid}"')
+            elif key not in values:
+                known = ", ".join(sorted(values)) or "none yet: build the figure"
+                self._error(lineno, f'value("{arg}"): figure "{fid}" has no value "{key}" (known: {known})')
+            elif _in_math(segment, sc.start()):  # inside $...$ math: plain text, no HTML
+                return values[key]
+            else:
+                return (f'<span class="computed-value" title="computed by {job.script.as_posix()}">'
+                        f"{html.escape(values[key])}</span>")
+            return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
+        self._error(lineno, f'unknown shortcode "{name}"; use figure, ref or value')
+        return sc.group(0)
+
+
+def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[ShortcodeError]]:
+    """Expand every shortcode of a page. Returns the new Markdown and the errors, with 1-based lines."""
+    numbers: dict[str, int] = {}  # first pass: number the figures in order, so {{ ref }} may point forward
+    for _, text, in_code in lines_with_code_flag(markdown):
+        for sc in ([] if in_code else SHORTCODE.finditer(_INLINE_CODE.sub("", text))):
+            arg = sc.group(2) if sc.group(2) is not None else sc.group(3)
+            if sc.group(1) == "figure" and catalog.job(arg):
+                numbers.setdefault(arg, len(numbers) + 1)
+    renderer = _Renderer(page_url, catalog, numbers)
+    out = [text if in_code or "{{" not in text else renderer.line(text, lineno)
+           for lineno, text, in_code in lines_with_code_flag(markdown)]
+    return "\n".join(out), renderer.errors

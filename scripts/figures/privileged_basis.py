@@ -27,11 +27,16 @@ def stream_points(model, tokens) -> dict[str, torch.Tensor]:
 def compute(params: dict) -> Result:
     torch.set_num_threads(2)
     g = torch.Generator().manual_seed(params["seed"])
-    rows = []
+    rows, losses, outlier = [], {}, {}
     for name in params["models"]:
         model = load_model(name)  # the real stream: LayerNorm gains not folded away
         tokens = held_out_text(model, params["batch"])
-        for point, acts in stream_points(model, tokens).items():
+        points = stream_points(model, tokens)
+        if name in params["compare"]:  # loss, and the heaviest coordinate after layer 0 with layer 1's gain on it
+            losses[name] = per_token_loss(model, tokens).mean().item()
+            coord = int(kurtosis(points["after L0"]).argmax())
+            outlier[name] = (coord, model.state_dict()["blocks.1.ln1.weight"][coord].item())
+        for point, acts in points.items():
             standard = kurtosis(acts)
             rotated = [kurtosis(acts @ random_orthogonal(acts.shape[1], g)) for _ in range(params["rotations"])]
             rows.append({"model": name, "point": point,
@@ -42,15 +47,6 @@ def compute(params: dict) -> Result:
     excess = {name: max(r["max"] / max(r["max_rotated"]) for r in rows if r["model"] == name)
               for name in params["compare"]}
     adam, sgd = params["compare"]
-    losses, outlier = {}, {}
-    for name in params["compare"]:
-        model = load_model(name)
-        text = held_out_text(model, params["batch"])
-        losses[name] = per_token_loss(model, text).mean().item()
-        acts = stream_points(model, text)["after L0"]
-        coord = int(kurtosis(acts).argmax())
-        gain = model.state_dict()["blocks.1.ln1.weight"][coord].item()  # how much layer 1 reads of it
-        outlier[name] = (coord, gain)
     best = max(rows, key=lambda r: r["max"] / max(r["max_rotated"]))
     values = {
         "rotations": params["rotations"], "n_points": len(rows), "n_outlier_points": len(outliers),

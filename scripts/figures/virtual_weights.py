@@ -32,8 +32,8 @@ def compute(params: dict) -> Result:
     baseline = np.full_like(scores, np.nan)
     cache: dict = {}
     with torch.no_grad():
-        for i, (wl, (lw, Wo)) in enumerate(writers.items()):
-            for j, (rl, (lr, Wi)) in enumerate(readers.items()):
+        for i, (lw, Wo) in enumerate(writers.values()):
+            for j, (lr, Wi) in enumerate(readers.values()):
                 if lw < lr:
                     scores[i, j] = composition_score(Wo, Wi)
                     key = (tuple(Wo.shape), tuple(Wi.shape))

@@ -87,7 +87,6 @@ def load_model(name: str, *, snapshot: str | None = None, models_dir: pathlib.Pa
     is_path = "/" in name or name.startswith(".")
     directory = models_dir / name
     if name in PACKAGED:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything it needs is in the package
         model = _load_pretrained(str(packaged_model_dir(name)), device)
         model.eval()
     elif not is_path and (name in _zoo_registry() or (directory / "meta.json").exists()):
@@ -123,19 +122,14 @@ def _load_pretrained(name: str, device: str):
 
 def corpus_tokens(model, *, corpus=None):
     """The corpus tokenised with the model's own tokenizer (memmap) and where its held-out part starts."""
-    import hashlib
-
     from tokenizers import Tokenizer
 
     from scripts.zoo.corpus import CorpusSpec
     from scripts.zoo.data import train_end
     from scripts.zoo.tokenizer import encode_corpus
 
-    tok_json = model.tokenizer.backend_tokenizer.to_str()
-    digest = hashlib.sha256(tok_json.encode()).hexdigest()[:16]
-    spec = corpus or CorpusSpec()
-    path = ROOT / ".cache" / "zoo" / f"tokens-by-{digest}-{spec.max_bytes}{spec.subdir.replace('/', '_')}.bin"
-    tokens = encode_corpus(Tokenizer.from_str(tok_json), spec, path)
+    tokens = encode_corpus(Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str()), corpus or CorpusSpec(),
+                           ROOT / ".cache" / "zoo")
     return tokens, train_end(len(tokens))
 
 

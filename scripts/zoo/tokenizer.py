@@ -7,6 +7,8 @@ tables read as language. `<|bos|>` starts every training sequence; `<|pad|>` is 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pathlib
 import tempfile
@@ -45,11 +47,18 @@ def wrap_for_bridge(tok: Tokenizer):
     )
 
 
-def encode_corpus(tok: Tokenizer, spec: CorpusSpec, path: pathlib.Path) -> np.memmap:
+def encode_corpus(tok: Tokenizer, spec: CorpusSpec, cache_dir: pathlib.Path) -> np.memmap:
     """Tokenise the corpus document by document into a uint16 file (BOS before each document).
 
-    Written to a temporary file and renamed, so an interrupted run never leaves a half-written cache.
+    The file is named by the tokenizer's and the corpus spec's content, so training and every figure that
+    reads the corpus share one cache. Written to a temporary file and renamed, so an interrupted run never
+    leaves a half-written cache.
     """
+    # Key on what decides the ids (vocabulary, merges, pre-tokenisation), not on wrappers' extras: the
+    # bridge's copy of a tokenizer adds a BOS post-processor but encodes the corpus identically below.
+    parts = {k: v for k, v in json.loads(tok.to_str()).items() if k in ("model", "pre_tokenizer", "normalizer")}
+    key = hashlib.sha256((json.dumps(parts, sort_keys=True) + repr(spec)).encode()).hexdigest()[:16]
+    path = cache_dir / f"tokens-{key}.bin"
     if path.exists():
         return np.memmap(path, dtype=np.uint16, mode="r")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +66,7 @@ def encode_corpus(tok: Tokenizer, spec: CorpusSpec, path: pathlib.Path) -> np.me
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(fd, "wb") as f:
         for _, text in tqdm(iter_documents(spec), desc="tokenising corpus", unit="file", leave=False):  # streamed
-            ids = np.asarray([bos] + tok.encode(text).ids, dtype=np.uint16)
+            ids = np.asarray([bos] + tok.encode(text, add_special_tokens=False).ids, dtype=np.uint16)
             f.write(ids.tobytes())
     os.replace(tmp, path)
     return np.memmap(path, dtype=np.uint16, mode="r")

@@ -101,7 +101,7 @@ def prepare_data(model_cfg: ModelConfig, train_cfg: TrainConfig, cache_dir: path
         os.close(fd)
         tok.save(tmp)
         os.replace(tmp, tok_path)
-    tokens = encode_corpus(tok, train_cfg.corpus, cache_dir / f"tokens-{model_cfg.d_vocab}-{sha[:16]}.bin")
+    tokens = encode_corpus(tok, train_cfg.corpus, cache_dir)
     return sha, tok, tokens
 
 
