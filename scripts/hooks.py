@@ -1,8 +1,11 @@
 """MkDocs hooks: connect MkDocs events to the figure engine. No logic of its own lives here.
 
-- on_pre_build: rebuild stale figures and notebooks (a failure is logged, never raised, so `serve` lives on);
+- on_pre_build: rebuild stale figures and notebooks (a failure is logged, never raised, so `serve` lives on),
+  then check every source (scripts/engine/preflight.py): a broken post stops the build before site/ is emptied
+  (under `serve`, which would freeze on a failed build, it is logged and left out of the preview instead);
+- on_startup: note whether this is `serve`;
 - on_files: publish figure outputs, executed notebooks and the site's own MathJax copy;
-- on_page_markdown: expand {{ figure() }}, {{ ref() }} and {{ value() }}; errors name the page and line;
+- on_page_markdown: expand {{ figure() }}, {{ ref() }}, {{ value() }} and [@citations]; errors name page and line;
 - on_serve: watch the analysis code, declarations and inputs, so editing them rebuilds the site.
 """
 
@@ -25,9 +28,17 @@ _site = site.SiteBridge(ROOT, log)
 
 def on_pre_build(config) -> None:
     _site.build_figures()
+    _site.load_bibliography()
+    _site.preflight(config)  # raises before MkDocs empties site/: a failed build leaves the last one in place
 
 
-@event_priority(-100)  # after mkdocs-jupyter has wrapped notebook files: the swap must land on its wrapper
+def on_startup(command, dirty) -> None:
+    _site.serving = command == "serve"
+
+
+# After mkdocs-jupyter (priority 0) wraps notebook files — the swap must land on its wrapper — and before the
+# blog plugin (-50) reads the posts, so a post left out of a serve preview is never read.
+@event_priority(-40)
 def on_files(files, config):
     return _site.add_files(files, config)
 

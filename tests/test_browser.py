@@ -145,3 +145,18 @@ def test_attention_explorer_survives_instant_navigation(browser, built_site):
         assert tinted >= 1
         assert page.errors == [] and page.external == []
         page.close()
+
+
+def test_citation_jumps_to_its_reference_and_shows_it_on_hover(browser, built_site):
+    with static_server(built_site) as base:
+        page = open_page(browser, f"{base}/conventions/")
+        cite = page.locator("a.citation", has_text="Olsson et al., 2022").first
+        assert "Induction heads" in cite.get_attribute("title") or "induction heads" in cite.get_attribute("title")
+        cite.click()
+        page.wait_for_function("location.hash === '#ref-olsson2022induction'")
+        entry = page.locator("#ref-olsson2022induction")
+        assert entry.is_visible() and entry.locator("a[href^='https://']").count() >= 1
+        box = entry.bounding_box()
+        assert box is not None and 0 <= box["y"] < page.viewport_size["height"]  # scrolled into view
+        assert page.errors == [] and page.external == []
+        page.close()

@@ -142,3 +142,98 @@ def test_jekyll_import_errors_name_the_file_and_the_fix(tmp_path):
     import_post(FIXTURES / "2025-03-02-attention-notes.md", root=project)
     with pytest.raises(ImportError_, match="already exists"):
         import_post(FIXTURES / "2025-03-02-attention-notes.md", root=project)
+
+
+# -- errors that teach, and nothing already built is lost ------------------------------------------------
+
+BROKEN_POST = ("---\ntitle: Heads: a tour\ndate: 2026-01-01\n---\n\n# Heads\n\nIntro.\n<!-- more -->\n")
+
+
+def test_broken_post_stops_the_build_before_the_last_site_is_touched(tmp_path):
+    project, site = copy_project(tmp_path / "p"), tmp_path / "site"
+    assert mkdocs_build(project, site).returncode == 0
+    before = {p: p.read_bytes() for p in (site / "index.html", site / "conventions" / "index.html")}
+    (project / "docs" / "posts" / "2026-01-01-heads.md").write_text(BROKEN_POST)
+    (project / "docs" / "posts" / "2026-01-02-typo.md").write_text(
+        "---\ndate: 2026-01-02\ncategories: [Paper]\n---\n\n# Typo\n\nSee [@olsson2022inductin].\n<!-- more -->\n"
+        "![plot](img/plot.png)\n")
+    proc = mkdocs_build(project, site)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert ('docs/posts/2026-01-01-heads.md:2: the front matter is not valid YAML (mapping values are not allowed '
+            'here) — a value that contains ": " must be quoted, e.g. title: "Heads: a tour"') in err
+    assert 'docs/posts/2026-01-02-typo.md:3: category "Paper" is not defined — did you mean "Papers"?' in err
+    assert ('docs/posts/2026-01-02-typo.md:8: unknown citation key "olsson2022inductin"; did you mean '
+            '"olsson2022induction"?') in err
+    assert 'docs/posts/2026-01-02-typo.md:10: image "img/plot.png" not found' in err
+    assert "Cleaning site directory" not in err
+    assert {p: p.read_bytes() for p in before} == before  # the last good site is untouched
+
+
+def test_serve_keeps_the_last_site_while_a_post_is_broken(tmp_path):
+    """An author saves a half-written post under `mkdocs serve`: the error is printed with its line, the rest
+    of the site stays live (MkDocs would hold every request after a failed build), and fixing the post brings
+    it in."""
+    import queue
+    import threading
+    import time
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    project = copy_project(tmp_path / "p")
+    port = free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([str(BIN / "mkdocs"), "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
+                              cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in server.stdout], daemon=True).start()
+
+    def wait_for(text: str, timeout: float = 90) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                if text in lines.get(timeout=1):
+                    return
+            except queue.Empty:
+                pass
+        raise AssertionError(f"serve never printed {text!r}")
+
+    def status(path: str) -> int:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    try:
+        wait_for("Serving on")
+        post = project / "docs" / "posts" / "2026-01-01-heads.md"
+        post.write_text(BROKEN_POST)
+        wait_for("2026-01-01-heads.md:2: the front matter is not valid YAML")
+        wait_for("left out of the preview until fixed: posts/2026-01-01-heads.md")
+        wait_for("Reloading browsers")
+        assert status("/") == 200 and status("/conventions/") == 200  # the rest of the site is served
+        assert status("/2026/01/01/heads-a-tour/") == 404
+        post.write_text(BROKEN_POST.replace("Heads: a tour", '"Heads: a tour"'))
+        end = time.monotonic() + 90
+        while status("/2026/01/01/heads-a-tour/") != 200 and time.monotonic() < end:  # slug from the title
+            time.sleep(0.5)
+        assert status("/2026/01/01/heads-a-tour/") == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_conventions_page_shows_each_convention_live(built_site):
+    page = (built_site / "conventions" / "index.html").read_text()
+    for kind in ("confusion", "interest", "experiment", "verdict"):
+        assert f'class="admonition {kind}"' in page
+    assert 'class="admonition note inline end"' in page  # the margin note
+    assert 'class="footnote"' in page and 'href="#fn:width"' in page
+    assert '<a class="citation" href="#ref-olsson2022induction"' in page
+    assert '<li id="ref-olsson2022induction" class="bib-entry">' in page
+    assert 'href="https://transformer-circuits.pub/2021/framework/#residual-comms"' in page
+    assert 'class="computed-figure"' in page and 'class="computed-value"' in page
+    assert (built_site / "references.bib").exists()
+    index = (built_site / "index.html").read_text()  # citations in excerpts point into their post
+    assert '<a class="citation" href="2026/11/21/' in index and 'href="#ref-' not in index

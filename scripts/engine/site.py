@@ -9,11 +9,16 @@ import importlib.util
 import logging
 import os
 import pathlib
+import posixpath
+
+import yaml
 
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from scripts.engine import callouts, shortcodes
+from mkdocs.exceptions import PluginError
+
+from scripts.engine import callouts, citations, preflight, shortcodes
 from scripts.engine.build import Engine
 from scripts.engine.declarations import DeclarationError, Job
 
@@ -36,8 +41,69 @@ class SiteBridge:
         self._jobs: dict[str, Job] = {}
         self._failed: set[str] = set()
         self._values: dict[str, dict[str, str]] = {}
+        self._bib = citations.Bibliography(root / citations.BIB_FILE)
+        self._bib_error: str | None = None
+        self.serving = False  # set by the `startup` event under `mkdocs serve`
+        self._left_out: set[str] = set()  # posts too broken to build, left out of a serve preview
 
     # -- events ----------------------------------------------------------------------------------------
+    def load_bibliography(self) -> None:
+        """(Re)parse docs/references.bib when it changed since the last build."""
+        self._bib_error = None
+        if self._bib.fresh() and self._bib.digest:
+            return
+        try:
+            self._bib = citations.Bibliography.load(self.engine.root / citations.BIB_FILE,
+                                                    citations.BIB_FILE.as_posix())
+        except citations.BibliographyError as e:
+            self._bib = citations.Bibliography(self.engine.root / citations.BIB_FILE)
+            self._bib_error = str(e)
+
+    def preflight(self, config) -> None:
+        """Check every source before MkDocs empties the site directory; raise one error listing every problem.
+
+        Front matter of posts and the bibliography are always checked (the blog plugin would fail on them
+        anyway, with a worse message). Page content — shortcodes, citations, callouts, images — is checked here
+        in strict mode; otherwise `render_page` logs it and the page shows the mistake in place.
+
+        Under `mkdocs serve` (not strict) a failed build would freeze the preview — MkDocs holds every request
+        until a build succeeds — so there a broken post is logged and left out, and the rest stays live."""
+        docs = pathlib.Path(config.docs_dir)
+        prefix = os.path.relpath(docs, self.engine.root).replace(os.sep, "/")
+        rules, post_dir = _blog_rules(config, docs)
+        problems: list[str] = [self._bib_error] if self._bib_error else []
+        self._left_out = set()
+        lenient = self.serving and not config.strict
+        generated = frozenset(f"figures/{p.name}" for job in self._jobs.values() if job.kind == "figure"
+                              for p in job.outputs(self.engine.out_dir))
+        for path in sorted(docs.rglob("*.md")):
+            rel = path.relative_to(docs).as_posix()
+            display, text = f"{prefix}/{rel}", path.read_text(encoding="utf-8")
+            found: list[preflight.Problem] = []
+            if post_dir is not None and rel.startswith(post_dir + "/"):
+                found += preflight.check_post(display, text, rules)
+                if found and lenient:
+                    self._left_out.add(rel)
+            if config.strict:
+                source, _ = preflight.split_front_matter(display, text)
+                found += preflight.check_images(display, source.body, source.body_line, posixpath.dirname(rel),
+                                                docs, generated)
+                found += [preflight.Problem(display, source.body_line + e.line - 1, e.message)
+                          for e in self._content_errors(source.body, rel)]
+            problems += [str(p) for p in sorted(found, key=lambda p: p.line)]
+        if problems and lenient:
+            for problem in problems:
+                self.log.error(problem)
+            self.log.error(f"left out of the preview until fixed: {', '.join(sorted(self._left_out))}")
+        elif problems:
+            raise PluginError("the site was not built (the last build is left as it was):\n  "
+                              + "\n  ".join(dict.fromkeys(problems)))
+
+    def _content_errors(self, body: str, page_url: str) -> list[shortcodes.ShortcodeError]:
+        text, errors = citations.render(body, self._bib)
+        errors += shortcodes.render(text, page_url, _Catalog(self))[1]
+        return errors + callouts.check(body)
+
     def build_figures(self) -> None:
         """Rebuild stale jobs. With FIGURES_BUILD=0 (publishing, where torch is not installed) nothing is
         computed: the committed outputs are used as they are, and CI has already checked they are fresh."""
@@ -59,6 +125,10 @@ class SiteBridge:
             self.log.info(f"rebuilt {len(report.built)} figure job(s): {', '.join(report.built)}")
 
     def add_files(self, files: Files, config) -> Files:
+        for rel in self._left_out:
+            f = files.get_file_from_path(rel)
+            if f is not None:
+                files.remove(f)
         out = self.engine.out_dir
         for job in self._jobs.values():
             if job.kind == "figure":
@@ -87,8 +157,9 @@ class SiteBridge:
         return files
 
     def render_page(self, markdown: str, page) -> str:
-        text, errors = shortcodes.render(markdown, page.url, _Catalog(self))
-        errors += callouts.check(markdown)
+        text, errors = citations.render(markdown, self._bib)  # first: its output keeps the page's line numbers
+        text, more = shortcodes.render(text, page.url, _Catalog(self))
+        errors += more + callouts.check(markdown)
         offset = _body_offset(page.file.content_string, markdown) if errors else 0
         for err in errors:
             self.log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
@@ -100,6 +171,22 @@ class SiteBridge:
         for job in self._jobs.values():
             paths.extend(root / p for p in job.inputs)
         return sorted({p for p in paths if p.exists()})
+
+
+def _blog_rules(config, docs: pathlib.Path) -> tuple[preflight.BlogRules, str | None]:
+    """The blog plugin's settings that posts must satisfy, and its posts folder (None: no blog)."""
+    blog = config.plugins.get("material/blog")
+    if blog is None:
+        return preflight.BlogRules(), None
+    c = blog.config
+    post_dir = posixpath.normpath(c.post_dir.format(blog=c.blog_dir))
+    authors = None
+    authors_file = docs / posixpath.normpath(c.authors_file.format(blog=c.blog_dir))
+    if c.authors and authors_file.exists():
+        data = yaml.safe_load(authors_file.read_text(encoding="utf-8")) or {}
+        authors = frozenset((data.get("authors") or {}).keys())
+    return preflight.BlogRules(tuple(c.categories_allowed or ()), authors,
+                               c.post_excerpt_separator if c.post_excerpt == "required" else None), post_dir
 
 
 def _body_offset(source: str, body: str) -> int:
