@@ -80,6 +80,7 @@ def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
     page = (tmp_path / "site" / "2026" / "11" / "22" / "attention-sinks-checked" / "index.html").read_text()
     assert 'id="fig-attention-sinks-checked-example"' in page and "<strong>Figure 1.</strong>" in page
     assert '<span class="computed-value"' in page and ">L0H" in page
+    assert '<li id="ref-elhage2021framework" class="bib-entry">' in page  # its citation resolved
     try:
         scaffold("Attention sinks, checked", root=project)
     except ValueError as e:

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from scripts.engine.preflight import split_front_matter
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ALLOWED_CATEGORIES = ("Papers", "Methods", "Site")
-_FRONT = re.compile(r"\A\s*---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
 _DATE_IN_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 
 
@@ -69,19 +70,17 @@ def _liquid(body: str, report: list[str]) -> str:
 
 
 def convert(path: pathlib.Path, *, docs_dir: pathlib.Path, authors: set[str], date: datetime.date | None = None) -> Imported:
-    text = path.read_text(encoding="utf-8")
-    m = _FRONT.match(text)
-    if not m:
+    raw = path.read_text(encoding="utf-8")
+    text = raw.lstrip()  # Jekyll tolerates blank lines before the front matter; MkDocs does not
+    source, problems = split_front_matter(str(path), text)
+    if problems:  # the same messages (line and remedy) as a broken post gets from the site build
+        skipped = raw[:len(raw) - len(text)].count("\n")
+        p = problems[0]
+        raise ImportError_(f"{path}:{p.line + skipped}: {p.message}")
+    if source.meta is None:
         raise ImportError_(f"{path}: no front matter (a block between two '---' lines at the top); add one with a title.")
-    try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 2}" if mark else ""
-        raise ImportError_(f"{path}{line}: the front matter is not valid YAML ({getattr(e, 'problem', e)}); fix it and retry.") from e
-    if not isinstance(meta, dict):
-        raise ImportError_(f"{path}: the front matter must be key: value pairs.")
-    body = text[m.end():].strip("\n") + "\n"
+    meta = dict(source.meta)
+    body = source.body.strip("\n") + "\n"
     report: list[str] = []
     name = _DATE_IN_NAME.match(path.stem)
     raw_date = meta.pop("date", None) or (name.group(1) if name else None) or date

@@ -40,7 +40,9 @@ become the excerpt on the front page.
 > "A short quotation from the paper."
 > — [§ Section name]({paper})
 
-Your reading of it, in your own words.
+Your reading of it, in your own words. Cite related work by its key in `docs/references.bib`, like the
+framework paper [@elhage2021framework]; the page then ends with its references. Footnotes, margin notes
+and the other conventions: see the site's Conventions page.
 
 !!! confusion "Point of confusion"
     What is not obvious, or seems to contradict something else.

@@ -1,7 +1,8 @@
 """Benchmark the figure engine inside MkDocs. Prints ratios against baselines measured in the same run.
 
 1. No-op rebuild: `mkdocs build` with the engine (every figure fresh) vs. stock `mkdocs build` of the same
-   docs without the hook. Goal: <= 1.2x. (That torch is not imported on this path is a test.)
+   docs without the hook. Goal: <= 1.2x. (That torch is not imported on this path is a test.) Also the
+   strict build, whose pre-build checks render every page's shortcodes and citations once more, vs. that.
 2. Edit-to-page: in a copy of the project under `mkdocs serve`, edit one figure's script and time until the
    served page shows the new number, vs. that figure's own compute time (the job run directly).
 Machines here are noisy: each timing is the median of interleaved repeats.
@@ -37,13 +38,17 @@ def noop_rebuild(repeats: int = 5) -> None:
         stock.write_text(f"INHERIT: {ROOT / 'mkdocs.yml'}\ndocs_dir: {ROOT / 'docs'}\nhooks: []\n")
         engine_cmd = [str(BIN / "mkdocs"), "build", "-q", "-d", f"{tmp}/a"]
         stock_cmd = [str(BIN / "mkdocs"), "build", "-q", "-f", str(stock), "-d", f"{tmp}/b"]
+        strict_cmd = [*engine_cmd[:-2], "--strict", "-d", f"{tmp}/c"]
         _timed(engine_cmd, ROOT)  # warm caches; also makes sure every figure is fresh
-        a, b = [], []
+        a, b, c = [], [], []
         for _ in range(repeats):
             a.append(_timed(engine_cmd, ROOT))
             b.append(_timed(stock_cmd, ROOT))
-    ea, sb = statistics.median(a), statistics.median(b)
+            c.append(_timed(strict_cmd, ROOT))
+    ea, sb, sc = statistics.median(a), statistics.median(b), statistics.median(c)
     print(f"no-op rebuild: engine {ea:.2f} s vs stock mkdocs {sb:.2f} s -> {ea / sb:.2f}x (goal <= 1.2x)")
+    print(f"strict no-op rebuild (every page checked before site/ is touched): {sc:.2f} s vs {ea:.2f} s -> "
+          f"{sc / ea:.2f}x the non-strict build")
 
 
 def edit_to_page(figure: str = "near-orthogonal", repeats: int = 3) -> None:

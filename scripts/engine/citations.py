@@ -67,6 +67,7 @@ class Bibliography:
 def _format(text: str, display: str) -> dict[str, Entry]:
     import pybtex.errors
     from pybtex.backends.html import Backend
+    from pybtex.backends.plaintext import Backend as TextBackend
     from pybtex.database import BibliographyDataError, parse_string
     from pybtex.scanner import PybtexSyntaxError
     from pybtex.style.formatting.plain import Style
@@ -84,15 +85,17 @@ def _format(text: str, display: str) -> dict[str, Entry]:
                                 "commas between fields (each field is `name = {value},`)") from None
     except BibliographyDataError as e:
         raise BibliographyError(f"{display}: {e}") from None
-    labels = _disambiguate({key: _label(entry, display, text) for key, entry in data.entries.items()})
-    backend, style, out = Backend(), Style(), {}
+    # Backends are passed as instances: `render_as("text")` would look the plugin up in the installed
+    # packages' entry points on every call (a second per build for a dozen entries).
+    backend, plain, style, out = Backend(), TextBackend(), Style(), {}
+    labels = _disambiguate({key: _label(entry, display, text, plain) for key, entry in data.entries.items()})
     for key, entry in data.entries.items():
         try:
             formatted = style.format_entry(labels[key], entry)
             body_html = formatted.text.render(backend).replace("\n", " ")
         except Exception as e:  # pybtex raises on a field a style needs (e.g. an @article with no journal)
             raise BibliographyError(f"{display}:{_line_of(text, key)}: entry \"{key}\": {e}") from None
-        out[key] = Entry(key, labels[key], body_html, formatted.text.render_as("text").replace("\n", " "))
+        out[key] = Entry(key, labels[key], body_html, formatted.text.render(plain).replace("\n", " "))
     return out
 
 
@@ -126,14 +129,14 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
 
-def _label(entry, display: str, text: str) -> str:
+def _label(entry, display: str, text: str, plain) -> str:
     """Author-year label: "Nanda & Bloom, 2022", "Elhage et al., 2021" (`and others` counts as more)."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     year = entry.fields.get("year")
     if not people or not year:
         raise BibliographyError(f"{display}:{_line_of(text, entry.key)}: entry \"{entry.key}\" needs an author "
                                 "and a year, which its citation label is made of")
-    names = [" ".join(part.render_as("text") for part in [*p.rich_prelast_names, *p.rich_last_names])
+    names = [" ".join(part.render(plain) for part in [*p.rich_prelast_names, *p.rich_last_names])
              for p in people]
     if len(names) == 1:
         who = names[0]

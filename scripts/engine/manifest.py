@@ -33,12 +33,21 @@ ENGINE_SOURCES = {
 ENGINE_LIBRARIES = {"figure": {"matplotlib"}, "notebook": {"nbclient", "jupytext", "nbformat"}}
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
 def sha256_file(path: pathlib.Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Content hash, remembered for this process by (path, size, mtime): the models' files are inputs of
+    many figures, and `mkdocs serve` fingerprints every job on each rebuild."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
 
 
 def sha256_path(path: pathlib.Path) -> str:
