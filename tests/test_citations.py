@@ -98,3 +98,16 @@ def test_reload_only_when_file_changes(tmp_path):
     assert b.fresh()
     (tmp_path / "refs.bib").write_text(BIB + "\n% edited\n")
     assert not b.fresh()
+
+
+def test_cache_returns_the_same_entries_and_follows_edits(tmp_path):
+    cache = tmp_path / "cache" / "bib.json"
+    path = tmp_path / "refs.bib"
+    path.write_text(BIB)
+    first = Bibliography.load(path, "refs.bib", cache=cache)
+    assert cache.exists()
+    assert Bibliography.load(path, "refs.bib", cache=cache).entries == first.entries
+    path.write_text(BIB.replace("{2022}", "{2023}"))
+    assert Bibliography.load(path, "refs.bib", cache=cache).entries["nanda2022lens"].label == "Nanda & Bloom, 2023"
+    cache.write_text("{not json")
+    assert Bibliography.load(path, "refs.bib", cache=cache).entries.keys() == first.entries.keys()

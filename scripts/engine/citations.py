@@ -19,9 +19,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import html
+import json
 import pathlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from scripts.engine.shortcodes import _INLINE_CODE, ShortcodeError, lines_with_code_flag
 
@@ -50,12 +51,31 @@ class Bibliography:
     digest: str = ""
 
     @classmethod
-    def load(cls, path: pathlib.Path, display: str | None = None) -> "Bibliography":
-        """Parse and format every entry. A missing file is an empty bibliography (a site may cite nothing)."""
+    def load(cls, path: pathlib.Path, display: str | None = None,
+             cache: pathlib.Path | None = None) -> "Bibliography":
+        """Parse and format every entry. A missing file is an empty bibliography (a site may cite nothing).
+
+        With `cache` (a JSON file), the formatted entries are kept keyed by the hash of the .bib text and of
+        this module, so a build where neither changed skips importing pybtex (a tenth of a no-op build)."""
         if not path.exists():
             return cls(path)
         text = path.read_text(encoding="utf-8")
-        return cls(path, _format(text, display or str(path)), hashlib.sha256(text.encode()).hexdigest())
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        key = hashlib.sha256((digest + pathlib.Path(__file__).read_text(encoding="utf-8")).encode()).hexdigest()
+        if cache is not None and cache.exists():
+            try:
+                stored = json.loads(cache.read_text(encoding="utf-8"))
+                if stored.get("key") == key:
+                    return cls(path, {e["key"]: Entry(**e) for e in stored["entries"]}, digest)
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged cache is rebuilt
+        entries = _format(text, display or str(path))
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": key, "entries": [asdict(e) for e in entries.values()]}), encoding="utf-8")
+            tmp.replace(cache)
+        return cls(path, entries, digest)
 
     def fresh(self) -> bool:
         """Whether the file is unchanged since it was loaded (a serve rebuild reparses only on change)."""

@@ -22,7 +22,14 @@ from scripts.engine import callouts, citations, preflight, shortcodes
 from scripts.engine.build import Engine
 from scripts.engine.declarations import DeclarationError, Job
 
-MATHJAX_SKIP = ("sre/", "-full", "speech", "node-main", "latest.js")
+MATHJAX_SKIP = ("sre/", "-full", "speech", "node-main", "latest.js", "adaptors/")
+MATHJAX_BUNDLE = "tex-svg.js"  # the one combined component the pages load; the other top-level ones (7 MB) are unused
+
+
+def _mathjax_file_wanted(rel: str) -> bool:
+    if "/" not in rel:
+        return rel == MATHJAX_BUNDLE
+    return not any(s in rel for s in MATHJAX_SKIP)
 
 
 def mathjax_dir() -> pathlib.Path | None:
@@ -54,7 +61,8 @@ class SiteBridge:
             return
         try:
             self._bib = citations.Bibliography.load(self.engine.root / citations.BIB_FILE,
-                                                    citations.BIB_FILE.as_posix())
+                                                    citations.BIB_FILE.as_posix(),
+                                                    cache=self.engine.root / ".cache" / "bibliography.json")
         except citations.BibliographyError as e:
             self._bib = citations.Bibliography(self.engine.root / citations.BIB_FILE)
             self._bib_error = str(e)
@@ -152,7 +160,7 @@ class SiteBridge:
         else:
             for path in sorted(mj.rglob("*")):
                 rel = path.relative_to(mj).as_posix()
-                if path.is_file() and not any(s in rel for s in MATHJAX_SKIP):
+                if path.is_file() and _mathjax_file_wanted(rel):
                     files.append(File.generated(config, f"assets/mathjax/{rel}", abs_src_path=str(path)))
         return files
 
