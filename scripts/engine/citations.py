@@ -24,7 +24,7 @@ import pathlib
 import re
 from dataclasses import asdict, dataclass, field
 
-from scripts.engine.shortcodes import _INLINE_CODE, ShortcodeError, lines_with_code_flag
+from scripts.engine.shortcodes import INLINE_CODE, ShortcodeError, lines_with_code_flag
 
 BIB_FILE = pathlib.Path("docs/references.bib")
 CITATION = re.compile(r"\[(@[^\[\]]*)\](?![(\[:])")
@@ -204,7 +204,7 @@ def render(markdown: str, bib: Bibliography) -> tuple[str, list[ShortcodeError]]
             out.append(text)
             continue
         pieces, last = [], 0
-        for code in _INLINE_CODE.finditer(text):
+        for code in INLINE_CODE.finditer(text):
             pieces.append(CITATION.sub(lambda m: expand(m, lineno), text[last:code.start()]))
             pieces.append(code.group(0))
             last = code.end()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from scripts.engine.shortcodes import _INLINE_CODE, lines_with_code_flag
+from scripts.engine.shortcodes import INLINE_CODE, lines_with_code_flag
 
 # Front-matter keys Material, its blog and our pages understand; a near miss of one of these is a typo.
 KNOWN_KEYS = frozenset({
@@ -191,7 +191,7 @@ def check_images(display: str, body: str, body_line: int, page_dir: str, docs_di
     for lineno, text, code in lines_with_code_flag(body):
         if code or ("![" not in text and "<img" not in text.lower()):
             continue
-        text = _INLINE_CODE.sub("", text)
+        text = INLINE_CODE.sub("", text)
         for m in [*_IMAGE_MD.finditer(text), *_IMAGE_HTML.finditer(text)]:
             url = m.group(1)
             if _EXTERNAL.match(url):

@@ -22,7 +22,7 @@ from scripts.engine.declarations import Job
 
 SHORTCODE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\(\s*(?:\"([^\"]*)\"|'([^']*)')\s*\)\s*\}\}")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
-_INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
+INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
 
 
 class Catalog(Protocol):
@@ -91,7 +91,7 @@ class _Renderer:
     def line(self, text: str, lineno: int) -> str:
         """Expand a line, outside its inline code spans."""
         pieces, last = [], 0
-        for code in _INLINE_CODE.finditer(text):
+        for code in INLINE_CODE.finditer(text):
             pieces.append(self._segment(text[last:code.start()], text, lineno))
             pieces.append(code.group(0))
             last = code.end()
@@ -145,7 +145,7 @@ def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[Sh
     """Expand every shortcode of a page. Returns the new Markdown and the errors, with 1-based lines."""
     numbers: dict[str, int] = {}  # first pass: number the figures in order, so {{ ref }} may point forward
     for _, text, in_code in lines_with_code_flag(markdown):
-        for sc in ([] if in_code else SHORTCODE.finditer(_INLINE_CODE.sub("", text))):
+        for sc in ([] if in_code else SHORTCODE.finditer(INLINE_CODE.sub("", text))):
             arg = sc.group(2) if sc.group(2) is not None else sc.group(3)
             if sc.group(1) == "figure" and catalog.job(arg):
                 numbers.setdefault(arg, len(numbers) + 1)

@@ -102,7 +102,8 @@ class SiteBridge:
         if problems and lenient:
             for problem in problems:
                 self.log.error(problem)
-            self.log.error(f"left out of the preview until fixed: {', '.join(sorted(self._left_out))}")
+            if self._left_out:
+                self.log.error(f"left out of the preview until fixed: {', '.join(sorted(self._left_out))}")
         elif problems:
             raise PluginError("the site was not built (the last build is left as it was):\n  "
                               + "\n  ".join(dict.fromkeys(problems)))
