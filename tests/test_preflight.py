@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.engine.preflight import BlogRules, check_images, check_post, split_front_matter
+from scripts.engine.preflight import BlogRules, check_images, check_post, check_quotations, split_front_matter
 
 RULES = BlogRules(categories_allowed=("Papers", "Methods", "Site"), authors=frozenset({"circuits"}))
 GOOD = "---\ndate: 2026-01-31\nauthors: [circuits]\ncategories: [Papers]\ntags: [QK circuit]\n---\n\n# T\n\nIntro.\n\n<!-- more -->\n\nBody.\n"
@@ -80,3 +80,13 @@ def test_missing_image_named_with_its_line_and_a_near_miss(tmp_path):
         f'{NAME}:16: image "img/none.png" not found (looked for docs/posts/img/none.png) — put the file there, or fix '
         "the path (relative to the page's folder)",
     ]
+
+
+def test_quotation_must_link_its_section():
+    body = ('> "A claim."\n> — [§ Zero-Layer Transformers](https://transformer-circuits.pub/2021/framework/)\n\n'
+            '> "Another."\n> — [§ Summary](https://transformer-circuits.pub/2021/framework/#summary-of-results)\n\n'
+            "```\n> — [§ In code](https://example.org/)\n```\n")
+    found = [str(p) for p in check_quotations(NAME, body, 7)]
+    assert found == [f'{NAME}:8: the quotation\'s source "§ Zero-Layer Transformers" links the paper but not the '
+                     "section — add the section's anchor to the link (…/#section-id; the paper's table of contents "
+                     "links each heading)"]

@@ -38,7 +38,7 @@ become the excerpt on the front page.
 ## The claim
 
 > "A short quotation from the paper."
-> — [§ Section name]({paper})
+> — [§ Section name]({paper}#section-id)
 
 Your reading of it, in your own words. Cite related work by its key in `docs/references.bib`, like the
 framework paper [@elhage2021framework]; the page then ends with its references. Footnotes, margin notes

@@ -211,6 +211,22 @@ def check_images(display: str, body: str, body_line: int, page_dir: str, docs_di
     return problems
 
 
+_ATTRIBUTION = re.compile(r"^\s*>\s*[—-]{1,2}\s*\[§\s*([^\]]*)\]\(([^)\s]+)")
+
+
+def check_quotations(display: str, body: str, body_line: int) -> list[Problem]:
+    """A quotation's attribution, `> — [§ Section](url)`, must link the section itself (an #anchor)."""
+    problems = []
+    for lineno, text, code in lines_with_code_flag(body):
+        m = None if code else _ATTRIBUTION.match(text)
+        if m and "#" not in m.group(2):
+            problems.append(Problem(display, body_line + lineno - 1,
+                                    f'the quotation\'s source "§ {m.group(1).strip()}" links the paper but not the '
+                                    "section — add the section's anchor to the link (…/#section-id; the paper's "
+                                    "table of contents links each heading)"))
+    return problems
+
+
 def _image_index(docs_dir: pathlib.Path) -> dict[str, str]:
     return {p.name: p.relative_to(docs_dir).as_posix() for p in sorted(docs_dir.rglob("*"))
             if p.suffix.lower() in IMAGE_SUFFIXES and "assets/mathjax" not in p.as_posix()}

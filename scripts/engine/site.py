@@ -96,6 +96,7 @@ class SiteBridge:
                 source, _ = preflight.split_front_matter(display, text)
                 found += preflight.check_images(display, source.body, source.body_line, posixpath.dirname(rel),
                                                 docs, generated)
+                found += preflight.check_quotations(display, source.body, source.body_line)
                 found += [preflight.Problem(display, source.body_line + e.line - 1, e.message)
                           for e in self._content_errors(source.body, rel)]
             problems += [str(p) for p in sorted(found, key=lambda p: p.line)]
