@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import html
+import importlib.metadata
 import json
 import pathlib
 import re
@@ -55,13 +56,14 @@ class Bibliography:
              cache: pathlib.Path | None = None) -> "Bibliography":
         """Parse and format every entry. A missing file is an empty bibliography (a site may cite nothing).
 
-        With `cache` (a JSON file), the formatted entries are kept keyed by the hash of the .bib text and of
-        this module, so a build where neither changed skips importing pybtex (a tenth of a no-op build)."""
+        With `cache` (a JSON file), the formatted entries are kept keyed by the hash of the .bib text, of this
+        module and pybtex's version, so a build where none changed skips importing pybtex."""
         if not path.exists():
             return cls(path)
         text = path.read_text(encoding="utf-8")
         digest = hashlib.sha256(text.encode()).hexdigest()
-        key = hashlib.sha256((digest + pathlib.Path(__file__).read_text(encoding="utf-8")).encode()).hexdigest()
+        formatter = pathlib.Path(__file__).read_text(encoding="utf-8") + importlib.metadata.version("pybtex")
+        key = hashlib.sha256((digest + formatter).encode()).hexdigest()
         if cache is not None and cache.exists():
             try:
                 stored = json.loads(cache.read_text(encoding="utf-8"))
