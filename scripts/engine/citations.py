@@ -25,7 +25,7 @@ import pathlib
 import re
 from dataclasses import asdict, dataclass, field
 
-from scripts.engine.shortcodes import INLINE_CODE, ShortcodeError, lines_with_code_flag
+from scripts.engine.shortcodes import ShortcodeError, lines_with_code_flag, outside_inline_code
 
 BIB_FILE = pathlib.Path("docs/references.bib")
 CITATION = re.compile(r"\[(@[^\[\]]*)\](?![(\[:])")
@@ -205,13 +205,7 @@ def render(markdown: str, bib: Bibliography) -> tuple[str, list[ShortcodeError]]
         if in_code or "[@" not in text:
             out.append(text)
             continue
-        pieces, last = [], 0
-        for code in INLINE_CODE.finditer(text):
-            pieces.append(CITATION.sub(lambda m: expand(m, lineno), text[last:code.start()]))
-            pieces.append(code.group(0))
-            last = code.end()
-        pieces.append(CITATION.sub(lambda m: expand(m, lineno), text[last:]))
-        out.append("".join(pieces))
+        out.append(outside_inline_code(text, lambda part: CITATION.sub(lambda m: expand(m, lineno), part)))
     body = "\n".join(out)
     if cited:
         body += "\n\n" + references_section([bib.entries[k] for k in cited])

@@ -5,7 +5,8 @@ MkDocs empties `site/` right after the `pre_build` event, and Material's blog re
 front matter is read here — YAML syntax, a date, allowed categories, known authors, the excerpt marker, keys
 that look misspelt — and every page's images are looked up. Each problem is one line,
 `docs/posts/x.md:3: what is wrong — how to fix it`, and a failing check aborts the build with the last good
-site still in place (`mkdocs serve` keeps serving it).
+site still in place. (Under `mkdocs serve` the bridge instead leaves a broken post out of the preview: see
+`SiteBridge.preflight`.)
 
 Functions here take the text and the rules as arguments (no MkDocs objects), so tests call them directly.
 """
@@ -187,7 +188,7 @@ def _key_lines(text: str) -> dict[str, int]:
 def check_images(display: str, body: str, body_line: int, page_dir: str, docs_dir: pathlib.Path,
                  generated: frozenset[str] = frozenset()) -> list[Problem]:
     """Images a page embeds by a relative path must exist among the docs (or the generated files)."""
-    problems = []
+    problems, index = [], None
     for lineno, text, code in lines_with_code_flag(body):
         if code or ("![" not in text and "<img" not in text.lower()):
             continue
@@ -200,11 +201,11 @@ def check_images(display: str, body: str, body_line: int, page_dir: str, docs_di
             target = posixpath.normpath(path.lstrip("/") if path.startswith("/") else posixpath.join(page_dir, path))
             if target in generated or (docs_dir / target).is_file():
                 continue
-            near = difflib.get_close_matches(posixpath.basename(target), _image_names(docs_dir), n=1, cutoff=0.6)
+            index = _image_index(docs_dir) if index is None else index  # walked only when an image is missing
+            near = difflib.get_close_matches(posixpath.basename(target), list(index), n=1, cutoff=0.6)
             hint = ""
             if near:
-                rel = posixpath.relpath(_image_index(docs_dir)[near[0]], page_dir or ".")
-                hint = f'; did you mean "{rel}"?'
+                hint = f'; did you mean "{posixpath.relpath(index[near[0]], page_dir or ".")}"?'
             problems.append(Problem(display, body_line + lineno - 1,
                                     f'image "{url}" not found (looked for docs/{target}){hint} — put the file there, '
                                     "or fix the path (relative to the page's folder)"))
@@ -230,7 +231,3 @@ def check_quotations(display: str, body: str, body_line: int) -> list[Problem]:
 def _image_index(docs_dir: pathlib.Path) -> dict[str, str]:
     return {p.name: p.relative_to(docs_dir).as_posix() for p in sorted(docs_dir.rglob("*"))
             if p.suffix.lower() in IMAGE_SUFFIXES and "assets/mathjax" not in p.as_posix()}
-
-
-def _image_names(docs_dir: pathlib.Path) -> list[str]:
-    return list(_image_index(docs_dir))

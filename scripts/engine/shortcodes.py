@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -74,6 +74,15 @@ def lines_with_code_flag(markdown: str) -> Iterator[tuple[int, str, bool]]:
             yield lineno, text, fence is not None
 
 
+def outside_inline_code(text: str, expand: Callable[[str], str]) -> str:
+    """Apply `expand` to the parts of a line outside its `inline code` spans; the spans are kept as they are."""
+    pieces, last = [], 0
+    for code in INLINE_CODE.finditer(text):
+        pieces += [expand(text[last:code.start()]), code.group(0)]
+        last = code.end()
+    return "".join(pieces) + expand(text[last:])
+
+
 def _in_math(segment: str, pos: int) -> bool:
     """Inside a $...$ span: an odd number of unescaped single dollars before `pos`."""
     return len(re.findall(r"(?<![\\$])\$(?!\$)", segment[:pos])) % 2 == 1
@@ -90,13 +99,7 @@ class _Renderer:
 
     def line(self, text: str, lineno: int) -> str:
         """Expand a line, outside its inline code spans."""
-        pieces, last = [], 0
-        for code in INLINE_CODE.finditer(text):
-            pieces.append(self._segment(text[last:code.start()], text, lineno))
-            pieces.append(code.group(0))
-            last = code.end()
-        pieces.append(self._segment(text[last:], text, lineno))
-        return "".join(pieces)
+        return outside_inline_code(text, lambda segment: self._segment(segment, text, lineno))
 
     def _segment(self, segment: str, line: str, lineno: int) -> str:
         return SHORTCODE.sub(lambda sc: self._expand(sc, segment, line, lineno), segment)

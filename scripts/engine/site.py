@@ -12,11 +12,9 @@ import pathlib
 import posixpath
 
 import yaml
-
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
-
-from mkdocs.exceptions import PluginError
 
 from scripts.engine import callouts, citations, preflight, shortcodes
 from scripts.engine.build import Engine
@@ -98,7 +96,7 @@ class SiteBridge:
                                                 docs, generated)
                 found += preflight.check_quotations(display, source.body, source.body_line)
                 found += [preflight.Problem(display, source.body_line + e.line - 1, e.message)
-                          for e in self._content_errors(source.body, rel)]
+                          for e in self._render(source.body, rel)[1]]
             problems += [str(p) for p in sorted(found, key=lambda p: p.line)]
         if problems and lenient:
             for problem in problems:
@@ -109,10 +107,11 @@ class SiteBridge:
             raise PluginError("the site was not built (the last build is left as it was):\n  "
                               + "\n  ".join(dict.fromkeys(problems)))
 
-    def _content_errors(self, body: str, page_url: str) -> list[shortcodes.ShortcodeError]:
-        text, errors = citations.render(body, self._bib)
-        errors += shortcodes.render(text, page_url, _Catalog(self))[1]
-        return errors + callouts.check(body)
+    def _render(self, markdown: str, page_url: str) -> tuple[str, list[shortcodes.ShortcodeError]]:
+        """Citations, then shortcodes (citations keep the page's line numbers), and the callout check."""
+        text, errors = citations.render(markdown, self._bib)
+        text, more = shortcodes.render(text, page_url, _Catalog(self))
+        return text, errors + more + callouts.check(markdown)
 
     def build_figures(self) -> None:
         """Rebuild stale jobs. With FIGURES_BUILD=0 (publishing, where torch is not installed) nothing is
@@ -167,9 +166,7 @@ class SiteBridge:
         return files
 
     def render_page(self, markdown: str, page) -> str:
-        text, errors = citations.render(markdown, self._bib)  # first: its output keeps the page's line numbers
-        text, more = shortcodes.render(text, page.url, _Catalog(self))
-        errors += more + callouts.check(markdown)
+        text, errors = self._render(markdown, page.url)
         offset = _body_offset(page.file.content_string, markdown) if errors else 0
         for err in errors:
             self.log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")

@@ -128,7 +128,8 @@ def library_versions(modules: set[str]) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=None)
 def _versions_of(mod: str) -> tuple[tuple[str, str], ...]:
-    """Each lookup parses a METADATA file (~1 ms); a build asks for the same dozen libraries for every job."""
+    """Each lookup parses a METADATA file (~1 ms); a build asks for the same dozen libraries for every job.
+    Remembered for the process: a library upgraded while `mkdocs serve` runs is seen after a restart."""
     try:
         dist = importlib.metadata.distribution(mod)
         return ((dist.metadata["Name"], dist.version),)
