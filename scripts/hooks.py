@@ -1,12 +1,14 @@
 """MkDocs hooks: connect MkDocs events to the figure engine. No logic of its own lives here.
 
 - on_pre_build: rebuild stale figures and notebooks (a failure is logged, never raised, so `serve` lives on),
-  then check every source (scripts/engine/preflight.py): a broken post stops the build before site/ is emptied
-  (under `serve`, which would freeze on a failed build, it is logged and left out of the preview instead);
-- on_startup: note whether this is `serve`;
+  then check every source (scripts/engine/preflight.py): a broken post, a failed figure or a broken
+  declaration stops a strict build before site/ is emptied (under `serve`, which would freeze on a failed
+  build, they are logged and the last good figure, or the rest of the site, stays live instead);
+- on_startup: note whether this is `serve` (the engine then keeps its warm worker between builds);
 - on_files: publish figure outputs, executed notebooks and the site's own MathJax copy;
 - on_page_markdown: expand {{ figure() }}, {{ ref() }}, {{ value() }} and [@citations]; errors name page and line;
-- on_serve: watch the analysis code, declarations and inputs, so editing them rebuilds the site.
+- on_serve: watch the code, the declarations folder and the inputs, so editing or adding them rebuilds;
+- on_shutdown: stop the warm worker.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from __future__ import annotations
 import pathlib
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the mkdocs executable does not put the project on the import path
-    sys.path.insert(0, str(ROOT))
+_PROJECT = str(pathlib.Path(__file__).resolve().parents[1])  # before the project is importable: see paths.py
+if _PROJECT not in sys.path:  # the mkdocs executable does not put the project on the import path
+    sys.path.insert(0, _PROJECT)
 
 from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
 
-from scripts.engine import site  # noqa: E402
+from scripts.engine import paths, site  # noqa: E402
 
 log = get_plugin_logger("figures")
-_site = site.SiteBridge(ROOT, log)
+_site = site.SiteBridge(paths.ROOT, log)
 
 
 def on_pre_build(config) -> None:
@@ -48,6 +50,10 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_serve(server, config, builder):
-    for path in _site.watched_paths():
-        server.watch(str(path))
+    for path, recursive in _site.watched_paths():
+        server.watch(str(path), recursive=recursive)
     return server
+
+
+def on_shutdown() -> None:
+    _site.engine.close()

@@ -12,7 +12,6 @@ import threading
 import pytest
 
 from scripts.engine.build import Engine
-from scripts.engine.declarations import DeclarationError
 from scripts.engine.tracing import trace
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -154,25 +153,154 @@ def test_removed_declaration_is_pruned(project):
     assert "deep" not in (project / "figures" / "manifest.json").read_text()
 
 
-@pytest.mark.parametrize("yml, message", [
-    ("x:\n  script: nope.py\n  caption: c\n  alt: a\n", "script nope.py does not exist"),
-    ("x:\n  script: scripts/figs/flat.py\n  alt: a\n", "missing 'caption'"),
-    ("Bad_Id:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n", "ids are lower-case"),
-    ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n  colour: red\n", "unknown key(s) ['colour']"),
-    ("x: [unclosed\n", "not valid YAML"),
-    ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n  widget: spinner\n", "unknown widget 'spinner'"),
+@pytest.mark.parametrize("yml, message, line", [
+    ("x:\n  script: nope.py\n  caption: c\n  alt: a\n", "script nope.py does not exist", 2),
+    ("x:\n  script: scripts/figs/flat.py\n  alt: a\n", "missing 'caption'", 1),
+    ("Bad_Id:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n", "ids are lower-case", 1),
+    ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n  colour: red\n", "unknown key(s) ['colour']", 5),
+    ("x: [unclosed\n", "not valid YAML", 1),
+    ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n\n\nx:\n  script: a\n", "declared twice", 7),
+    ("x:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n  widget: spinner\n", "unknown widget 'spinner'", 5),
 ])
-def test_malformed_declarations_name_the_file_and_the_fix(project, yml, message):
+def test_malformed_declaration_is_one_error_with_file_line_and_the_rest_builds(project, yml, message, line):
     write(project / "figures" / "bad.yml", yml)
-    with pytest.raises(DeclarationError) as e:
-        Engine(project).jobs()
-    assert "figures/bad.yml" in str(e.value) and message in str(e.value)
+    engine = Engine(project)
+    decl = engine.declarations()
+    assert len(decl.errors) == 1
+    assert str(decl.errors[0]).startswith(f"figures/bad.yml:{line}: ") and message in str(decl.errors[0])
+    assert set(decl.jobs) == {"deep", "flat"}  # the good file's figures are untouched
+    report = engine.build(progress=False)
+    assert sorted(report.built) == ["deep", "flat"] and not report.ok
+    assert [str(e) for e in report.errors] == [str(e) for e in decl.errors]
+
+
+def test_an_id_declared_in_two_files_names_both(project):
+    write(project / "figures" / "zz.yml", "deep:\n  script: scripts/figs/flat.py\n  caption: c\n  alt: a\n")
+    decl = Engine(project).declarations()
+    assert [str(e) for e in decl.errors] == [
+        "figures/zz.yml:1: figure 'deep' is already declared at figures/test.yml:2; ids must be unique."]
+    assert "deep" not in decl.jobs and "deep" in decl.unavailable and "flat" in decl.jobs
+
+
+def test_formatting_is_not_a_change_but_code_is(project):
+    """Comments, blank lines, docstrings and layout re-run nothing; any change to what runs does."""
+    engine = Engine(project)
+    engine.build(progress=False)
+    a = project / "scripts" / "lib" / "a.py"
+    a.write_text('"""Module docstring, new."""\n\n# a comment\nVALUE = (\n    3  # the answer\n)\n')
+    script = project / "scripts" / "figs" / "deep.py"
+    script.write_text(script.read_text().replace("def compute(params):", 'def compute(params):\n    """Doc."""\n'))
+    assert stale(engine) == set()
+    a.write_text('"""Module docstring, new."""\nVALUE = 4\n')
+    assert engine.status()["deep"] == ["source scripts/lib/a.py changed"]
+    a.write_text('"""Module docstring, new."""\nVALUE = 3\nprint("x")\n')
+    assert stale(engine) == {"deep"}
+
+
+def test_a_notebooks_markdown_is_its_text(project):
+    """A notebook's Markdown cells are comments to Python but text of the page: they do count."""
+    write(project / "docs" / "nb.py", "# %% [markdown]\n# Hello\n# %%\nx = 1\n")
+    engine = Engine(project)
+    assert engine.build(progress=False).ok
+    write(project / "docs" / "nb.py", "# %% [markdown]\n# Hello, edited\n# %%\nx = 1\n")
+    assert stale(engine) == {"notebook:nb"}
+
+
+def test_syntax_error_in_a_module_is_one_error_with_file_line_and_serve_keeps_going(project):
+    from scripts.engine.site import SiteBridge
+
+    write(project / "scripts" / "figs" / "deep2.py", FIGURE.format(imports="from scripts.lib.b import VALUE", value="VALUE"))
+    write(project / "figures" / "more.yml", "deep2:\n  script: scripts/figs/deep2.py\n  caption: c\n  alt: a\n")
+    Engine(project).build(progress=False)
+    (project / "scripts" / "lib" / "a.py").write_text("VALUE = (3\n")
+    logged: list[str] = []
+
+    class Log:
+        def error(self, msg):
+            logged.append(msg)
+
+        info = warning = lambda self, msg: None
+
+    bridge = SiteBridge(project, Log())
+    bridge.build_figures()  # must not raise
+    assert len(logged) == 1, logged
+    assert logged[0].startswith("scripts/lib/a.py:1: ") and "deep, deep2" in logged[0]
+    assert bridge._failed == {"deep", "deep2"} and (project / "figures" / "out" / "deep.light.svg").exists()
+
+
+def test_a_killed_builds_staging_folders_are_removed(project):
+    leftover = project / ".cache" / "staging" / "deep.abc123"
+    leftover.mkdir(parents=True)
+    (leftover / "deep.json").write_text("{}")
+    Engine(project).build(progress=False)
+    assert not leftover.exists() and not any((project / ".cache" / "staging").glob("*"))
+
+
+def test_warm_worker_sees_edits_and_survives_a_crashing_job(project):
+    engine = Engine(project)
+    engine.keep_warm = True  # as under mkdocs serve: one worker for several builds
+    try:
+        engine.build(progress=False)
+        worker = engine._worker
+        (project / "scripts" / "lib" / "a.py").write_text("import os\nos._exit(3)\n")
+        report = engine.build(progress=False)
+        assert "exited with 3" in report.failed["deep"]
+        (project / "scripts" / "lib" / "a.py").write_text("VALUE = 8\n")
+        assert engine.build(progress=False).built == ["deep"]
+        assert engine.values("deep") == {"answer": "8"} and engine._worker is worker  # same warm process
+    finally:
+        engine.close()
+
+
+def test_parallel_build_equals_serial_build(project, tmp_path):
+    other = tmp_path / "copy"
+    shutil.copytree(project, other)
+    Engine(project, parallel=1).build(progress=False)
+    Engine(other, parallel=2).build(progress=False)
+    read = lambda root: {p.name: p.read_bytes() for p in (root / "figures" / "out").iterdir()}  # noqa: E731
+    assert read(project) == read(other)
+    assert (project / "figures" / "manifest.json").read_text() == (other / "figures" / "manifest.json").read_text()
+
+
+def test_verify_passes_then_names_the_figure_and_value_that_differ(project):
+    engine = Engine(project)
+    engine.build(progress=False)
+    assert engine.verify(progress=False).ok
+    values = project / "figures" / "out" / "deep.json"
+    values.write_text(values.read_text().replace('"answer": "3"', '"answer": "2"'))
+    svg = project / "figures" / "out" / "flat.light.svg"
+    svg.write_text(svg.read_text().replace("<path", "<path data-x='1'", 1))
+    report = engine.verify(progress=False)
+    assert report.differ["deep"] == ["figures/out/deep.json: values 'answer': committed '2', recomputed '3'",
+                                     "(the committed figure is also stale: output figures/out/deep.json differs from "
+                                     "the one recorded (edited by hand?))"]
+    assert "figures/out/flat.light.svg: the drawing differs" in report.differ["flat"][0]
+    assert not (project / ".cache" / "verify").exists()
+
+
+def test_canonical_svg_is_stable_under_float_noise():
+    from scripts.engine import normalise
+
+    a = '<g id="p1a2b3c4d5e"><path d="M 10.123456 20.000001 L 5.5 0.004999" clip-path="url(#p1a2b3c4d5e)"/></g>'
+    b = '<g id="pffffffffff"><path d="M 10.123461 20.000003 L 5.5 0.005001" clip-path="url(#pffffffffff)"/></g>'
+    assert normalise.canonical_svg(a) == '<g id="p0"><path d="M 10.12 20 L 5.5 0" clip-path="url(#p0)"/></g>'
+    assert normalise.same_figure(a.encode(), b.encode(), "x.svg")  # 0.004999 and 0.005001 round apart: tolerated
+    c = a.replace("10.123456", "10.2")
+    assert normalise.differences(a.encode(), c.encode(), "x.svg") == [
+        "1 of 6 coordinates moved by more than 0.02 pt (largest: 10.12 -> 10.2)"]
+
+
+def test_misspelt_zoo_model_suggests_the_closest():
+    from scripts.zoo.load import ModelLoadError, load_model
+
+    with pytest.raises(ModelLoadError, match="'attn-onyl-2l' is not a zoo model; did you mean 'attn-only-2l'"):
+        load_model("attn-onyl-2l")
 
 
 def test_missing_input_is_a_clear_failure(project):
     (project / "data" / "table.txt").unlink()
     report = Engine(project).build(progress=False)
-    assert "declares input data/table.txt, which does not exist" in report.failed["flat"]
+    assert report.failed["flat"].startswith("figures/test.yml: figure 'flat' declares input data/table.txt, which does not exist")
     assert "deep" in report.built
 
 

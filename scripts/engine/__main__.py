@@ -1,18 +1,23 @@
 """Command line of the figure engine.
 
-    python -m scripts.engine status          # every job: fresh, or why it is stale
-    python -m scripts.engine check           # exit 1 if any committed output is stale or missing (CI)
-    python -m scripts.engine build [ID ...]  # rebuild what is stale (or the given ids); --force: all
-    python -m scripts.engine list            # declared figures with their scripts and inputs
+    python -m scripts.engine status            # every job: fresh, or why it is stale
+    python -m scripts.engine check             # exit 1 if any committed output is stale or missing (CI)
+    python -m scripts.engine build [ID ...]    # rebuild what is stale (or the given ids); --force: all
+    python -m scripts.engine verify [ID ...]   # recompute into a scratch folder, compare with what is committed
+    python -m scripts.engine list              # declared figures with their scripts and inputs
+
+`-j N` runs N jobs at once (default: one per core). Exit codes: 0 fine, 1 a job failed, a figure is stale or
+does not reproduce, 2 the project itself is broken (a declaration, an unknown id).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from scripts.engine.build import Engine
-from scripts.engine.declarations import DeclarationError
+from scripts.engine.errors import EngineError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,37 +26,62 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status")
     sub.add_parser("check")
     sub.add_parser("list")
-    b = sub.add_parser("build")
-    b.add_argument("ids", nargs="*")
-    b.add_argument("--force", action="store_true")
+    for name in ("build", "verify"):
+        p = sub.add_parser(name)
+        p.add_argument("ids", nargs="*")
+        p.add_argument("-j", "--jobs", type=int, default=None, help="jobs at once (default: one per core)")
+        if name == "build":
+            p.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
-    engine = Engine()
+    engine = Engine(parallel=getattr(args, "jobs", None))
     try:
+        decl = engine.declarations()
+        for e in decl.errors:
+            print(f"error: {e}", file=sys.stderr)
         if args.cmd == "list":
-            for jid, job in engine.jobs().items():
+            for jid, job in decl.jobs.items():
                 extra = f"  inputs: {', '.join(map(str, job.inputs))}" if job.inputs else ""
                 print(f"{jid:40} {job.script}{extra}")
-            return 0
+            return 2 if decl.errors else 0
         if args.cmd in ("status", "check"):
-            status = engine.status()
+            status = engine.status(decl.jobs)
             stale = {k: v for k, v in status.items() if v}
             for jid, reasons in status.items():
                 if reasons or args.cmd == "status":
                     print(f"{'STALE' if reasons else 'fresh'}  {jid}")
                     for r in reasons:
                         print(f"         - {r}")
-            print(f"{len(status) - len(stale)} fresh, {len(stale)} stale")
+            print(f"{len(status) - len(stale)} fresh, {len(stale)} stale"
+                  + (f", {len(decl.unavailable)} unavailable (broken declarations)" if decl.errors else ""))
             if stale and args.cmd == "check":
                 print("Run `python -m scripts.engine build` (or `make serve`) and commit figures/.", file=sys.stderr)
+            if decl.errors:
+                return 2
             return 1 if stale and args.cmd == "check" else 0
+        if args.cmd == "verify":
+            t0 = time.perf_counter()
+            rep = engine.verify(args.ids or None)
+            for jid, diffs in sorted(rep.differ.items()):
+                print(f"DIFFERS {jid}:", *(f"  - {d}" for d in diffs), sep="\n")
+            for jid, msg in sorted(rep.failed.items()):
+                print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
+            print(f"verify: {len(rep.reproduced)} reproduce, {len(rep.differ)} differ, {len(rep.failed)} failed "
+                  f"({time.perf_counter() - t0:.0f} s, {engine.parallel} at once)")
+            if rep.differ:
+                print("A committed figure does not reproduce: rebuild it here (`python -m scripts.engine build "
+                      "--force ID`) and look at what changed, or make its values robust (README, The figure engine).",
+                      file=sys.stderr)
+            return 2 if rep.errors else 0 if rep.ok else 1
         report = engine.build(args.ids or None, force=args.force)
         for jid, msg in report.failed.items():
             print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
         print(f"built {len(report.built)}, fresh {len(report.fresh)}, failed {len(report.failed)}")
-        return 0 if report.ok else 1
-    except (DeclarationError, KeyError) as e:
+        return 2 if report.errors else 0 if report.ok else 1
+    except EngineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        engine.close()
 
 
 if __name__ == "__main__":

@@ -1,34 +1,44 @@
-"""The figure engine: find stale jobs, run each in its own process, install outputs atomically.
+"""The figure engine: find stale jobs, run them in the warm worker, install outputs atomically; verify.
 
 `Engine(root).build()` is what `mkdocs serve`/`build` call before every build and what
 `python -m scripts.engine build` runs by hand. It never imports a figure's libraries itself; only the jobs
-it runs do, and only when they are stale. A failing job is reported with its id and traceback, keeps its
-last good outputs and manifest entry, and does not stop the other jobs. One build at a time holds a lock,
-so two builds started together run one after the other instead of corrupting each other's files.
+it runs do, and only when they are stale. Jobs run in children of the warm worker (`worker.py`), up to
+`parallel` at once (default: one per core), each with its share of the cores as threads (`runtime.py`).
+A failing job is reported with its id and traceback, keeps its last good outputs and manifest entry, and
+does not stop the other jobs. One build at a time holds a lock, so two builds started together run one
+after the other instead of corrupting each other's files; the lock's holder also clears staging folders
+that a killed build left behind.
+
+`Engine.verify()` recomputes figures into `.cache/verify/` and compares them with the committed outputs
+(values exactly, images under `normalise.py`'s tolerance), reporting every difference with its figure id:
+CI runs it, so a committed figure that does not reproduce fails, not only one whose fingerprint is stale.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from filelock import FileLock
 from tqdm import tqdm
 
-from scripts.engine.declarations import Job, load_jobs
+from scripts.engine import normalise, paths, runtime
+from scripts.engine.declarations import Declarations, DeclarationError, Job, load_declarations
+from scripts.engine.errors import EngineError
 from scripts.engine.manifest import (
-    InputError, entry, fingerprint, read_manifest, sha256_file, stale_reasons, write_if_changed, write_manifest,
+    Fingerprint, entry, fingerprint, read_manifest, sha256_file, stale_reasons, write_if_changed, write_manifest,
 )
+from scripts.engine.runner import WarmWorker, WorkerError, preload_for
+from scripts.engine.tracing import TraceError
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-_RUNNERS = {"figure": "scripts.engine.job", "notebook": "scripts.engine.notebook"}
+ROOT = paths.ROOT
+RUNNERS = {"figure": "scripts.engine.job", "notebook": "scripts.engine.notebook"}
 
 
 @dataclass
@@ -36,79 +46,120 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # id -> message with traceback
     fresh: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each job, from submit to exit
+    compute: dict[str, float] = field(default_factory=dict)  # of which the script's compute() and plot()
+    errors: list[EngineError] = field(default_factory=list)  # declaration errors: not tied to a built job
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.errors
+
+
+@dataclass
+class VerifyReport:
+    reproduced: list[str] = field(default_factory=list)
+    differ: dict[str, list[str]] = field(default_factory=dict)  # id -> differences, in words
+    failed: dict[str, str] = field(default_factory=dict)
+    errors: list[EngineError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.differ and not self.failed and not self.errors
+
+
+@dataclass
+class _Plan:
+    todo: list[tuple[Job, Fingerprint]] = field(default_factory=list)
+    fresh: list[str] = field(default_factory=list)
+    reasons: dict[str, list[str]] = field(default_factory=dict)  # every planned id -> why stale ([] fresh)
+    failed: dict[str, str] = field(default_factory=dict)  # cannot even be fingerprinted
 
 
 class Engine:
     """Figures and notebooks of one project folder (the repository root by default)."""
 
-    def __init__(self, root: pathlib.Path = ROOT):
-        self.root = pathlib.Path(root).resolve()
-        self.figures_dir = self.root / "figures"
-        self.out_dir = self.figures_dir / "out"
-        self.manifest_path = self.figures_dir / "manifest.json"
-        self.docs_dir = self.root / "docs"
-        self.cache_dir = self.root / ".cache"
+    def __init__(self, root: pathlib.Path = ROOT, *, parallel: int | None = None):
+        self.layout = paths.Layout(pathlib.Path(root).resolve())
+        self.root = self.layout.root
+        self.figures_dir, self.out_dir, self.docs_dir = self.layout.figures_dir, self.layout.out_dir, self.layout.docs_dir
+        self.manifest_path, self.cache_dir = self.layout.manifest, self.layout.cache_dir
+        self.parallel = parallel or runtime.cores()
+        self.keep_warm = False  # `mkdocs serve` keeps the worker between builds; one-shot builds stop it
+        self._worker: WarmWorker | None = None
 
     # -- reading state -------------------------------------------------------------------------------
+    def declarations(self) -> Declarations:
+        return load_declarations(self.root, self.figures_dir, self.docs_dir)
+
     def jobs(self) -> dict[str, Job]:
-        return load_jobs(self.root, self.figures_dir, self.docs_dir)
+        """The jobs that can be built (a broken declaration's figures are left out; see declarations())."""
+        return self.declarations().jobs
 
     def status(self, jobs: dict[str, Job] | None = None) -> dict[str, list[str]]:
         """Job id -> reasons it is stale (empty list: fresh)."""
-        jobs = self.jobs() if jobs is None else jobs
-        manifest = read_manifest(self.manifest_path)
-        out = {}
-        for jid, job in jobs.items():
-            try:
-                fp = fingerprint(job, self.root)
-            except InputError as e:
-                out[jid] = [str(e)]
-                continue
-            out[jid] = stale_reasons(job, fp, manifest.get(jid), self.root, self.out_dir)
-        return out
+        plan = self._plan(self.jobs() if jobs is None else jobs, read_manifest(self.manifest_path))
+        return {**plan.reasons, **{jid: [msg] for jid, msg in plan.failed.items()}}
+
+    def record(self, figure_id: str) -> dict:
+        """What a figure's script computed: its values and verdict records ({} before its first build)."""
+        path = self.out_dir / paths.values_name(figure_id)
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
     def values(self, figure_id: str) -> dict[str, str]:
-        path = self.out_dir / f"{figure_id}.json"
-        return json.loads(path.read_text())["values"] if path.exists() else {}
+        return self.record(figure_id).get("values", {})
+
+    def verdicts(self, figure_id: str) -> dict[str, dict]:
+        return self.record(figure_id).get("verdicts", {})
 
     def output_path(self, job: Job) -> pathlib.Path:
         return job.outputs(self.out_dir)[0]
 
+    def _plan(self, jobs: dict[str, Job], manifest: dict, ids: list[str] | None = None, force: bool = False) -> _Plan:
+        """The one staleness loop: which of `jobs` (or `ids`) must run, and why."""
+        plan = _Plan()
+        for jid, job in jobs.items():
+            if ids is not None and jid not in ids:
+                continue
+            try:
+                fp = fingerprint(job, self.root)
+            except EngineError as e:
+                plan.failed[jid] = str(e)
+                continue
+            reasons = stale_reasons(job, fp, manifest.get(jid), self.root, self.out_dir)
+            plan.reasons[jid] = reasons
+            if force or reasons:
+                plan.todo.append((job, fp))
+            else:
+                plan.fresh.append(jid)
+        return plan
+
+    def _select(self, decl: Declarations, ids: list[str] | None) -> None:
+        unknown = sorted(set(ids or []) - set(decl.jobs) - set(decl.unavailable))
+        if unknown:
+            raise EngineError(f"unknown figure id(s) {unknown}; known: {sorted(decl.jobs)}")
+
     # -- building --------------------------------------------------------------------------------------
     def build(self, ids: list[str] | None = None, *, force: bool = False, progress: bool = True) -> BuildReport:
         """Rebuild the stale jobs (or `ids`; all of them with `force`). Safe to call concurrently."""
-        self.cache_dir.mkdir(exist_ok=True)
         report = BuildReport()
-        with FileLock(str(self.cache_dir / "engine.lock")):
-            jobs = self.jobs()
-            unknown = sorted(set(ids or []) - set(jobs))
-            if unknown:
-                raise KeyError(f"unknown figure id(s) {unknown}; known: {sorted(jobs)}")
+        with self._locked():
+            decl = self.declarations()
+            self._select(decl, ids)
+            report.errors = list(decl.errors)
             manifest = read_manifest(self.manifest_path)
-            todo: list[tuple[Job, object]] = []
-            for jid, job in jobs.items():
-                if ids and jid not in ids:
-                    continue
+            plan = self._plan(decl.jobs, manifest, ids, force)
+            report.failed.update(plan.failed)
+            report.fresh = plan.fresh
+            for job, fp, staging, error, seconds in self._run(plan.todo, self.layout.staging_dir, progress, "figures"):
+                report.seconds[job.id] = seconds
+                if (staging / "timing.json").exists():
+                    report.compute[job.id] = json.loads((staging / "timing.json").read_text())["compute_and_plot"]
                 try:
-                    fp = fingerprint(job, self.root)
-                except InputError as e:
-                    report.failed[jid] = str(e)
-                    continue
-                if force or stale_reasons(job, fp, manifest.get(jid), self.root, self.out_dir):
-                    todo.append((job, fp))
-                else:
-                    report.fresh.append(jid)
-            bar = tqdm(todo, desc="figures", unit="job", disable=not progress or not todo, file=sys.stderr)
-            for job, fp in bar:
-                bar.set_postfix_str(job.id)
-                t0 = time.perf_counter()
-                error = self._run(job)
-                report.seconds[job.id] = time.perf_counter() - t0
+                    if error is None:
+                        error = self._install(job, staging)
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
                 if error:
                     report.failed[job.id] = error
                     continue
@@ -116,35 +167,132 @@ class Engine:
                 manifest[job.id] = entry(fp, outputs)
                 write_manifest(self.manifest_path, manifest)  # after every job: an interruption keeps progress
                 report.built.append(job.id)
-            if not ids:
-                self._prune(manifest, jobs)
+            if not ids and not decl.errors:  # with a broken declaration we cannot tell removed from unreadable
+                self._prune(manifest, decl.jobs)
             self._record_timings(report.seconds)
         return report
 
-    def _run(self, job: Job) -> str | None:
-        """Run one job in a fresh process; install its outputs. Returns an error message or None."""
-        staging_root = self.cache_dir / "staging"
-        staging_root.mkdir(parents=True, exist_ok=True)
-        staging = pathlib.Path(tempfile.mkdtemp(dir=staging_root, prefix=job.id.replace(":", "_") + "."))
+    def verify(self, ids: list[str] | None = None, *, progress: bool = True) -> VerifyReport:
+        """Recompute figures (all, or `ids`) into a scratch folder and compare them with the committed ones."""
+        t0 = time.perf_counter()
+        report = VerifyReport()
+        with self._locked():
+            decl = self.declarations()
+            self._select(decl, ids)
+            report.errors = [e for e in decl.errors if ids is None or set(e.ids) & set(ids)]
+            manifest = read_manifest(self.manifest_path)
+            plan = self._plan(decl.jobs, manifest, ids, force=True)
+            report.failed.update(plan.failed)
+            scratch = self.layout.verify_dir
+            shutil.rmtree(scratch, ignore_errors=True)
+            for job, _, staging, error, _ in self._run(plan.todo, scratch, progress, "verify"):
+                if error:
+                    report.failed[job.id] = error
+                    continue
+                found = []
+                for out in job.outputs(self.out_dir):
+                    rel = out.relative_to(self.root).as_posix()
+                    found += [f"{rel}: {d}" for d in normalise.compare_files(out, staging / out.relative_to(self.out_dir))]
+                stale = plan.reasons.get(job.id)
+                if found and stale:
+                    found.append(f"(the committed figure is also stale: {'; '.join(stale)})")
+                if found:
+                    report.differ[job.id] = found
+                else:
+                    report.reproduced.append(job.id)
+            shutil.rmtree(scratch, ignore_errors=True)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def warm_up(self) -> None:
+        """Start the warm worker now (in the background) with every declared job's libraries, so that the
+        first edit under `mkdocs serve` does not wait for torch to import."""
         try:
-            spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params, "widget": job.widget}
-            env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1",
-                   "PYTHONPATH": str(self.root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-            proc = subprocess.run([sys.executable, "-m", _RUNNERS[job.kind], json.dumps(spec), str(staging)],
-                                  cwd=self.root, env=env, stdin=subprocess.DEVNULL)
-            err_file = staging / "error.txt"
-            if proc.returncode != 0 or err_file.exists():
-                detail = err_file.read_text() if err_file.exists() else f"the job process exited with {proc.returncode}"
-                return f"{job.kind} {job.id!r} ({job.script}) failed; its last good output is kept.\n{detail}"
-            staged = [staging / o.relative_to(self.out_dir) for o in job.outputs(self.out_dir)]
-            missing = [s.name for s in staged if not s.exists()]
-            if missing:
-                return f"{job.kind} {job.id!r} ({job.script}) did not write {missing}."
-            for src, dst in zip(staged, job.outputs(self.out_dir)):
-                write_if_changed(dst, src.read_bytes())
-            return None
+            jobs = self.jobs()
+            self._worker_for(list(jobs.values()))
+        except EngineError:
+            pass
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def _locked(self) -> FileLock:
+        self.cache_dir.mkdir(exist_ok=True)
+        lock = FileLock(str(self.layout.lock))
+        return _Cleaning(lock, self.layout.staging_dir)
+
+    def _worker_for(self, jobs: list[Job]) -> WarmWorker:
+        preload = preload_for(jobs, self.root)
+        if self._worker is not None and not self._worker.serves(preload):
+            self.close()
+        if self._worker is None:
+            self._worker = WarmWorker(self.root, preload)
+        return self._worker
+
+    def _run(self, todo: list[tuple[Job, Fingerprint]], staging_root: pathlib.Path, progress: bool,
+             desc: str) -> Iterator[tuple[Job, Fingerprint, pathlib.Path, str | None, float]]:
+        """Run jobs in the warm worker, `parallel` at a time; yield each as it finishes (in any order)."""
+        if not todo:
+            return
+        staging_root.mkdir(parents=True, exist_ok=True)
+        running_max = min(self.parallel, len(todo))
+        threads = runtime.threads_per_job(running_max)
+        worker = self._worker_for([job for job, _ in todo])
+        pending = list(todo)
+        running: dict[str, tuple[Job, Fingerprint, pathlib.Path, float]] = {}
+        bar = tqdm(total=len(todo), desc=desc, unit="job", disable=not progress, file=sys.stderr)
+        try:
+            while pending or running:
+                while pending and len(running) < running_max:
+                    job, fp = pending.pop(0)
+                    staging = pathlib.Path(tempfile.mkdtemp(dir=staging_root, prefix=job.id.replace(":", "_") + "."))
+                    spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params,
+                            "widget": job.widget, "verdicts": job.verdicts}
+                    worker.submit(job.id, RUNNERS[job.kind], spec, staging, threads)
+                    running[job.id] = (job, fp, staging, time.perf_counter())
+                bar.set_postfix_str(", ".join(running))
+                try:
+                    token, returncode = worker.result()
+                except WorkerError as e:  # the worker itself died: every running job failed with it
+                    self.close()
+                    for job, fp, staging, t0 in running.values():
+                        yield job, fp, staging, f"{job.kind} {job.id!r} ({job.script}) failed: {e}", time.perf_counter() - t0
+                    running.clear()
+                    worker = self._worker_for([job for job, _ in pending]) if pending else worker
+                    continue
+                job, fp, staging, t0 = running.pop(token)
+                bar.update()
+                yield job, fp, staging, self._job_error(job, staging, returncode), time.perf_counter() - t0
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            bar.close()
+            if not self.keep_warm:
+                self.close()
+
+    def _job_error(self, job: Job, staging: pathlib.Path, returncode: int) -> str | None:
+        err_file = staging / "error.txt"
+        if returncode != 0 or err_file.exists():
+            detail = err_file.read_text() if err_file.exists() else f"the job process exited with {returncode}"
+            return f"{job.kind} {job.id!r} ({job.script}) failed; its last good output is kept.\n{detail}"
+        missing = [o.name for o in job.outputs(self.out_dir) if not (staging / o.relative_to(self.out_dir)).exists()]
+        if missing:
+            return f"{job.kind} {job.id!r} ({job.script}) did not write {missing}."
+        return None
+
+    def _install(self, job: Job, staging: pathlib.Path) -> None:
+        """Move a finished job's outputs into place. An output that is the same figure as the installed one
+        (normalise.py) keeps the installed bytes, so rebuilding on another machine changes no file."""
+        for dst in job.outputs(self.out_dir):
+            new = (staging / dst.relative_to(self.out_dir)).read_bytes()
+            if dst.exists():
+                old = dst.read_bytes()
+                canonical = not dst.name.endswith(".svg") or normalise.canonical_svg(old.decode()).encode() == old
+                if canonical and normalise.same_figure(old, new, dst.name):
+                    continue
+            write_if_changed(dst, new)
+        return None
 
     def _prune(self, manifest: dict, jobs: dict[str, Job]) -> None:
         """Forget jobs that are no longer declared, and delete their outputs."""
@@ -157,7 +305,27 @@ class Engine:
     def _record_timings(self, seconds: dict[str, float]) -> None:
         if not seconds:
             return
-        path = self.cache_dir / "timings.json"
+        path = self.layout.timings
         timings = json.loads(path.read_text()) if path.exists() else {}
         timings.update({k: round(v, 3) for k, v in seconds.items()})
         write_if_changed(path, (json.dumps(timings, indent=1, sort_keys=True) + "\n").encode())
+
+
+class _Cleaning:
+    """The build lock; whoever takes it first removes staging folders left by a killed build (no other
+    build can be using them while we hold the lock)."""
+
+    def __init__(self, lock: FileLock, staging: pathlib.Path):
+        self.lock, self.staging = lock, staging
+
+    def __enter__(self):
+        self.lock.acquire()
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.lock.release()
+
+
+__all__ = ["BuildReport", "DeclarationError", "Engine", "EngineError", "TraceError", "VerifyReport"]

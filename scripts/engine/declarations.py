@@ -9,9 +9,20 @@ near-orthogonal:                              # the id pages use: {{ figure("nea
   inputs: [models/attn-2l]                    # optional: checkpoints or data files/folders it reads
   caption: How close to orthogonal random unit vectors are.
   alt: Histogram of cosine similarities, narrowing as the dimension grows.
+  verdicts:                                   # optional: claims this figure's computation settles
+    matches-sqrt-d:                           # pages place it with {{ verdict("near-orthogonal.matches-sqrt-d") }}
+      claim: Random directions in d dimensions have cosines of spread 1/√d.  # one sentence, the paper's
+      cite: "[@elhage2022superposition, § Background]"                       # where the paper says it
+      statistic: worst relative error of the cosines' standard deviation against 1/√d
+      rule: "< 0.05"                          # fixed before looking; see scripts/engine/verdicts.py
 ```
 
 Notebook pages (jupytext `.py` files under `docs/`) need no declaration: each is a job of its own.
+
+A mistake is confined to what it breaks, and named with `file:line`: invalid YAML makes that file's figures
+unavailable (its ids are still recognised, so pages say "unavailable" rather than "unknown"); a bad entry
+(missing script, unknown key, an id declared twice) makes only that figure unavailable. Every other figure
+builds and renders as usual; the errors are reported once each (`Declarations.errors`).
 """
 
 from __future__ import annotations
@@ -23,13 +34,20 @@ from typing import Any
 
 import yaml
 
+from scripts.engine import paths, verdicts
+from scripts.engine.errors import EngineError
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"script", "params", "inputs", "caption", "alt", "widget"}
+_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts"}
 WIDGETS = {"attention-explorer"}  # interactive figures: docs/assets/javascripts/widgets.js renders them
 
 
-class DeclarationError(ValueError):
-    """A declaration file is malformed; the message names the file and what to fix."""
+class DeclarationError(EngineError):
+    """A declaration is malformed; the message names `file:line` and what to fix."""
+
+    def __init__(self, message: str, *, where: str | None = None, ids: tuple[str, ...] = ()):
+        super().__init__(message, where=where)
+        self.ids = ids  # the figure ids this error makes unavailable
 
 
 @dataclass(frozen=True)
@@ -45,71 +63,150 @@ class Job:
     caption: str = ""
     alt: str = ""
     widget: str | None = None  # an interactive figure: the job also writes <id>.data.json for it
+    verdicts: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> claim, cite, statistic, rule
 
     def outputs(self, out_dir: pathlib.Path) -> list[pathlib.Path]:
-        """Output files; the first two (images) and the widget data are published with the site."""
+        """Output files (see paths.py); the two images and the widget data are published with the site."""
+        layout = paths.Layout()
         if self.kind == "notebook":
-            return [out_dir / "notebooks" / f"{self.id.removeprefix('notebook:')}.ipynb"]
-        files = [out_dir / f"{self.id}.light.svg", out_dir / f"{self.id}.dark.svg", out_dir / f"{self.id}.json"]
-        return files + ([out_dir / f"{self.id}.data.json"] if self.widget else [])
+            return [layout.notebook_output(self.id, out_dir)]
+        return layout.figure_outputs(self.id, widget=bool(self.widget), out_dir=out_dir)
 
 
-def _load_file(path: pathlib.Path, root: pathlib.Path) -> dict[str, Job]:
+@dataclass
+class Declarations:
+    """Every job that could be read, and the errors of those that could not (each reported once)."""
+
+    jobs: dict[str, Job] = field(default_factory=dict)
+    errors: list[DeclarationError] = field(default_factory=list)
+
+    @property
+    def unavailable(self) -> dict[str, DeclarationError]:
+        """Declared ids that cannot be built because of an error -> that error."""
+        return {fid: e for e in self.errors for fid in e.ids}
+
+
+def _yaml_error(e: yaml.YAMLError, rel: pathlib.Path, text: str) -> DeclarationError:
+    """The line to fix: where the unclosed construct began (context) if PyYAML knows it, else the problem;
+    a problem detected at the end of the file is reported on the last line that has content."""
+    mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
+    line = None
+    if mark is not None:
+        lines = text.split("\n")
+        line = min(mark.line, len(lines) - 1)
+        while line > 0 and not lines[line].strip():
+            line -= 1
+        line += 1
+    problem = getattr(e, "problem", None) or str(e)
+    ids = tuple(m.group(1) for m in re.finditer(r"^([a-z0-9][a-z0-9-]*)\s*:", text, re.M))  # its figures, roughly
+    return DeclarationError(f"not valid YAML ({problem}); fix the syntax — this file's figures are unavailable "
+                            "until then.", where=f"{rel}:{line}" if line else str(rel), ids=ids)
+
+
+def _load_file(path: pathlib.Path, root: pathlib.Path) -> tuple[dict[str, Job], dict[str, int], list[DeclarationError]]:
+    """The file's jobs, the line of each id, and its errors (a broken entry makes only itself unavailable)."""
     rel = path.relative_to(root)
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{rel}:{mark.line + 1}" if mark else str(rel)
-        raise DeclarationError(f"{where}: not valid YAML ({getattr(e, 'problem', e)}). Fix the syntax.") from e
-    if not isinstance(data, dict):
-        raise DeclarationError(f"{rel}: expected a mapping of figure ids to declarations.")
+        return {}, {}, [_yaml_error(e, rel, text)]
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        return {}, {}, [DeclarationError("expected a mapping of figure ids to declarations.", where=f"{rel}:1")]
+    lines: dict[str, int] = {}  # figure id -> line of its key
+    key_lines: dict[str, dict[str, int]] = {}  # figure id -> its keys' lines
+    errors: list[DeclarationError] = []
+    for key_node, value_node in node.value:
+        fid, line = key_node.value, key_node.start_mark.line + 1
+        if fid in lines:
+            errors.append(DeclarationError(f"figure {fid!r} is declared twice (first on line {lines[fid]}); ids must "
+                                           "be unique.", where=f"{rel}:{line}", ids=(fid,)))
+            continue
+        lines[fid] = line
+        if isinstance(value_node, yaml.MappingNode):
+            key_lines[fid] = {k.value: k.start_mark.line + 1 for k, _ in value_node.value}
+    twice = {fid for e in errors for fid in e.ids}
     jobs = {}
     for fid, spec in data.items():
-        where = f"{rel}: figure {fid!r}"
+        if fid in twice:
+            continue
+        at = lambda key=None, fid=fid: f"{rel}:{key_lines.get(fid, {}).get(key, lines.get(fid, 1))}"  # noqa: E731
+        fail = lambda msg, key=None, fid=fid: errors.append(  # noqa: E731
+            DeclarationError(f"figure {fid!r}: {msg}", where=at(key), ids=(str(fid),)))
         if not isinstance(fid, str) or not ID_PATTERN.match(fid):
-            raise DeclarationError(f"{where}: ids are lower-case letters, digits and dashes, e.g. 'ov-copying'.")
+            fail("ids are lower-case letters, digits and dashes, e.g. 'ov-copying'.")
+            continue
         if not isinstance(spec, dict):
-            raise DeclarationError(f"{where}: expected keys {sorted(_KEYS)}.")
+            fail(f"expected keys {sorted(_KEYS)}.")
+            continue
         unknown = set(spec) - _KEYS
         if unknown:
-            raise DeclarationError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}.")
-        for required in ("script", "caption", "alt"):
-            if not spec.get(required):
-                raise DeclarationError(f"{where}: missing '{required}'.")
+            fail(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}.", sorted(unknown)[0])
+            continue
+        missing = [k for k in ("script", "caption", "alt") if not spec.get(k)]
+        if missing:
+            fail(f"missing '{missing[0]}'.")
+            continue
         script = pathlib.Path(spec["script"])
         if not (root / script).is_file():
-            raise DeclarationError(f"{where}: script {script} does not exist.")
+            fail(f"script {script} does not exist; create it (see README, Writing a note) or fix the path.", "script")
+            continue
         params = spec.get("params") or {}
         if not isinstance(params, dict):
-            raise DeclarationError(f"{where}: 'params' must be a mapping.")
+            fail("'params' must be a mapping.", "params")
+            continue
         inputs = spec.get("inputs") or []
         if not isinstance(inputs, list):
-            raise DeclarationError(f"{where}: 'inputs' must be a list of paths.")
+            fail("'inputs' must be a list of paths.", "inputs")
+            continue
         widget = spec.get("widget")
         if widget is not None and widget not in WIDGETS:
-            raise DeclarationError(f"{where}: unknown widget {widget!r}; known: {sorted(WIDGETS)}.")
+            fail(f"unknown widget {widget!r}; known: {sorted(WIDGETS)}.", "widget")
+            continue
+        try:
+            verdict_specs = verdicts.parse_specs(spec.get("verdicts"))
+        except verdicts.VerdictError as e:
+            fail(str(e), "verdicts")
+            continue
         jobs[fid] = Job(
             id=fid, kind="figure", script=script, declared_in=rel, params=params,
             inputs=tuple(pathlib.Path(p) for p in inputs),
             caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
+            verdicts=verdict_specs,
         )
-    return jobs
+    return jobs, lines, errors
 
 
-def load_jobs(root: pathlib.Path, figures_dir: pathlib.Path, docs_dir: pathlib.Path) -> dict[str, Job]:
-    """All figure declarations in `figures_dir/*.yml` plus one notebook job per `docs/**/*.py`."""
-    jobs: dict[str, Job] = {}
+def load_declarations(root: pathlib.Path, figures_dir: pathlib.Path, docs_dir: pathlib.Path) -> Declarations:
+    """All figure declarations in `figures_dir/*.yml` plus one notebook job per `docs/**/*.py`; errors are
+    collected, never raised, so one broken entry cannot hide the others."""
+    out = Declarations()
+    where: dict[str, str] = {}  # id -> file:line of the declaration kept
     for path in sorted(figures_dir.glob("*.yml")):
-        for fid, job in _load_file(path, root).items():
-            if fid in jobs:
-                raise DeclarationError(
-                    f"{job.declared_in}: figure {fid!r} is already declared in {jobs[fid].declared_in}; "
-                    "ids must be unique."
-                )
-            jobs[fid] = job
+        jobs, lines, errors = _load_file(path, root)
+        out.errors += errors
+        for fid, job in jobs.items():
+            here = f"{job.declared_in}:{lines.get(fid, 1)}"
+            if fid in out.jobs:  # the same id in two files: neither is trusted until one is renamed
+                del out.jobs[fid]
+                out.errors.append(DeclarationError(f"figure {fid!r} is already declared at {where[fid]}; ids must be "
+                                                   "unique.", where=here, ids=(fid,)))
+            elif fid in out.unavailable:
+                out.errors.append(DeclarationError(f"figure {fid!r} is already declared (with an error); ids must be "
+                                                   "unique.", where=here, ids=(fid,)))
+            else:
+                out.jobs[fid], where[fid] = job, here
     for nb in sorted(docs_dir.rglob("*.py")):
         rel = nb.relative_to(root)
         stem = nb.relative_to(docs_dir).with_suffix("").as_posix().replace("/", "--")
-        jobs[f"notebook:{stem}"] = Job(id=f"notebook:{stem}", kind="notebook", script=rel, declared_in=rel)
-    return jobs
+        out.jobs[f"notebook:{stem}"] = Job(id=f"notebook:{stem}", kind="notebook", script=rel, declared_in=rel)
+    return out
+
+
+def load_jobs(root: pathlib.Path, figures_dir: pathlib.Path, docs_dir: pathlib.Path) -> dict[str, Job]:
+    """The jobs that can be built; raises the first DeclarationError if any declaration is broken."""
+    decl = load_declarations(root, figures_dir, docs_dir)
+    if decl.errors:
+        raise decl.errors[0]
+    return decl.jobs

@@ -1,35 +1,29 @@
 """Runs one figure job in its own process: compute once, plot once per theme, write to a staging folder.
 
-Invoked by the engine as `python -m scripts.engine.job SPEC_JSON STAGING_DIR`. A fresh process per job
-means an edited module is always re-imported and a crashing script cannot take `mkdocs serve` down.
-Seeds are fixed before the script runs; SVGs carry no date and use a fixed hash salt, so the same inputs
-give byte-identical files. On failure the traceback goes to STAGING_DIR/error.txt and the exit code is 1.
+Run by the warm worker (`worker.py`) in a child forked for this job alone, or by hand as
+`python -m scripts.engine.job SPEC_JSON STAGING_DIR`. A fresh process per job means an edited module is
+always re-imported and a crashing script cannot take `mkdocs serve` down. The runner, not the script, sets
+the thread count (`spec["threads"]`) and the seeds (`runtime.apply_in_job`); SVGs carry no date, use a fixed
+hash salt and are written in canonical form (`normalise.canonical_svg`), so the same inputs give the same
+files. On failure the traceback goes to STAGING_DIR/error.txt and the exit code is 1.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import pathlib
-import random
 import sys
+import time
 
-from scripts.engine import worker
+from scripts.engine import normalise, paths, runtime, verdicts, worker
 
 
 def _import_script(script: str):
     """Import a script by path as a module of the project, so its own imports resolve as usual."""
     module_name = pathlib.Path(script).with_suffix("").as_posix().replace("/", ".")
     return importlib.import_module(module_name)
-
-
-def _seed_everything(seed: int = 0) -> None:
-    random.seed(seed)
-    import numpy as np
-
-    np.random.seed(seed)
-    if "torch" in sys.modules:  # only if the script uses torch; never import it for nothing
-        sys.modules["torch"].manual_seed(seed)
 
 
 def run(spec: dict, staging: pathlib.Path) -> None:
@@ -39,29 +33,37 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     import matplotlib.pyplot as plt
 
     from scripts.engine.api import Result, format_value
-    from scripts.engine.style import THEMES, rc
+    from scripts.engine.style import rc
 
     module = _import_script(spec["script"])
     for fn in ("compute", "plot"):
         if not callable(getattr(module, fn, None)):
             raise TypeError(f"{spec['script']} must define {fn}(); see scripts/engine/api.py")
-    _seed_everything()
+    import numpy  # noqa: F401  (seeded below with the rest)
+
+    runtime.apply_in_job(int(spec.get("threads", 1)))
+    t0 = time.perf_counter()
     result = module.compute(dict(spec["params"]))
     if not isinstance(result, Result):
         raise TypeError(f"{spec['script']}: compute() returned {type(result).__name__}, expected api.Result")
-    for theme in THEMES:
+    for theme in paths.THEMES:
         with plt.rc_context(rc(theme)):
             fig = module.plot(result, theme)
-            fig.savefig(staging / f"{spec['id']}.{theme}.svg", format="svg", metadata={"Date": None})
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None})
             plt.close(fig)
+        (staging / paths.image_name(spec["id"], theme)).write_text(normalise.canonical_svg(buf.getvalue()))
     if spec.get("widget"):
         if result.widget_data is None:
             raise TypeError(f"{spec['script']}: an interactive figure must return Result(widget_data=...)")
-        (staging / f"{spec['id']}.data.json").write_text(json.dumps(result.widget_data, sort_keys=True, separators=(",", ":")))
+        (staging / paths.data_name(spec["id"])).write_text(normalise.canonical_data(result.widget_data))
+    # the job's own work, for the benchmark's per-job overhead (not an output: it stays in staging)
+    (staging / "timing.json").write_text(json.dumps({"compute_and_plot": time.perf_counter() - t0}))
     values = {k: format_value(v) for k, v in sorted(result.values.items())}
-    (staging / f"{spec['id']}.json").write_text(
-        json.dumps({"id": spec["id"], "script": spec["script"], "values": values}, indent=1, sort_keys=True) + "\n"
-    )
+    claims = verdicts.records(spec["id"], spec.get("verdicts", {}), result.verdicts)
+    (staging / paths.values_name(spec["id"])).write_text(json.dumps(
+        {"id": spec["id"], "script": spec["script"], "values": values, "verdicts": claims},
+        indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

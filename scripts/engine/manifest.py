@@ -1,8 +1,15 @@
 """Fingerprints and the committed manifest: is a figure fresh, and if not, why.
 
-A job's fingerprint is a SHA-256 over the content of its script, every project module the script imports
+A job's fingerprint is a SHA-256 over the code of its script, every project module the script imports
 (traced statically, see `tracing.py`), the engine files that shape every output, its declared inputs, its
-parameters and the versions of the libraries it imports. `figures/manifest.json` records, per job, that
+parameters, the versions of the libraries it imports and the runner's numerical settings (`runtime.py`).
+
+*Code* means the syntax tree, not the bytes: a Python file is hashed as `ast.dump` of its parsed tree with
+docstrings removed, so comments, blank lines, formatting and docstrings change nothing and re-run nothing,
+while any change to what runs (a name, a constant, an operator, an import) does. Two exceptions hash bytes:
+a notebook page's own file (its Markdown cells are comments to Python, but they are the page's text) and
+any file that is not Python. A script that prints its own `__doc__` would need its docstring hashed; none
+does, and the trade is worth it. `figures/manifest.json` records, per job, that
 fingerprint's parts and the hashes of the outputs it produced. It is committed, so a fresh clone knows
 which figures are fresh without running anything, and its diffs say what changed.
 
@@ -13,6 +20,7 @@ dependencies on each other, so doit's task graph would buy nothing either; the m
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -21,12 +29,14 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+from scripts.engine import runtime
 from scripts.engine.declarations import Job
-from scripts.engine.tracing import library_versions, trace
+from scripts.engine.errors import EngineError
+from scripts.engine.tracing import TraceError, library_versions, trace
 
 # Engine files whose content shapes every output of a kind (styles, the job protocol).
 ENGINE_SOURCES = {
-    "figure": ("scripts/engine/job.py", "scripts/engine/style.py"),
+    "figure": ("scripts/engine/job.py", "scripts/engine/style.py", "scripts/engine/normalise.py"),
     "notebook": ("scripts/engine/notebook.py",),
 }
 # Libraries that shape every output of a kind even when the script does not import them.
@@ -60,7 +70,35 @@ def sha256_path(path: pathlib.Path) -> str:
     return h.hexdigest()
 
 
-class InputError(FileNotFoundError):
+_CODE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def code_hash(path: pathlib.Path) -> str:
+    """Hash of what a Python file runs: its syntax tree without docstrings, positions or comments."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _CODE_HASHES:
+        source = path.read_bytes()
+        try:
+            tree = ast.parse(source, filename=str(path))
+        except SyntaxError as e:
+            raise TraceError(f"the file does not parse: {e.msg}", where=f"{os.path.relpath(path)}:{e.lineno}") from e
+        dump = ast.dump(_strip_docstrings(tree), annotate_fields=False, include_attributes=False)
+        _CODE_HASHES[key] = "ast:" + hashlib.sha256(dump.encode()).hexdigest()
+    return _CODE_HASHES[key]
+
+
+class InputError(EngineError):
     """A declared input is missing."""
 
 
@@ -70,11 +108,13 @@ class Fingerprint:
     inputs: dict[str, str]
     libraries: dict[str, str]
     params: dict[str, Any]
+    runtime: dict[str, str]
 
     @property
     def digest(self) -> str:
         blob = json.dumps(
-            {"sources": self.sources, "inputs": self.inputs, "libraries": self.libraries, "params": self.params},
+            {"sources": self.sources, "inputs": self.inputs, "libraries": self.libraries, "params": self.params,
+             "runtime": self.runtime},
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -83,17 +123,24 @@ class Fingerprint:
 def fingerprint(job: Job, root: pathlib.Path) -> Fingerprint:
     tr = trace(root / job.script, root)
     files = set(tr.files) | {(root / p).resolve() for p in ENGINE_SOURCES[job.kind]}
-    sources = {f.relative_to(root.resolve()).as_posix(): sha256_file(f) for f in sorted(files)}
+    entry_file = (root / job.script).resolve()
+    sources = {f.relative_to(root.resolve()).as_posix():
+               sha256_file(f) if f.suffix != ".py" or (job.kind == "notebook" and f == entry_file) else code_hash(f)
+               for f in sorted(files)}
     inputs = {}
     for p in job.inputs:
         if not (root / p).exists():
             raise InputError(
-                f"{job.declared_in}: figure {job.id!r} declares input {p}, which does not exist. "
-                "Create it (for a model: train it, see README) or fix the path."
+                f"figure {job.id!r} declares input {p}, which does not exist. "
+                "Create it (for a model: train it, see README) or fix the path.", where=str(job.declared_in),
             )
         inputs[p.as_posix()] = sha256_path(root / p)
     libraries = library_versions(tr.libraries | ENGINE_LIBRARIES[job.kind])
-    return Fingerprint(sources=sources, inputs=inputs, libraries=libraries, params=dict(job.params))
+    params = dict(job.params)
+    if job.verdicts:  # a claim's wording and rule shape the published record: part of what the job computes
+        params["__verdicts__"] = job.verdicts
+    return Fingerprint(sources=sources, inputs=inputs, libraries=libraries, params=params,
+                       runtime=runtime.fingerprint_settings())
 
 
 def read_manifest(path: pathlib.Path) -> dict[str, dict]:
@@ -102,7 +149,8 @@ def read_manifest(path: pathlib.Path) -> dict[str, dict]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: the manifest is not valid JSON ({e}); restore it with git or delete it.") from e
+        raise EngineError(f"the manifest is not valid JSON ({e}); restore it with git or delete it.",
+                          where=f"{path}:{e.lineno}") from e
 
 
 def write_if_changed(path: pathlib.Path, data: bytes) -> bool:
@@ -129,7 +177,7 @@ def write_manifest(path: pathlib.Path, manifest: dict[str, dict]) -> bool:
 
 def entry(fp: Fingerprint, outputs: dict[str, str]) -> dict:
     return {"fingerprint": fp.digest, "sources": fp.sources, "inputs": fp.inputs,
-            "libraries": fp.libraries, "params": fp.params, "outputs": outputs}
+            "libraries": fp.libraries, "params": fp.params, "runtime": fp.runtime, "outputs": outputs}
 
 
 def stale_reasons(job: Job, fp: Fingerprint, recorded: dict | None, root: pathlib.Path,
@@ -145,7 +193,8 @@ def stale_reasons(job: Job, fp: Fingerprint, recorded: dict | None, root: pathli
         elif recorded.get("outputs", {}).get(rel) != sha256_file(out):
             reasons.append(f"output {rel} differs from the one recorded (edited by hand?)")
     if recorded.get("fingerprint") != fp.digest:
-        for part, noun in (("sources", "source"), ("inputs", "input"), ("libraries", "library")):
+        for part, noun in (("sources", "source"), ("inputs", "input"), ("libraries", "library"),
+                           ("runtime", "runner setting")):
             old, new = recorded.get(part, {}), getattr(fp, part)
             for key in sorted(set(old) | set(new)):
                 if key not in new:

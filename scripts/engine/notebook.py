@@ -1,6 +1,6 @@
 """Executes one jupytext percent-format notebook (`docs/**/*.py`) into a `.ipynb` with its outputs.
 
-Invoked by the engine as `python -m scripts.engine.notebook SPEC_JSON STAGING_DIR`, only when the notebook
+Run by the warm worker in a forked child (or by hand: `python -m scripts.engine.notebook SPEC STAGING`), only when the notebook
 or a project module it imports changed; mkdocs-jupyter then renders the executed file with `execute: false`,
 so pages never re-run on every build. A hidden first cell fixes the seeds and the plot style; it is removed
 from the saved notebook, and no timings are recorded, so the same inputs give the same file.
@@ -12,7 +12,7 @@ import os
 import pathlib
 import sys
 
-from scripts.engine import worker
+from scripts.engine import paths, worker
 
 _SETUP = """\
 import random, numpy, matplotlib
@@ -21,7 +21,8 @@ matplotlib.rcParams.update({"svg.hashsalt": "circuits-blog", "figure.dpi": 100})
 """
 
 
-def run(spec: dict, staging: pathlib.Path, root: pathlib.Path) -> None:
+def run(spec: dict, staging: pathlib.Path, root: pathlib.Path | None = None) -> None:
+    root = pathlib.Path.cwd() if root is None else root
     import jupytext
     import nbformat
     from nbclient import NotebookClient
@@ -44,10 +45,9 @@ def run(spec: dict, staging: pathlib.Path, root: pathlib.Path) -> None:
             if "execution_count" in out:
                 out["execution_count"] = i + 1
     nb.metadata.pop("widgets", None)
-    name = spec["id"].removeprefix("notebook:")
     (staging / "notebooks").mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, staging / "notebooks" / f"{name}.ipynb")
+    nbformat.write(nb, staging / "notebooks" / paths.notebook_name(spec["id"]))
 
 
 if __name__ == "__main__":
-    sys.exit(worker.main(lambda spec, staging: run(spec, staging, pathlib.Path.cwd()), sys.argv[1:]))
+    sys.exit(worker.main(run, sys.argv[1:]))

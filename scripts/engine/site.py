@@ -16,9 +16,11 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from scripts.engine import callouts, citations, preflight, shortcodes
+from scripts.engine import callouts, citations, claims, preflight, series, shortcodes, sources
+from scripts.engine import paths
 from scripts.engine.build import Engine
-from scripts.engine.declarations import DeclarationError, Job
+from scripts.engine.declarations import Job
+from scripts.engine.errors import EngineError
 
 MATHJAX_SKIP = ("sre/", "-full", "speech", "node-main", "latest.js", "adaptors/")
 MATHJAX_BUNDLE = "tex-svg.js"  # the one combined component the pages load; the other top-level ones (7 MB) are unused
@@ -45,7 +47,9 @@ class SiteBridge:
         self.log = log
         self._jobs: dict[str, Job] = {}
         self._failed: set[str] = set()
-        self._values: dict[str, dict[str, str]] = {}
+        self._engine_errors: list[str] = []  # this build's engine problems, each once: declarations, jobs
+        self._unavailable: dict[str, str] = {}  # figure id -> the declaration error that makes it unbuildable
+        self._values: dict[str, dict] = {}  # figure id -> its {id}.json, read once per build
         self._bib = citations.Bibliography(root / citations.BIB_FILE)
         self._bib_error: str | None = None
         self.serving = False  # set by the `startup` event under `mkdocs serve`
@@ -78,9 +82,11 @@ class SiteBridge:
         prefix = os.path.relpath(docs, self.engine.root).replace(os.sep, "/")
         rules, post_dir = _blog_rules(config, docs)
         problems: list[str] = [self._bib_error] if self._bib_error else []
+        if config.strict:  # a failed figure or a broken declaration stops a strict build before site/ is touched
+            problems += self._engine_errors
         self._left_out = set()
         lenient = self.serving and not config.strict
-        generated = frozenset(f"figures/{p.name}" for job in self._jobs.values() if job.kind == "figure"
+        generated = frozenset(paths.published(p.name) for job in self._jobs.values() if job.kind == "figure"
                               for p in job.outputs(self.engine.out_dir))
         for path in sorted(docs.rglob("*.md")):
             rel = path.relative_to(docs).as_posix()
@@ -111,27 +117,47 @@ class SiteBridge:
         """Citations, then shortcodes (citations keep the page's line numbers), and the callout check."""
         text, errors = citations.render(markdown, self._bib)
         text, more = shortcodes.render(text, page_url, _Catalog(self))
+        more = [e for e in more if not self._about_unavailable(e.message)]  # its declaration error says it once
         return text, errors + more + callouts.check(markdown)
+
+    def _about_unavailable(self, message: str) -> bool:
+        return any(f'"{fid}"' in message or f'"{fid}.' in message for fid in self._unavailable)
 
     def build_figures(self) -> None:
         """Rebuild stale jobs. With FIGURES_BUILD=0 (publishing, where torch is not installed) nothing is
-        computed: the committed outputs are used as they are, and CI has already checked they are fresh."""
-        self._failed, self._values = set(), {}
+        computed: the committed outputs are used as they are, and CI has already checked they are fresh.
+
+        Never raises: every problem is an EngineError, logged once (a syntax error in a module ten figures
+        import is one error with its file:line, not ten), and kept for `preflight`, which stops a strict
+        build with them before site/ is touched. Under `serve` the failed figures keep their last good
+        version and the site stays live; a broken declaration makes only its own figures unavailable."""
+        self._failed, self._values, self._engine_errors, self._unavailable = set(), {}, [], {}
+        self.engine.keep_warm = self.serving
         try:
-            self._jobs = self.engine.jobs()
+            decl = self.engine.declarations()
+            self._jobs = decl.jobs
+            self._unavailable = {fid: str(e) for fid, e in decl.unavailable.items()}
+            self._engine_errors += [str(e) for e in decl.errors]
             if os.environ.get("FIGURES_BUILD", "1") == "0":
                 self.log.info("FIGURES_BUILD=0: publishing the committed figures without checking them")
                 return
             report = self.engine.build()
-        except (DeclarationError, KeyError, ValueError) as e:
-            self._jobs = {}
-            self.log.error(str(e))
-            return
-        for jid, message in report.failed.items():
+        except EngineError as e:
+            self._engine_errors.append(str(e))
+            report = None
+        by_message: dict[str, list[str]] = {}
+        for jid, message in (report.failed.items() if report else ()):
             self._failed.add(jid)
+            by_message.setdefault(message, []).append(jid)
+        for message, ids in by_message.items():
+            kept = f" (figures {', '.join(sorted(ids))} keep their last good version)" if len(ids) > 1 else ""
+            self._engine_errors.append(message + kept)
+        for message in self._engine_errors:
             self.log.error(message)
-        if report.built:
+        if report and report.built:
             self.log.info(f"rebuilt {len(report.built)} figure job(s): {', '.join(report.built)}")
+        if self.serving:
+            self.engine.warm_up()  # import torch & co. now, in the worker, not when the first edit comes
 
     def add_files(self, files: Files, config) -> Files:
         for rel in self._left_out:
@@ -141,9 +167,9 @@ class SiteBridge:
         out = self.engine.out_dir
         for job in self._jobs.values():
             if job.kind == "figure":
-                for path in [p for p in job.outputs(out) if not p.name.endswith(f"{job.id}.json")]:
+                for path in job.outputs(out):  # images, widget data, and the values and verdicts (JSON)
                     if path.exists():
-                        files.append(File.generated(config, f"figures/{path.name}", abs_src_path=str(path)))
+                        files.append(File.generated(config, paths.published(path.name), abs_src_path=str(path)))
             else:  # render the executed notebook in place of its source (the File is mkdocs-jupyter's wrapper)
                 executed = self.engine.output_path(job)
                 src_uri = job.script.relative_to("docs").as_posix()
@@ -155,6 +181,21 @@ class SiteBridge:
         posts = {f.src_uri: f.content_string for f in files if f.is_documentation_page()
                  if f.src_uri.startswith("posts/") and f.src_uri.endswith(".md")}
         files.append(File.generated(config, "open-questions.md", content=callouts.open_questions_page(posts)))
+        pages = {f.src_uri: f.content_string for f in files
+                 if f.is_documentation_page() and f.src_uri.endswith(".md")}
+        figure_ids = [jid for jid, job in self._jobs.items() if job.kind == "figure"]
+        files.append(File.generated(config, claims.PAGE, content=claims.claims_page(
+            pages, self.engine.verdicts, figure_ids)))
+        try:
+            self._series = series.load(config.extra, set(pages))
+        except series.SeriesError as e:
+            self._series = []
+            self.log.error(str(e))
+        self._titles = series.titles_of(pages)
+        self._site = (config.site_url or "", config.site_name, config.site_author or config.site_name)
+        scripts = [job.script for job in self._jobs.values() if job.kind == "figure"]
+        for uri, content in sources.pages(self.engine.root, scripts).items():
+            files.append(File.generated(config, uri, content=content))
         mj = mathjax_dir()
         if mj is None:
             self.log.error("MathJax is missing: install the pinned requirements (django-static-mathjax).")
@@ -166,18 +207,25 @@ class SiteBridge:
         return files
 
     def render_page(self, markdown: str, page) -> str:
+        if page.file.src_uri.startswith("posts/") and getattr(self, "_site", None):
+            site_url, site_name, author = self._site
+            markdown = series.decorate(markdown, page.file.src_uri, meta=page.meta, all_series=self._series,
+                                       titles=self._titles, site_url=site_url, page_url=page.url,
+                                       site_name=site_name, author=author)
         text, errors = self._render(markdown, page.url)
         offset = _body_offset(page.file.content_string, markdown) if errors else 0
         for err in errors:
             self.log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
         return text
 
-    def watched_paths(self) -> list[pathlib.Path]:
+    def watched_paths(self) -> list[tuple[pathlib.Path, bool]]:
+        """(path, recursive) to watch under serve: the code, the declarations folder itself (so a new
+        figures/*.yml is seen without a restart; not recursively, outputs live below it) and the inputs."""
         root = self.engine.root
-        paths = [root / "scripts", *sorted(self.engine.figures_dir.glob("*.yml"))]
+        watched = [(root / "scripts", True), (self.engine.figures_dir, False)]
         for job in self._jobs.values():
-            paths.extend(root / p for p in job.inputs)
-        return sorted({p for p in paths if p.exists()})
+            watched.extend((root / p, True) for p in job.inputs)
+        return sorted({(p, r) for p, r in watched if p.exists()})
 
 
 def _blog_rules(config, docs: pathlib.Path) -> tuple[preflight.BlogRules, str | None]:
@@ -213,17 +261,32 @@ class _Catalog:
         job = self.bridge._jobs.get(figure_id)
         return job if job is not None and job.kind == "figure" else None
 
-    def values(self, figure_id: str) -> dict[str, str]:
-        cache = self.bridge._values
+    def _record(self, figure_id: str) -> dict:
+        cache = self.bridge._values  # per build: each figure's JSON is read once
         if figure_id not in cache:
-            cache[figure_id] = self.bridge.engine.values(figure_id)
+            cache[figure_id] = self.bridge.engine.record(figure_id)
         return cache[figure_id]
 
+    def values(self, figure_id: str) -> dict[str, str]:
+        return self._record(figure_id).get("values", {})
+
     def image_url(self, figure_id: str, theme: str, page_url: str) -> str:
-        return get_relative_url(f"figures/{figure_id}.{theme}.svg", page_url)
+        return get_relative_url(paths.published(paths.image_name(figure_id, theme)), page_url)
 
     def data_url(self, figure_id: str, page_url: str) -> str:
-        return get_relative_url(f"figures/{figure_id}.data.json", page_url)
+        return get_relative_url(paths.published(paths.data_name(figure_id)), page_url)
 
     def failed(self, figure_id: str) -> bool:
         return figure_id in self.bridge._failed
+
+    def verdicts(self, figure_id: str) -> dict[str, dict]:
+        return self._record(figure_id).get("verdicts", {})
+
+    def source_url(self, script: pathlib.Path, page_url: str) -> str:
+        return get_relative_url(sources.page_url(script), page_url)
+
+    def values_url(self, figure_id: str, page_url: str) -> str:
+        return get_relative_url(paths.published(paths.values_name(figure_id)), page_url)
+
+    def claims_url(self, page_url: str) -> str:
+        return get_relative_url(claims.PAGE.removesuffix(".md") + "/", page_url)

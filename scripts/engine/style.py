@@ -9,7 +9,7 @@ from __future__ import annotations
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 INK = {"light": "#1f2328", "dark": "#e2e4e9"}
 GRID = {"light": "#d0d7de", "dark": "#3d4450"}
-THEMES = ("light", "dark")
+from scripts.engine.paths import THEMES  # noqa: E402,F401  (re-exported: the themes every figure is drawn in)
 
 _COMMON = {
     "figure.figsize": (6.4, 3.6),

@@ -21,6 +21,8 @@ import pathlib
 import sys
 from dataclasses import dataclass, field
 
+from scripts.engine.errors import EngineError
+
 
 @dataclass
 class Trace:
@@ -30,7 +32,7 @@ class Trace:
     libraries: set[str] = field(default_factory=set)  # top-level third-party module names
 
 
-class TraceError(RuntimeError):
+class TraceError(EngineError):
     """A file on the import path cannot be parsed."""
 
 
@@ -55,7 +57,7 @@ def _imports_of(path: pathlib.Path, mtime_ns: int) -> tuple[tuple[str, tuple[str
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as e:
-        raise TraceError(f"{path}:{e.lineno}: cannot trace imports, the file does not parse: {e.msg}") from e
+        raise TraceError(f"cannot trace imports, the file does not parse: {e.msg}", where=f"{path}:{e.lineno}") from e
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -84,7 +86,16 @@ def trace(entry: pathlib.Path, root: pathlib.Path) -> Trace:
             package = _package_of(root, path)
         except ValueError:  # entry outside the project (e.g. a temp dir in tests): absolute imports only
             package = ""
-        for module, names, level in _imports_of(path, path.stat().st_mtime_ns):
+        try:
+            imports = _imports_of(path, path.stat().st_mtime_ns)
+        except TraceError as e:  # name the file as the project does: relative to its root
+            where = e.where or ""
+            try:
+                where = where.replace(str(path), path.relative_to(root).as_posix(), 1)
+            except ValueError:
+                pass
+            raise TraceError(e.message, where=where) from e
+        for module, names, level in imports:
             if level:
                 base_parts = package.split(".") if package else []
                 if level > 1:

@@ -1,18 +1,45 @@
-"""The process protocol shared by figure and notebook jobs: `python -m MODULE SPEC_JSON STAGING_DIR`.
+"""The warm worker: heavy libraries imported once, a fresh child forked for every job.
 
-The job writes its outputs into STAGING_DIR; on any failure the traceback goes to STAGING_DIR/error.txt and
-the exit code is 1. The engine installs outputs only from a job that exited 0 without an error file.
+Importing transformer_lens takes ~5 s and torch ~2 s; a figure's own compute is often less. So the engine
+starts one long-lived worker process (`python scripts/engine/worker.py ROOT PRELOAD`) that imports the heavy
+*third-party* libraries the jobs need (torch, transformer_lens, matplotlib, numpy) and nothing of the
+project, then forks a child per job. Each child:
+- imports the project's modules itself — the worker never has — so an edited module is always seen;
+- gets the runner's thread count and seeds (`runtime.apply_in_job`), a stdin of /dev/null, and the
+  worker's stderr as its stdout (the worker's stdout is the protocol);
+- runs the job module's `run(spec, staging)` through `main` below and exits; a crash, a segfault or an
+  `os._exit` in a script ends the child, never the worker or `mkdocs serve`.
+The worker is single-threaded (a `select` loop, children reaped with `waitpid`) because forking a threaded
+process can copy a held lock into the child. It runs as a file, not `-m`, so not even the `scripts` package
+is imported before the fork. Where `os.fork` does not exist (Windows) it starts each job as a fresh
+`python -m RUNNER` process instead: the same protocol, without the warm imports.
+
+Protocol: one JSON line per request on stdin, `{"token", "runner", "spec", "staging", "threads"}`; one JSON
+line per finished job on stdout, `{"token", "returncode"}`; first of all a line `{"ready": [preloaded]}`.
+End of stdin: the worker terminates its running children and exits.
+
+The job side of the protocol, `main(run, argv)`: a job writes its outputs into STAGING; on any failure the
+traceback goes to STAGING/error.txt and the exit code is 1. The engine installs outputs only from a job that
+exited 0 without an error file.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import pathlib
+import select
+import signal
+import subprocess
+import sys
+import time
 import traceback
 from collections.abc import Callable
 
 
 def main(run: Callable[[dict, pathlib.Path], None], argv: list[str]) -> int:
+    """Run one job: `argv` is [SPEC_JSON, STAGING_DIR]."""
     spec, staging = json.loads(argv[0]), pathlib.Path(argv[1])
     try:
         run(spec, staging)
@@ -20,3 +47,114 @@ def main(run: Callable[[dict, pathlib.Path], None], argv: list[str]) -> int:
         (staging / "error.txt").write_text(traceback.format_exc())
         return 1
     return 0
+
+
+# -- the worker process ------------------------------------------------------------------------------------
+
+def _preload(names: list[str]) -> list[str]:
+    done = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except Exception as e:  # a missing or broken library: the job that needs it will say so itself
+            print(f"warm worker: not preloading {name}: {type(e).__name__}: {e}", file=sys.stderr)
+        if name == "matplotlib" and name in done:
+            sys.modules["matplotlib"].use("Agg")
+    return done
+
+
+def _child(root: str, req: dict) -> None:
+    """In the forked child: become a fresh job process and run the job. Never returns."""
+    code = 1
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(2, 1)  # the worker's stdout is the protocol: job output goes to stderr
+        os.chdir(root)
+        for name in [n for n in sys.modules if n == "scripts" or n.startswith("scripts.")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+        threads = str(req["threads"])
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = threads
+        runner = importlib.import_module(req["runner"])
+        job_main = importlib.import_module("scripts.engine.worker").main
+        spec = {**req["spec"], "threads": req["threads"]}
+        code = job_main(runner.run, [json.dumps(spec), req["staging"]])
+    except BaseException:
+        try:
+            pathlib.Path(req["staging"], "error.txt").write_text(traceback.format_exc())
+        except OSError:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _start(root: str, req: dict) -> int | subprocess.Popen:
+    if hasattr(os, "fork"):
+        pid = os.fork()
+        if pid == 0:
+            _child(root, req)
+        return pid
+    spec = json.dumps({**req["spec"], "threads": req["threads"]})
+    env = {**os.environ, **{v: str(req["threads"]) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+    return subprocess.Popen([sys.executable, "-m", req["runner"], spec, req["staging"]], cwd=root, env=env,
+                            stdin=subprocess.DEVNULL, stdout=sys.stderr)
+
+
+def _reap(running: dict) -> list[tuple[str, int]]:
+    done = []
+    for token, proc in list(running.items()):
+        if isinstance(proc, subprocess.Popen):
+            rc = proc.poll()
+        else:
+            pid, status = os.waitpid(proc, os.WNOHANG)
+            rc = None if pid == 0 else os.waitstatus_to_exitcode(status)
+        if rc is not None:
+            done.append((token, rc))
+            del running[token]
+    return done
+
+
+def serve(root: str, preload: list[str]) -> None:
+    t0 = time.perf_counter()
+    loaded = _preload(preload)
+    out = sys.stdout
+    out.write(json.dumps({"ready": loaded, "seconds": round(time.perf_counter() - t0, 3)}) + "\n")
+    out.flush()
+    running: dict[str, int | subprocess.Popen] = {}
+    buf, stdin_fd, eof = b"", sys.stdin.fileno(), False
+    while not eof or running:
+        if not eof:
+            ready, _, _ = select.select([stdin_fd], [], [], 0.02 if running else None)
+            if ready:
+                chunk = os.read(stdin_fd, 65536)
+                eof = not chunk
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        req = json.loads(line)
+                        running[req["token"]] = _start(root, req)
+        else:  # the engine is gone: stop the children, their outputs would never be installed
+            for proc in running.values():
+                try:
+                    proc.terminate() if isinstance(proc, subprocess.Popen) else os.kill(proc, signal.SIGTERM)
+                except (ProcessLookupError, OSError):
+                    pass
+            time.sleep(0.02)
+        for token, rc in _reap(running):
+            out.write(json.dumps({"token": token, "returncode": rc}) + "\n")
+            out.flush()
+
+
+if __name__ == "__main__":
+    _root = sys.argv[1]
+    if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+        sys.path[0] = _root  # run as a file: the project root, not scripts/engine/, is on the path
+    serve(_root, [n for n in sys.argv[2].split(",") if n])

@@ -1,0 +1,95 @@
+"""Where everything lives: the project's folders and the names of every output the engine writes.
+
+One module owns the layout so that the job runner, the manifest, the site hooks and the benchmarks cannot
+disagree about it. A figure `ID` writes
+
+    figures/out/ID.light.svg, figures/out/ID.dark.svg   the image, once per theme (published as figures/…)
+    figures/out/ID.json                                  the values and verdict records pages quote
+    figures/out/ID.data.json                             an interactive figure's data (published)
+
+and a notebook page `docs/a/b.py` (job id `notebook:a--b`) writes `figures/out/notebooks/a--b.ipynb`.
+Scratch space lives under `.cache/` (ignored by git): staging folders of running jobs, verify's recomputed
+outputs, the build lock and the per-job timings.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # the repository: scripts/engine/paths.py -> ../..
+THEMES = ("light", "dark")  # the site's two colour schemes; every figure is drawn once per theme
+PUBLISHED_DIR = "figures"  # where figure files appear in the built site, relative to its root
+
+
+def image_name(figure_id: str, theme: str) -> str:
+    return f"{figure_id}.{theme}.svg"
+
+
+def values_name(figure_id: str) -> str:
+    return f"{figure_id}.json"
+
+
+def data_name(figure_id: str) -> str:
+    return f"{figure_id}.data.json"
+
+
+def notebook_name(job_id: str) -> str:
+    return f"{job_id.removeprefix('notebook:')}.ipynb"
+
+
+def published(name: str) -> str:
+    """The site path of a published output file, e.g. figures/near-orthogonal.light.svg."""
+    return f"{PUBLISHED_DIR}/{name}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The folders of one project (the repository by default; tests use throwaway copies)."""
+
+    root: pathlib.Path = ROOT
+
+    @property
+    def figures_dir(self) -> pathlib.Path:
+        return self.root / "figures"  # declarations: figures/*.yml
+
+    @property
+    def out_dir(self) -> pathlib.Path:
+        return self.figures_dir / "out"
+
+    @property
+    def manifest(self) -> pathlib.Path:
+        return self.figures_dir / "manifest.json"
+
+    @property
+    def docs_dir(self) -> pathlib.Path:
+        return self.root / "docs"
+
+    @property
+    def cache_dir(self) -> pathlib.Path:
+        return self.root / ".cache"
+
+    @property
+    def staging_dir(self) -> pathlib.Path:
+        return self.cache_dir / "staging"
+
+    @property
+    def verify_dir(self) -> pathlib.Path:
+        return self.cache_dir / "verify"
+
+    @property
+    def lock(self) -> pathlib.Path:
+        return self.cache_dir / "engine.lock"
+
+    @property
+    def timings(self) -> pathlib.Path:
+        return self.cache_dir / "timings.json"
+
+    def figure_outputs(self, figure_id: str, *, widget: bool, out_dir: pathlib.Path | None = None) -> list[pathlib.Path]:
+        """A figure's output files: the two images first, then its values, then its widget data if any."""
+        out = self.out_dir if out_dir is None else out_dir
+        files = [out / image_name(figure_id, t) for t in THEMES] + [out / values_name(figure_id)]
+        return files + ([out / data_name(figure_id)] if widget else [])
+
+    def notebook_output(self, job_id: str, out_dir: pathlib.Path | None = None) -> pathlib.Path:
+        return (self.out_dir if out_dir is None else out_dir) / "notebooks" / notebook_name(job_id)
