@@ -14,7 +14,6 @@ from scripts.zoo.load import load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     model = load_model(params["model"])
     tokens = model.to_tokens(params["text"])
     if tokens.shape[1] > model.cfg.n_ctx:

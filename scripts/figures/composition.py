@@ -14,7 +14,6 @@ from scripts.zoo.load import held_out_text, load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     m = load_model(params["model"], fold=True)
     base = random_composition_scores(m.cfg.d_model, m.cfg.d_head, samples=params["samples"],
                                      generator=torch.Generator().manual_seed(params["seed"]))

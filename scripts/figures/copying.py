@@ -12,7 +12,6 @@ from scripts.zoo.load import load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     scores = {}
     for name in params["models"]:
         m = load_model(name, fold=True)

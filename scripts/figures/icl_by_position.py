@@ -12,7 +12,6 @@ from scripts.zoo.load import held_out_text, load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     curves, icl = {}, {}
     for name in params["models"]:
         m = load_model(name)

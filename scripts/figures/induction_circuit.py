@@ -13,7 +13,6 @@ from scripts.zoo.load import load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     raw = load_model(params["model"])
     folded = load_model(params["model"], fold=True)
     rep = repeated_random_tokens(params["batch"], params["seq_len"], raw.cfg.d_vocab, raw.tokenizer.bos_token_id,

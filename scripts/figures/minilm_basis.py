@@ -27,7 +27,6 @@ def stream_by_layer(model, sentences: list[str]) -> dict[str, torch.Tensor]:
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     model = load_model(params["model"])
     points = stream_by_layer(model, english_sentences(params["sentences"]))
     g = torch.Generator().manual_seed(params["seed"])

@@ -26,7 +26,6 @@ def layer_norm_inputs(model, sentences: list[str]) -> dict[str, torch.Tensor]:
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     model = load_model(params["model"])
     sd = model.state_dict()
     eps = float(model.cfg.eps)

@@ -13,7 +13,6 @@ from scripts.zoo.load import MODELS_DIR, held_out_text, load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     name = params["model"]
     snapshots = sorted(p.stem for p in (MODELS_DIR / name / "snapshots").glob("step-*.safetensors"))
     meta_steps = [int(s.split("-")[1]) for s in snapshots]

@@ -25,7 +25,6 @@ def stream_points(model, tokens) -> dict[str, torch.Tensor]:
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     g = torch.Generator().manual_seed(params["seed"])
     rows, losses, outlier = [], {}, {}
     for name in params["models"]:

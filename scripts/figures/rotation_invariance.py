@@ -21,7 +21,6 @@ CASES = {
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     model = load_model(params["model"], fold=True)
     w = weights_of(model)
     tokens = held_out_text(model, params["batch"])

@@ -13,7 +13,6 @@ from scripts.zoo.load import corpus_tokens, load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     model = load_model(params["model"], fold=True)
     tokens, train_end = corpus_tokens(model)
     text = np.asarray(tokens[:train_end]).astype(np.int64)

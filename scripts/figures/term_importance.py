@@ -14,7 +14,6 @@ from scripts.zoo.load import held_out_text, load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     model = load_model(params["model"], fold=True)
     with torch.no_grad():
         ti = term_importance(weights_of(model), held_out_text(model, params["batch"]))

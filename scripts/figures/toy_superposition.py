@@ -11,7 +11,6 @@ from scripts.engine.api import Result
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     probs = torch.tensor(params["feature_probability"], dtype=torch.float32)
     seeds = params["instances_per_probability"]
     W, b, loss = train_toy_models(probs.repeat_interleave(seeds), steps=params["steps"], seed=params["seed"])

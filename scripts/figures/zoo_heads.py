@@ -15,7 +15,6 @@ from scripts.zoo.load import held_out_text, load_model
 
 
 def compute(params: dict) -> Result:
-    torch.set_num_threads(2)
     seq_len, batch = params["seq_len"], params["batch"]
     curves, halves = {}, {}
     for name in params["models"]:

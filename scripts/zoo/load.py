@@ -92,11 +92,24 @@ def load_model(name: str, *, snapshot: str | None = None, models_dir: pathlib.Pa
     elif not is_path and (name in _zoo_registry() or (directory / "meta.json").exists()):
         model = _load_zoo(directory, snapshot)
     else:
+        _refuse_misspelt(name, is_path)
         model = _load_pretrained(name, device)
     if fold:
         model = copy.deepcopy(model)
         model.process_weights()
     return model
+
+
+def _refuse_misspelt(name: str, is_path: bool) -> None:
+    """A name one typo away from a zoo or packaged model is a typo, not a hub id: say so before the hub is
+    tried (offline, that attempt ends in three chained tracebacks about the network)."""
+    import difflib
+
+    known = sorted(_zoo_registry() | set(PACKAGED))
+    close = [] if is_path else difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    if close:
+        raise ModelLoadError(f"{name!r} is not a zoo model; did you mean {close[0]!r}? "
+                             f"(zoo and packaged models: {', '.join(known)})")
 
 
 def _zoo_registry() -> set[str]:
