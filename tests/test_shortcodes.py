@@ -31,6 +31,35 @@ class FakeCatalog:
     def failed(self, fid):
         return fid == "beta"
 
+    def verdicts(self, fid):
+        if fid != "alpha":
+            return {}
+        from scripts.engine.api import Estimate
+        from scripts.engine.verdicts import record
+
+        spec = {"claim": "Alpha copies | well.", "statistic": "positivity", "rule": "> 0.4", "cite": "[@x]"}
+        seeds = {"seed 0": Estimate(0.91, 0.88, 0.93, 64, "sequences", "bootstrap"),
+                 "seed 1": Estimate(0.42, 0.35, 0.5, 64, "sequences", "bootstrap")}
+        return {"copies": record("copies", spec, seeds)}
+
+    def claims_url(self, page_url):
+        return "../claims/"
+
+    def source_url(self, script, page_url):
+        return f"../source/{script.with_suffix('')}/"
+
+    def values_url(self, fid, page_url):
+        return f"../figures/{fid}.json"
+
+    def tables(self, fid):
+        if fid != "alpha":
+            return {}
+        from scripts.engine.api import Table, visible_whitespace
+
+        t = Table(["token", "p"], [[visible_whitespace(" the"), 0.5], ["<b>", 12345], [visible_whitespace("\n\t"), "1e-3"]],
+                  caption="Top | tokens")
+        return {"top": t.as_json()}
+
 
 def test_figures_are_numbered_in_page_order_and_refs_point_forward():
     md = 'See {{ ref("beta") }}.\n\n{{ figure("alpha") }}\n\n{{ figure("beta") }}\n'
@@ -93,3 +122,79 @@ def test_open_questions_gathers_confusions_and_experiments_with_verdicts():
     assert "**Why?** — [A note](posts/a.md)" in page and "Because." in page
     assert "We ran [this](posts/other.md)." in page  # links rewritten for the page's location
     assert "*Verdict:* It held." in page and "*Verdict: not yet run.*" in page
+
+
+def test_verdict_renders_outcome_interval_rule_and_seeds_with_an_anchor_once():
+    md = 'It {{ verdict("alpha.copies") }} and again {{ verdict("alpha.copies") }}.\n'
+    out, errors = render(md, "posts/x/", FakeCatalog())
+    assert errors == []
+    assert out.count('id="v-alpha-copies"') == 1  # the Claims page links to the first placement
+    assert 'data-outcome="inconclusive"' in out  # seed 1 straddles the threshold
+    assert 'href="../claims/#claim-alpha-copies"' in out
+    assert "0.91 [0.88, 0.93] · n = 64 sequences · rule &gt; 0.4 · holds in 1 of 2 seeds" in out
+    assert "seed 1: 0.42 [0.35, 0.50] inconclusive" in out  # details on hover
+
+
+def test_scorecard_lists_the_pages_verdicts_even_above_them():
+    md = "{{ scorecard() }}\n\nText {{ verdict(\"alpha.copies\") }}.\n"
+    out, errors = render(md, "posts/x/", FakeCatalog())
+    assert errors == []
+    table = out.split("\n\n")[0].splitlines()
+    assert table[0].startswith("| the paper claims") and len(table) == 3
+    assert "Alpha copies \\| well." in table[2] and "holds in 1 of 2 seeds" in table[2]
+
+
+def test_verdict_mistakes_are_reported_by_line():
+    md = 'a\n{{ verdict("alpha.nope") }}\n{{ verdict("gamma.x") }}\n{{ verdict() }}\n{{ scorecard() }}\n'
+    out, errors = render(md.replace("{{ scorecard() }}\n", ""), "posts/x/", FakeCatalog())
+    assert [e.line for e in errors] == [2, 3, 4]
+    assert 'has no verdict "nope" (known: copies)' in errors[0].message
+    _, errors = render("{{ scorecard() }}\n", "posts/x/", FakeCatalog())
+    assert "has none" in errors[0].message
+
+
+def test_table_is_html_with_visible_whitespace_and_escaped_cells():
+    md = 'Before.\n\n{{ table("alpha.top") }}\n\nAfter.\n'
+    out, errors = render(md, "posts/x/", FakeCatalog())
+    assert errors == []
+    block = out.split("Before.")[1].split("After.")[0]
+    assert '<div class="computed-table" id="tbl-alpha-top">' in block and "<caption>Top | tokens</caption>" in block
+    assert "<thead><tr><th>token</th><th>p</th></tr></thead>" in block  # columns default: text left
+    assert '<td><span class="ws">␣</span>the</td><td>0.5</td>' in block  # the number column: strings decide
+    assert "<td>&lt;b&gt;</td><td>12,345</td>" in block  # escaped; numbers formatted like values
+    assert '<td><span class="ws">↵</span><span class="ws">⇥</span></td>' in block
+    assert 'href="../source/scripts/figures/alpha/"' in block
+    assert "\n\n" not in block.strip()  # one raw HTML block: no blank line inside it
+
+
+def test_table_alignment_defaults_to_right_for_number_columns():
+    from scripts.engine.api import Table
+    from scripts.engine.shortcodes import table_html
+
+    catalog = FakeCatalog()
+    t = Table(["n", "name"], [[1, "a"], [2.5, "b"]]).as_json()
+    assert t["align"] == ["right", "left"] and t["rows"] == [["1", "a"], ["2.5", "b"]]
+    html = table_html(catalog.job("alpha"), "k", t, "src/")
+    assert '<td style="text-align: right">1</td><td>a</td>' in html
+
+
+def test_table_mistakes_are_reported_by_line_like_values():
+    md = 'a\n{{ table("alpha.nope") }}\n{{ table("gamma.top") }}\nText {{ table("alpha.top") }}\n{{ table("beta.x") }}\n'
+    _, errors = render(md, "posts/x/", FakeCatalog())
+    got = [(e.line, e.message.split(" (")[0]) for e in errors]
+    assert got == [
+        (2, 'table("alpha.nope"): figure "alpha" has no table "nope"'),
+        (3, 'table("gamma.top"): unknown figure id "gamma"'),
+        (4, "{{ table(...) }} must stand on a line of its own"),
+        (5, 'table("beta.x"): figure "beta" has no table "x"'),
+    ]
+    assert "(known: top)" in errors[0].message and "none yet: build the figure" in errors[3].message
+
+
+def test_table_rows_must_match_columns():
+    import pytest
+
+    from scripts.engine.api import Table
+
+    with pytest.raises(ValueError, match="row 1 has 1 cells for 2 columns"):
+        Table(["a", "b"], [[1, 2], [3]]).as_json()

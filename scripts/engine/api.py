@@ -8,6 +8,14 @@ A figure script defines two functions; the engine calls them in a fresh process:
 `Result.values` are the numbers the prose quotes with {{ value("figure-id.key") }}. Give a string to
 control the wording ("3e-6", "invariant"); a number is written with three significant digits.
 `Result.widget_data` is the JSON an interactive figure (a declaration with `widget:`) loads in the browser.
+`Result.verdicts` holds, for each verdict the declaration states, an `Estimate` of its statistic — or a
+mapping seed label -> Estimate when the claim is tested on several training seeds (the first is the
+headline). The engine applies the declared rule (scripts/engine/verdicts.py); scripts never pick an
+outcome themselves. `scripts/analysis/stats.py` makes Estimates (bootstrap, null distributions).
+`Result.tables` maps a key to a `Table` (column names and rows of strings or numbers): the page shows it
+as a real HTML table with {{ table("figure-id.key") }} — searchable and copyable, unlike a table drawn
+as a figure. Tokens in cells should go through `visible_whitespace` ("␣the↵"), so spaces, newlines and
+tabs are visible; numbers are formatted like values unless given as strings.
 """
 
 from __future__ import annotations
@@ -16,11 +24,67 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic with its confidence interval: `value` in [`low`, `high`] at `level`, from `n` `unit`."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    unit: str  # what n counts: "held-out windows", "null draws", "logits"
+    method: str  # how the interval was made: "bootstrap, 2,000 resamples", "exact (no sampling)"
+    level: float = 0.95
+
+    @property
+    def text(self) -> str:
+        """The value at the precision its interval supports (as the verdict shows it)."""
+        from scripts.engine.verdicts import format_interval
+
+        return format_interval(self.value, self.low, self.high)[0]
+
+
+WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+
+
+def visible_whitespace(token: str) -> str:
+    """A token with its whitespace drawn: space ␣, newline ↵, tab ⇥ (for tables and tick labels)."""
+    return "".join(WHITESPACE.get(ch, ch) for ch in token)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table the page renders as HTML: `columns` (header strings) and `rows` (one list per row, one
+    cell per column: str, int or float). `align` per column ("left", "right", "center"; default: right
+    for columns whose cells are all numbers). `caption` is optional text shown above it."""
+
+    columns: list[str]
+    rows: list[list[str | int | float]]
+    caption: str = ""
+    align: list[str] | None = None
+
+    def as_json(self) -> dict:
+        """What the job writes under "tables" in ID.json (cells as the strings the page shows)."""
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(f"Table row {i} has {len(row)} cells for {len(self.columns)} columns")
+        align = list(self.align) if self.align is not None else [
+            "right" if self.rows and all(isinstance(r[j], (int, float)) and not isinstance(r[j], bool)
+                                         for r in self.rows) else "left"
+            for j in range(len(self.columns))]
+        if len(align) != len(self.columns) or not set(align) <= {"left", "right", "center"}:
+            raise ValueError(f"Table align {align!r}: one of left/right/center per column")
+        return {"columns": [str(c) for c in self.columns], "align": align, "caption": self.caption,
+                "rows": [[format_value(c) for c in row] for row in self.rows]}
+
+
 @dataclass
 class Result:
     data: dict[str, Any] = field(default_factory=dict)
     values: dict[str, str | int | float] = field(default_factory=dict)
     widget_data: dict[str, Any] | None = None
+    verdicts: dict[str, Estimate | dict[str, Estimate]] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
 
 
 def format_value(v: str | int | float) -> str:

@@ -4,6 +4,14 @@
                                           alt text, and a numbered caption "Figure N."
     {{ ref("near-orthogonal") }}          inline: "Figure N", linked to the figure on this page
     {{ value("near-orthogonal.ratio") }}  inline: a number the figure's script computed
+    {{ verdict("near-orthogonal.matches-sqrt-d") }}
+                                          inline: a declared claim's outcome, estimate [95 % interval],
+                                          n, rule and seeds; the details (statistic, method, every seed)
+                                          on hover and on the Claims page, which it links to
+    {{ scorecard() }}                     on a line of its own: a table of every verdict of this page
+    {{ table("copying.top-tokens") }}     on a line of its own: a table the script returned in
+                                          `Result.tables` (api.Table), as a real HTML table: searchable,
+                                          selectable, copyable; whitespace markers (␣ ↵ ⇥) shown muted
 
 Shortcodes inside fenced code blocks and `inline code` are left alone, so pages can show the syntax.
 Anything else between `{{` and `}}` that looks like a call is an error naming the page line, as is an
@@ -13,6 +21,7 @@ unknown figure id or value key: a typo never silently renders as nothing.
 from __future__ import annotations
 
 import html
+import pathlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +29,7 @@ from typing import Protocol
 
 from scripts.engine.declarations import Job
 
-SHORTCODE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\(\s*(?:\"([^\"]*)\"|'([^']*)')\s*\)\s*\}\}")
+SHORTCODE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\(\s*(?:\"([^\"]*)\"|'([^']*)')?\s*\)\s*\}\}")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
 
@@ -33,6 +42,11 @@ class Catalog(Protocol):
     def image_url(self, figure_id: str, theme: str, page_url: str) -> str: ...
     def data_url(self, figure_id: str, page_url: str) -> str: ...
     def failed(self, figure_id: str) -> bool: ...
+    def verdicts(self, figure_id: str) -> dict[str, dict]: ...
+    def claims_url(self, page_url: str) -> str: ...
+    def source_url(self, script: pathlib.Path, page_url: str) -> str: ...
+    def values_url(self, figure_id: str, page_url: str) -> str: ...
+    def tables(self, figure_id: str) -> dict[str, dict]: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,8 @@ class ShortcodeError:
     message: str
 
 
-def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "") -> str:
+def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "",
+                 source_url: str = "", values_url: str = "") -> str:
     alt = html.escape(job.alt, quote=True)
     warn = ""
     if failed:
@@ -54,10 +69,12 @@ def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: b
     return (
         f'<figure class="computed-figure" id="fig-{job.id}" markdown="1">\n'
         f"{warn}{widget}"
-        f'<img src="{url_light}#only-light" alt="{alt}">\n'
-        f'<img src="{url_dark}#only-dark" alt="{alt}">\n'
+        # lazy: the browser fetches only the variant its palette shows (the other is display: none)
+        f'<img src="{url_light}#only-light" alt="{alt}" loading="lazy">\n'
+        f'<img src="{url_dark}#only-dark" alt="{alt}" loading="lazy">\n'
         f'<figcaption markdown="span">**Figure {number}.** {job.caption} '
-        f'<span class="figure-source">Computed by <code>{job.script.as_posix()}</code>.</span></figcaption>\n'
+        f'<span class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a> · '
+        f'<a href="{values_url}">its numbers (JSON)</a>.</span></figcaption>\n'
         f"</figure>"
     )
 
@@ -88,6 +105,67 @@ def _in_math(segment: str, pos: int) -> bool:
     return len(re.findall(r"(?<![\\$])\$(?!\$)", segment[:pos])) % 2 == 1
 
 
+def verdict_anchor(figure_id: str, key: str) -> str:
+    """The id of a verdict's chip in its page (the Claims page links here)."""
+    return f"v-{figure_id}-{key}"
+
+
+def claim_anchor(figure_id: str, key: str) -> str:
+    """The id of a verdict's row on the Claims page (the chip links here)."""
+    return f"claim-{figure_id}-{key}"
+
+
+def verdict_summary(rec: dict) -> str:
+    """One line of numbers: estimate [interval], n, rule, seeds."""
+    seeds = f" · holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
+    return (f"{rec['estimate']} [{rec['low']}, {rec['high']}] · n = {rec['n']:,} {rec['unit']} · "
+            f"rule {rec['rule']}{seeds}")
+
+
+def verdict_details(rec: dict) -> str:
+    """Everything about a verdict, as plain text for a tooltip."""
+    per_seed = "; ".join(f"{s['label']}: {s['estimate']} [{s['low']}, {s['high']}] {s['outcome']}"
+                         for s in rec["seeds"] if s["label"])
+    return (f"Claim: {rec['claim']} Statistic: {rec['statistic']}. {rec['level']} interval: {rec['method']}. "
+            f"Rule, fixed before looking: {rec['rule_text']}." + (f" Seeds: {per_seed}." if per_seed else ""))
+
+
+def verdict_chip(rec: dict, figure_id: str, claims_href: str, *, anchor: bool = True) -> str:
+    """The inline HTML of a verdict: outcome (linked to its Claims entry) and its numbers."""
+    key = rec["key"]
+    ident = f' id="{verdict_anchor(figure_id, key)}"' if anchor else ""
+    return (f'<span class="verdict-chip"{ident} data-outcome="{rec["outcome"]}">'
+            f'<a class="verdict-outcome" href="{claims_href}#{claim_anchor(figure_id, key)}" '
+            f'title="{html.escape(verdict_details(rec), quote=True)}">{rec["outcome"]}</a> '
+            f'<span class="verdict-numbers">{html.escape(verdict_summary(rec))}</span></span>')
+
+
+_WS_MARK = re.compile("([␣↵⇥␍])")
+
+
+def _table_cell(text: str) -> str:
+    """A cell's text, escaped, with whitespace markers wrapped so CSS can mute them."""
+    return _WS_MARK.sub(r'<span class="ws">\1</span>', html.escape(text))
+
+
+def table_html(job: Job, key: str, table: dict, source_url: str) -> str:
+    """A computed table (api.Table.as_json) as an HTML block: a plain <table>, styled like Markdown's."""
+    align = table.get("align") or ["left"] * len(table["columns"])
+    style = [f' style="text-align: {a}"' if a != "left" else "" for a in align]
+    head = "".join(f"<th{s}>{_table_cell(c)}</th>" for c, s in zip(table["columns"], style))
+    body = "\n".join("<tr>" + "".join(f"<td{s}>{_table_cell(c)}</td>" for c, s in zip(row, style)) + "</tr>"
+                     for row in table["rows"])
+    caption = f"<caption>{html.escape(table['caption'])}</caption>" if table.get("caption") else ""
+    return (f'\n<div class="computed-table" id="tbl-{job.id}-{key}">\n<table>{caption}\n'
+            f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
+            f'<p class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a>.</p>\n'
+            f"</div>\n")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 @dataclass
 class _Renderer:
     """Expands the shortcodes of one page, collecting errors."""
@@ -95,6 +173,8 @@ class _Renderer:
     page_url: str
     catalog: Catalog
     numbers: dict[str, int]
+    placed: list[str] = field(default_factory=list)  # verdict ids of this page, in order (for the scorecard)
+    anchored: set[str] = field(default_factory=set)  # verdicts whose chip already carries the page anchor
     errors: list[ShortcodeError] = field(default_factory=list)
 
     def line(self, text: str, lineno: int) -> str:
@@ -109,50 +189,117 @@ class _Renderer:
 
     def _expand(self, sc: re.Match, segment: str, line: str, lineno: int) -> str:
         name, arg = sc.group(1), sc.group(2) if sc.group(2) is not None else sc.group(3)
+        handler = _HANDLERS.get(name)
+        if handler is None:
+            self._error(lineno, f'unknown shortcode "{name}"; use {", ".join(_HANDLERS)}')
+            return sc.group(0)
+        wants_arg = name != "scorecard"
+        if wants_arg and arg is None:
+            self._error(lineno, f'{{{{ {name}() }}}} needs an id in quotes, e.g. {{{{ {name}("my-figure") }}}}')
+            return sc.group(0)
+        if not wants_arg and arg is not None:
+            self._error(lineno, "{{ scorecard() }} takes no argument: it lists the verdicts of its own page")
+        return handler(self, arg, sc, segment, line, lineno)
+
+    def _figure(self, arg, sc, segment, line, lineno) -> str:
         catalog = self.catalog
-        if name == "figure":
-            job = catalog.job(arg)
-            if job is None:
-                self._error(lineno, f'unknown figure id "{arg}"; declare it in figures/*.yml')
-                return f'<span class="shortcode-error">unknown figure "{html.escape(arg)}"</span>'
-            if line.strip() != sc.group(0):
-                self._error(lineno, "{{ figure(...) }} must stand on a line of its own")
-            return _figure_html(job, self.numbers[arg], catalog.image_url(arg, "light", self.page_url),
-                                catalog.image_url(arg, "dark", self.page_url), catalog.failed(arg),
-                                catalog.data_url(arg, self.page_url) if job.widget else "")
-        if name == "ref":
-            if arg not in self.numbers:
-                self._error(lineno, f'ref("{arg}"): no {{{{ figure("{arg}") }}}} on this page')
-                return html.escape(arg)
-            return f'<a href="#fig-{arg}">Figure {self.numbers[arg]}</a>'
-        if name == "value":
-            fid, _, key = arg.partition(".")
-            job = catalog.job(fid)
-            values = catalog.values(fid) if job else {}
-            if job is None:
-                self._error(lineno, f'value("{arg}"): unknown figure id "{fid}"')
-            elif key not in values:
-                known = ", ".join(sorted(values)) or "none yet: build the figure"
-                self._error(lineno, f'value("{arg}"): figure "{fid}" has no value "{key}" (known: {known})')
-            elif _in_math(segment, sc.start()):  # inside $...$ math: plain text, no HTML
-                return values[key]
-            else:
-                return (f'<span class="computed-value" title="computed by {job.script.as_posix()}">'
-                        f"{html.escape(values[key])}</span>")
+        job = catalog.job(arg)
+        if job is None:
+            self._error(lineno, f'unknown figure id "{arg}"; declare it in figures/*.yml')
+            return f'<span class="shortcode-error">unknown figure "{html.escape(arg)}"</span>'
+        if line.strip() != sc.group(0):
+            self._error(lineno, "{{ figure(...) }} must stand on a line of its own")
+        return _figure_html(job, self.numbers[arg], catalog.image_url(arg, "light", self.page_url),
+                            catalog.image_url(arg, "dark", self.page_url), catalog.failed(arg),
+                            catalog.data_url(arg, self.page_url) if job.widget else "",
+                            catalog.source_url(job.script, self.page_url), catalog.values_url(arg, self.page_url))
+
+    def _ref(self, arg, sc, segment, line, lineno) -> str:
+        if arg not in self.numbers:
+            self._error(lineno, f'ref("{arg}"): no {{{{ figure("{arg}") }}}} on this page')
+            return html.escape(arg)
+        return f'<a href="#fig-{arg}">Figure {self.numbers[arg]}</a>'
+
+    def _lookup(self, kind: str, arg: str, lineno: int, table) -> tuple[object, str, dict]:
+        """(job, key, table of the figure) for "figure-id.key", or (None, key, {}) after reporting why."""
+        fid, _, key = arg.partition(".")
+        job = self.catalog.job(fid)
+        found = table(fid) if job else {}
+        if job is None:
+            self._error(lineno, f'{kind}("{arg}"): unknown figure id "{fid}"')
+        elif key not in found:
+            known = ", ".join(sorted(found)) or (
+                "none yet: build the figure" if kind in ("value", "table") else f"none: declare it under 'verdicts:' in {job.declared_in}")
+            self._error(lineno, f'{kind}("{arg}"): figure "{fid}" has no {kind} "{key}" (known: {known})')
+            return None, key, {}
+        return job, key, found
+
+    def _value(self, arg, sc, segment, line, lineno) -> str:
+        job, key, values = self._lookup("value", arg, lineno, self.catalog.values)
+        if job is None:
             return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
-        self._error(lineno, f'unknown shortcode "{name}"; use figure, ref or value')
-        return sc.group(0)
+        if _in_math(segment, sc.start()):  # inside $...$ math: plain text, no HTML
+            return values[key]
+        return (f'<span class="computed-value" title="computed by {job.script.as_posix()}">'
+                f"{html.escape(values[key])}</span>")
+
+    def _verdict(self, arg, sc, segment, line, lineno) -> str:
+        job, key, recs = self._lookup("verdict", arg, lineno, self.catalog.verdicts)
+        if job is None:
+            return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
+        if _in_math(segment, sc.start()):
+            self._error(lineno, f'verdict("{arg}") cannot stand inside $...$ math')
+        first = arg not in self.anchored
+        self.anchored.add(arg)
+        return verdict_chip(recs[key], job.id, self.catalog.claims_url(self.page_url), anchor=first)
+
+    def _table(self, arg, sc, segment, line, lineno) -> str:
+        job, key, tables = self._lookup("table", arg, lineno, self.catalog.tables)
+        if job is None:
+            return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
+        if line.strip() != sc.group(0):
+            self._error(lineno, "{{ table(...) }} must stand on a line of its own")
+        return table_html(job, key, tables[key], self.catalog.source_url(job.script, self.page_url))
+
+    def _scorecard(self, arg, sc, segment, line, lineno) -> str:
+        if line.strip() != sc.group(0):
+            self._error(lineno, "{{ scorecard() }} must stand on a line of its own")
+        rows = ["| the paper claims | statistic | our estimate [95 % interval], n | outcome |",
+                "| --- | --- | --- | --- |"]
+        claims = self.catalog.claims_url(self.page_url)
+        for vid in self.placed:
+            fid, _, key = vid.partition(".")
+            rec = self.catalog.verdicts(fid)[key]
+            cite = f" {rec['cite']}" if rec["cite"] else ""
+            seeds = f"; holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
+            rows.append(f"| [{_cell(rec['claim'])}](#{verdict_anchor(fid, key)}){_cell(cite)} | "
+                        f"{_cell(rec['statistic'])} | {rec['estimate']} [{rec['low']}, {rec['high']}], "
+                        f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False)} |")
+        if len(rows) == 2:
+            self._error(lineno, "{{ scorecard() }} lists the verdicts placed on its page, and this page has none")
+        return "\n".join(rows)
+
+
+_HANDLERS: dict[str, Callable[..., str]] = {
+    "figure": _Renderer._figure, "ref": _Renderer._ref, "value": _Renderer._value,
+    "verdict": _Renderer._verdict, "scorecard": _Renderer._scorecard, "table": _Renderer._table,
+}
 
 
 def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[ShortcodeError]]:
     """Expand every shortcode of a page. Returns the new Markdown and the errors, with 1-based lines."""
-    numbers: dict[str, int] = {}  # first pass: number the figures in order, so {{ ref }} may point forward
+    numbers: dict[str, int] = {}  # first pass: number the figures and collect the verdicts in order, so that
+    placed: list[str] = []        # {{ ref }} may point forward and {{ scorecard() }} may stand above its rows
     for _, text, in_code in lines_with_code_flag(markdown):
         for sc in ([] if in_code else SHORTCODE.finditer(INLINE_CODE.sub("", text))):
             arg = sc.group(2) if sc.group(2) is not None else sc.group(3)
             if sc.group(1) == "figure" and catalog.job(arg):
                 numbers.setdefault(arg, len(numbers) + 1)
-    renderer = _Renderer(page_url, catalog, numbers)
+            if sc.group(1) == "verdict" and arg and arg not in placed:
+                fid, _, key = arg.partition(".")
+                if catalog.job(fid) and key in catalog.verdicts(fid):
+                    placed.append(arg)
+    renderer = _Renderer(page_url, catalog, numbers, placed=placed)
     out = [text if in_code or "{{" not in text else renderer.line(text, lineno)
            for lineno, text, in_code in lines_with_code_flag(markdown)]
     return "\n".join(out), renderer.errors

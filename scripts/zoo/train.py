@@ -73,6 +73,13 @@ ZOO: dict[str, tuple[ModelConfig, TrainConfig]] = {
     # proper (it adds ~7 minutes); lr 0.3 was the better of 0.3 and 1.0 in a 400-step probe.
     "attn-only-2l-sgd": (ModelConfig(n_layers=2), TrainConfig(steps=4000, optimizer="sgd", lr=0.3)),
 }
+# Replicates: the same recipe with other seeds (initialisation and batch order), so that a circuit claim is a
+# claim about the recipe, not one run. Not part of the zoo's time budget (each pair adds ~10 minutes); no
+# snapshots (the phase-change figure reads the seed-0 run's).
+SEEDS = (1, 2)
+for _seed in SEEDS:
+    for _layers, _base in ((1, "attn-only-1l"), (2, "attn-only-2l")):
+        ZOO[f"{_base}-seed{_seed}"] = (ZOO[_base][0], replace(ZOO[_base][1], seed=_seed, snapshot_steps=()))
 
 
 def library_versions() -> dict[str, str]:

@@ -1,0 +1,80 @@
+"""The generated Claims page: every verdict on the site, with its estimate, interval, outcome and seeds.
+
+Verdict records come from the figures' `{id}.json` (written by the job from the declaration's claim and
+rule and the script's estimates; see verdicts.py). A verdict is *placed* where a page writes
+`{{ verdict("figure.key") }}`; the page's chip carries the anchor the Claims page links to. Verdicts that no
+page places are listed too, so a declared claim cannot hide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from scripts.engine.shortcodes import (
+    INLINE_CODE, SHORTCODE, _cell, claim_anchor, lines_with_code_flag, verdict_anchor,
+)
+
+PAGE = "claims.md"
+_TITLE = re.compile(r"^#\s+(.+)$", re.M)
+
+
+def placements(pages: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """verdict id -> (page src path, page title) of the first page that places it; posts come before other
+    pages (the Conventions page shows verdicts as examples; the claim's home is its post)."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, text in sorted(pages.items(), key=lambda kv: (not kv[0].startswith("posts/"), kv[0])):
+        m = _TITLE.search(text)
+        title = m.group(1).strip() if m else path
+        for _, line, in_code in lines_with_code_flag(text):
+            for sc in ([] if in_code else SHORTCODE.finditer(INLINE_CODE.sub("", line))):
+                arg = sc.group(2) if sc.group(2) is not None else sc.group(3)
+                if sc.group(1) == "verdict" and arg:
+                    found.setdefault(arg, (path, title))
+    return found
+
+
+def _row(fid: str, rec: dict, where: str) -> str:
+    per_seed = ""
+    if len(rec["seeds"]) > 1:
+        per_seed = "<br>" + "<br>".join(f"{s['label']}: {s['estimate']} [{s['low']}, {s['high']}] {s['outcome']}"
+                                        for s in rec["seeds"])
+    seeds = f"{rec['holds']}{per_seed}" if len(rec["seeds"]) > 1 else "one model"
+    cite = f" {rec['cite']}" if rec["cite"] else ""
+    return (f"| <span id=\"{claim_anchor(fid, rec['key'])}\"></span>{_cell(rec['claim'])}{_cell(cite)} {where} | "
+            f"{_cell(rec['statistic'])}; rule {rec['rule']} | "
+            f"{rec['estimate']} [{rec['low']}, {rec['high']}], n = {rec['n']:,} {_cell(rec['unit'])} | "
+            f"<span class=\"verdict-chip\" data-outcome=\"{rec['outcome']}\"><span class=\"verdict-outcome\">"
+            f"{rec['outcome']}</span></span> | {seeds} |")
+
+
+def claims_page(pages: Mapping[str, str], records: Callable[[str], Mapping[str, dict]], figure_ids: list[str]) -> str:
+    """Markdown of the page. `pages`: src path -> markdown of the pages that may place verdicts;
+    `records(figure_id)`: that figure's verdict records."""
+    placed = placements(pages)
+    groups: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
+    for fid in figure_ids:
+        for key, rec in records(fid).items():
+            vid = f"{fid}.{key}"
+            path, title = placed.get(vid, ("", "Not yet placed in a note"))
+            titles[path] = title
+            link = f"([where]({path}#{verdict_anchor(fid, key)}))" if path else ""
+            groups.setdefault(path, []).append(_row(fid, rec, link))
+            counts[rec["outcome"]] = counts.get(rec["outcome"], 0) + 1
+    total = sum(counts.values())
+    out = ["# Claims", "",
+           f"Every verdict on the site: {total} claims, {counts['supported']} supported, "
+           f"{counts['contradicted']} contradicted, {counts['inconclusive']} inconclusive. Each was settled by a "
+           "script: the claim and its rule are declared beside the figure before the script runs, the script "
+           "measures the statistic with a 95 % interval, and the rule decides — *supported* if the interval "
+           "lies wholly on the claimed side of the threshold, *contradicted* if wholly on the other, "
+           "*inconclusive* if it straddles it. Claims about trained models are tested on every training seed "
+           "of the recipe; they count as supported only if every seed supports them. How this works: "
+           "[Conventions](conventions.md#verdicts).", ""]
+    for path in sorted(groups, key=lambda p: (p == "", p)):
+        out += [f"## {titles[path]}", "",
+                "| claim | statistic and rule | our estimate [95 % interval], n | outcome | seeds |",
+                "| --- | --- | --- | --- | --- |", *groups[path], ""]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,94 @@
+"""Verdict rules, records, precision and intervals (scripts/engine/verdicts.py, scripts/analysis/stats.py).
+
+Every outcome must be reachable: a rule is fed intervals on both sides of its threshold and across it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scripts.analysis import stats
+from scripts.engine.api import Estimate
+from scripts.engine.verdicts import Rule, VerdictError, format_interval, parse_specs, record, records
+
+SPEC = {"claim": "The head copies.", "statistic": "eigenvalue positivity", "rule": "> 0.4"}
+
+
+def est(v, lo, hi, n=100):
+    return Estimate(v, lo, hi, n, "windows", "bootstrap")
+
+
+@pytest.mark.parametrize("rule,interval,outcome", [
+    ("> 0.4", (0.45, 0.5), "supported"), ("> 0.4", (0.3, 0.35), "contradicted"), ("> 0.4", (0.35, 0.45), "inconclusive"),
+    ("< 0", (-0.3, -0.1), "supported"), ("< 0", (0.1, 0.2), "contradicted"), ("< 0", (-0.1, 0.1), "inconclusive"),
+    ("< 1e-4", (6e-5, 6e-5), "supported"), ("< 1e-4", (2e-4, 2e-4), "contradicted"),
+])
+def test_rule_reaches_every_outcome(rule, interval, outcome):
+    assert Rule.parse(rule).outcome(*interval) == outcome
+
+
+@pytest.mark.parametrize("bad", ["0.4", ">= 0.4", "> x", "about 3", ""])
+def test_malformed_rules_are_refused(bad):
+    with pytest.raises(VerdictError, match="rule"):
+        Rule.parse(bad)
+
+
+def test_precision_follows_the_interval():
+    assert format_interval(0.4093, 0.38, 0.44) == ("0.41", "0.38", "0.44")
+    assert format_interval(0.4093, 0.409, 0.4096) == ("0.4093", "0.4090", "0.4096")
+    assert format_interval(1234.5, 1000.0, 1500.0) == ("1,234", "1,000", "1,500")  # half-width 250 -> units
+    # float noise far below the interval's precision never changes the text
+    assert format_interval(0.4093 + 3e-7, 0.38 - 2e-7, 0.44 + 1e-7) == format_interval(0.4093, 0.38, 0.44)
+
+
+def test_record_decides_by_rule_and_counts_seeds():
+    rec = record("copies", SPEC, {"seed 0": est(0.9, 0.85, 0.95), "seed 1": est(0.8, 0.7, 0.9), "seed 2": est(0.5, 0.3, 0.6)})
+    assert rec["outcome"] == "inconclusive"  # one seed straddles the threshold: the recipe does not settle it
+    assert rec["holds"] == "2 of 3"
+    assert [s["outcome"] for s in rec["seeds"]] == ["supported", "supported", "inconclusive"]
+    assert (rec["estimate"], rec["low"], rec["high"]) == ("0.90", "0.85", "0.95")
+    agree = record("copies", SPEC, {"a": est(0.2, 0.1, 0.3), "b": est(0.25, 0.2, 0.3)})
+    assert agree["outcome"] == "contradicted" and agree["holds"] == "0 of 2"
+
+
+def test_records_refuse_undeclared_or_missing_verdicts():
+    with pytest.raises(VerdictError, match="not returned"):
+        records("fig", {"a": SPEC}, {})
+    with pytest.raises(VerdictError, match="not declared"):
+        records("fig", {}, {"b": est(1, 0, 2)})
+    with pytest.raises(VerdictError, match="outside its interval"):
+        records("fig", {"a": SPEC}, {"a": est(1.0, 0.0, 0.5)})
+
+
+def test_declaration_specs_are_checked():
+    assert parse_specs({"a": SPEC})["a"]["rule"] == "> 0.4"
+    with pytest.raises(VerdictError, match="missing rule"):
+        parse_specs({"a": {"claim": "x", "statistic": "y"}})
+    with pytest.raises(VerdictError, match="unknown key"):
+        parse_specs({"a": {**SPEC, "rul": "> 1"}})
+
+
+def test_bootstrap_interval_covers_the_mean_and_shrinks_with_n():
+    rng = np.random.default_rng(0)
+    small, large = rng.normal(1.0, 1.0, 50), rng.normal(1.0, 1.0, 5000)
+    a, b = stats.bootstrap_mean(small, unit="x"), stats.bootstrap_mean(large, unit="x")
+    assert a.low < 1.0 < a.high and b.low < 1.0 < b.high
+    assert (b.high - b.low) < (a.high - a.low) / 5
+    # against the normal approximation: half-width ~ 1.96 sd / sqrt(n)
+    assert abs((b.high - b.low) / 2 - 1.96 / np.sqrt(5000)) < 0.01
+    assert stats.bootstrap_mean(small, unit="x") == a  # seeded: the same interval every time
+
+
+def test_paired_bootstrap_keeps_pairs():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0, 5, 400)
+    diff = stats.bootstrap_statistic(lambda x, y: float((x - y).mean()), base + 0.1, base, unit="pairs")
+    assert diff.low > 0.09 and diff.high < 0.11  # the shared noise cancels only if rows stay paired
+
+
+def test_null_z_flags_only_outliers():
+    null = np.random.default_rng(2).normal(0.2, 0.01, 300)
+    far, typical = stats.null_z(0.3, null), stats.null_z(0.2, null)
+    assert far.low > 5
+    assert Rule.parse("> 3").outcome(typical.low, typical.high) == "contradicted"
