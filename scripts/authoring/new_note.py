@@ -7,6 +7,12 @@ Writes docs/posts/<date>-<slug>.md, scripts/figures/<slug>.py and figures/<slug>
 (small) computation on the 1-layer zoo model, to be replaced by the note's own experiment; the post places it
 with {{ figure(...) }} and quotes one of its numbers with {{ value(...) }}. Nothing existing is overwritten.
 Under `mkdocs serve` the new post and its figure appear at the next rebuild, which creating them triggers.
+
+The post is a draft (`draft: true`): Material's blog shows it under `mkdocs serve` and leaves it out of a
+built site and its feed. Its placeholder text — the example.org paper link when no PAPER is given, the
+placeholder quotation and its section, the placeholder callouts and verdict — fails a strict build, each with
+its line (scripts/engine/preflight.py, PLACEHOLDERS), until the author replaces it; then the author deletes the
+`draft` line to publish. The check matches the scaffold's own sentences: there are no markers to remove.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+PLACEHOLDER_PAPER = "https://example.org"  # a strict build fails on it (preflight.PLACEHOLDER_LINK)
 
 POST = '''---
 date: {date}
+draft: true  # delete this line to publish, once `make build` reports no placeholder left
 authors: [circuits]
 categories: [Papers]
 tags: [{tags}]
@@ -118,7 +126,7 @@ def scaffold(title: str, *, root: pathlib.Path = ROOT, paper: str = "", tags: li
     post = root / "docs" / "posts" / f"{date.isoformat()}-{slug}.md"
     files = {
         post: POST.format(date=date.isoformat(), tags=", ".join(tags or ["notes"]), title=title.replace('"', "'"),
-                          slug=slug, paper=paper or "https://example.org", paper_label=paper or "the paper",
+                          slug=slug, paper=paper or PLACEHOLDER_PAPER, paper_label=paper or "the paper",
                           fid=fid),
         root / "scripts" / "figures" / f"{module}.py": SCRIPT.format(title=title),
         root / "figures" / f"{slug}.yml": DECLARATION.format(title=title, post_name=post.name, fid=fid, module=module),
@@ -145,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for p in paths:
         print(f"created {p.relative_to(ROOT)}")
-    print("next: `make serve`, then edit the post and the figure script; the page follows.")
+    print("next: `make serve`, then edit the post and the figure script; the page follows. The post is a draft:")
+    print("`make build` lists the placeholders left; replace them, then delete its `draft: true` line.")
     return 0
 
 

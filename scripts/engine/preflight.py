@@ -3,7 +3,8 @@
 MkDocs empties `site/` right after the `pre_build` event, and Material's blog reports a broken post as
 "Error reading metadata of post" without the line or the remedy. So before that, in `pre_build`, every post's
 front matter is read here — YAML syntax, a date, allowed categories, known authors, the excerpt marker, keys
-that look misspelt — and every page's images are looked up. Each problem is one line,
+that look misspelt — and every page's images, quotation sources and leftover `make note` placeholders are
+looked up. Each problem is one line,
 `docs/posts/x.md:3: what is wrong — how to fix it`, and a failing check aborts the build with the last good
 site still in place. (Under `mkdocs serve` the bridge instead leaves a broken post out of the preview: see
 `SiteBridge.preflight`.)
@@ -214,10 +215,45 @@ def check_images(display: str, body: str, body_line: int, page_dir: str, docs_di
 
 _ATTRIBUTION = re.compile(r"^\s*>\s*[—-]{1,2}\s*\[§\s*([^\]]*)\]\(([^)\s]+)")
 
+# What `make note` (scripts/authoring/new_note.py) writes for the author to replace, and what to do instead
+# (tests/test_new_note.py checks that a fresh scaffold trips every one, so the two cannot drift apart).
+PLACEHOLDER_LINK = re.compile(r"https?://(?:www\.)?example\.(?:org|com|net)\b[^)\s\"'>]*", re.I)
+PLACEHOLDERS = {
+    "One or two sentences on what the paper claims and why it matters":
+        "the excerpt is the scaffold's placeholder — say in a sentence or two what the paper claims",
+    "A short quotation from the paper.": "the quotation is the scaffold's placeholder — quote the paper's own words",
+    "§ Section name": "the quotation's source is the scaffold's placeholder — name the section you quote",
+    "#section-id": "the quotation's link ends in the scaffold's placeholder anchor — use the section's own anchor",
+    "Your reading of it, in your own words.": "this paragraph is the scaffold's placeholder — write your reading",
+    "What is not obvious, or seems to contradict something else.":
+        "the confusion callout is the scaffold's placeholder — write what confused you, or delete the callout",
+    "What you computed, on which model and data.":
+        "the experiment callout is the scaffold's placeholder — describe your experiment, or delete the callout",
+    "Replace this example with the numbers your own script computes.":
+        "the verdict is the scaffold's example — state the verdict your own figure supports",
+}
+
+
+def check_placeholders(display: str, body: str, body_line: int) -> list[Problem]:
+    """Text the `make note` scaffold left for the author to replace (code and inline code are not checked)."""
+    problems = []
+    for lineno, text, code in lines_with_code_flag(body):
+        if code:
+            continue
+        text = INLINE_CODE.sub("", text)
+        for m in PLACEHOLDER_LINK.finditer(text):
+            problems.append(Problem(display, body_line + lineno - 1, f'link "{m.group(0)}" is a placeholder (example.org '
+                                    "stands for the paper) — link the paper itself"))
+        problems += [Problem(display, body_line + lineno - 1, message) for phrase, message in PLACEHOLDERS.items()
+                     if phrase in text]
+    return problems
+
 
 def check_quotations(display: str, body: str, body_line: int) -> list[Problem]:
-    """A quotation's attribution, `> — [§ Section](url)`, must link the section itself (an #anchor)."""
-    problems = []
+    """A quotation's attribution, `> — [§ Section](url)`, must link the section itself (an #anchor); and no
+    placeholder of the `make note` scaffold — its quotation, its example.org link, its callouts — may be left
+    (see check_placeholders: the build runs both in strict mode, where quotations are checked)."""
+    problems = check_placeholders(display, body, body_line)
     for lineno, text, code in lines_with_code_flag(body):
         m = None if code else _ATTRIBUTION.match(text)
         if m and "#" not in m.group(2):
