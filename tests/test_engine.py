@@ -351,3 +351,137 @@ def test_widget_figure_writes_its_data_and_fails_clearly_without_it(project):
         'values={"answer": 7})', 'values={"answer": 7}, widget_data={"tokens": ["a"]})'))
     report = Engine(project).build(progress=False)
     assert report.ok and (project / "figures" / "out" / "w.data.json").read_text() == '{"tokens":["a"]}'
+
+
+# -- the engine inside MkDocs: a strict build never touches site/ on an engine error; serve watches the right files
+
+def _site_project(project: pathlib.Path) -> pathlib.Path:
+    """The throwaway project as a (tiny) site: the real hooks, one page quoting figure `flat`."""
+    shutil.copy(REPO / "scripts" / "hooks.py", project / "scripts" / "hooks.py")
+    write(project / "mkdocs.yml", "site_name: Test\nhooks:\n  - scripts/hooks.py\n")
+    write(project / "docs" / "index.md", '# Home\n\n{{ figure("flat") }}\n\nThe answer is {{ value("flat.answer") }}.\n')
+    write(project / "docs" / "conventions.md", "# Conventions\n\n## Verdicts\n\nText.\n")  # the Claims page links it
+    return project
+
+
+def _mkdocs(project: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([str(pathlib.Path(sys.executable).parent / "mkdocs"), *args], cwd=project, env=env,
+                          capture_output=True, text=True)
+
+
+def test_strict_build_leaves_site_byte_identical_when_a_figure_fails_or_a_declaration_breaks(project, tmp_path):
+    site = tmp_path / "site"
+    _site_project(project)
+    first = _mkdocs(project, "build", "--strict", "-d", str(site))
+    assert first.returncode == 0, first.stderr[-3000:]
+    snapshot = lambda: {p.relative_to(site).as_posix(): p.read_bytes()  # noqa: E731
+                        for p in sorted(site.rglob("*")) if p.is_file()}
+    before = snapshot()
+    assert '<span class="computed-value"' in before["index.html"].decode()
+
+    script = project / "scripts" / "figs" / "flat.py"
+    good = script.read_text()
+    script.write_text(good.replace('values={"answer": 7}', 'values={"answer": 1 / 0}'))  # the job fails
+    proc = _mkdocs(project, "build", "--strict", "-d", str(site))
+    assert proc.returncode != 0
+    assert "'flat'" in proc.stderr and "ZeroDivisionError" in proc.stderr
+    assert "Cleaning site directory" not in proc.stderr
+    assert snapshot() == before
+
+    script.write_text(good)
+    write(project / "figures" / "broken.yml", "x: [unclosed\n")  # a broken declaration, the job itself is fine
+    proc = _mkdocs(project, "build", "--strict", "-d", str(site))
+    assert proc.returncode != 0
+    assert "figures/broken.yml:1: not valid YAML" in proc.stderr
+    assert "Cleaning site directory" not in proc.stderr
+    assert snapshot() == before
+
+
+def test_serve_watches_code_and_declarations_but_not_the_engines_own_writes(project):
+    from scripts.engine.site import SiteBridge
+
+    class Log:
+        error = info = warning = lambda self, msg: None
+
+    bridge = SiteBridge(project, Log())
+    bridge.build_figures()
+    watched = {path: (recursive, wanted) for path, recursive, wanted in bridge.watched_paths()}
+    root = project.resolve()
+    assert watched[root / "data" / "table.txt"] == (True, None)  # a declared input: any change
+    recursive, source = watched[root / "scripts"]
+    assert recursive and source(str(root / "scripts" / "figs" / "new.py"))
+    assert not source(str(root / "scripts" / "figs" / "__pycache__" / "new.cpython-311.pyc"))
+    recursive, declaration = watched[root / "figures"]
+    assert not recursive and declaration(str(root / "figures" / "new.yml"))
+    for own in ("manifest.json", ".manifest.json.abc.tmp", "out/flat.light.svg", "out/flat.json"):
+        assert not declaration(str(root / "figures" / own)), own
+
+
+@pytest.mark.slow
+def test_serve_picks_up_a_new_script_and_declaration_and_builds_once_per_change(project):
+    """`make note` adds figures/NEW.yml and a script while `mkdocs serve` runs: the page that quotes the new
+    figure shows its value without a restart, and the build that wrote the manifest, the outputs and
+    __pycache__ does not trigger a second site build."""
+    import os
+    import queue
+    import time
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    _site_project(project)
+    write(project / "docs" / "later.md", '# Later\n\nLater: {{ value("later.answer") }}.\n')
+    port = free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "mkdocs"), "serve", "--livereload",
+                               "--dev-addr", f"127.0.0.1:{port}"], cwd=project, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    log: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in server.stdout], daemon=True).start()
+
+    def drain() -> None:
+        while True:
+            try:
+                log.append(lines.get_nowait())
+            except queue.Empty:
+                return
+
+    def wait_for(text: str, timeout: float = 300) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            log.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"serve never printed {text!r}:\n{''.join(log[-40:])}")
+
+    def page() -> str:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/later/", timeout=5).read().decode()
+        except OSError:
+            return ""
+
+    builds = lambda: sum("Building documentation" in line for line in log)  # noqa: E731
+    try:
+        wait_for("Serving on")
+        write(project / "scripts" / "figs" / "later.py", FIGURE.format(imports="", value="42"))
+        wait_for("Building documentation")  # a new script is watched
+        wait_for("Reloading browsers")
+        write(project / "figures" / "later.yml", "later:\n  script: scripts/figs/later.py\n  caption: c\n  alt: a\n")
+        wait_for("rebuilt 1 figure job(s): later")  # a new declaration is watched
+        wait_for("Reloading browsers")
+        assert ">42</span>" in page()
+        n = builds()
+        time.sleep(8)  # a build triggered by the manifest, outputs or .pyc written above would have started
+        drain()
+        assert builds() == n, "the engine's own writes triggered another build:\n" + "".join(log[-20:])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from filelock import FileLock
 from tqdm import tqdm
 
-from scripts.engine import normalise, paths, runtime
+from scripts.engine import filecache, normalise, paths, runtime
 from scripts.engine.declarations import Declarations, DeclarationError, Job, load_declarations
 from scripts.engine.errors import EngineError
 from scripts.engine.manifest import (
@@ -118,11 +118,13 @@ class Engine:
     def _plan(self, jobs: dict[str, Job], manifest: dict, ids: list[str] | None = None, force: bool = False) -> _Plan:
         """The one staleness loop: which of `jobs` (or `ids`) must run, and why."""
         plan = _Plan()
+        facts = filecache.use(self.cache_dir)  # hashes and parsed imports of unchanged files, from earlier builds
+        resolved: dict = {}  # which dotted names are project files, for this scan
         for jid, job in jobs.items():
             if ids is not None and jid not in ids:
                 continue
             try:
-                fp = fingerprint(job, self.root)
+                fp = fingerprint(job, self.root, resolved)
             except EngineError as e:
                 plan.failed[jid] = str(e)
                 continue
@@ -132,6 +134,7 @@ class Engine:
                 plan.todo.append((job, fp))
             else:
                 plan.fresh.append(jid)
+        facts.save()
         return plan
 
     def _select(self, decl: Declarations, ids: list[str] | None) -> None:

@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from scripts.engine import runtime
+from scripts.engine import filecache, runtime
 from scripts.engine.declarations import Job
 from scripts.engine.errors import EngineError
 from scripts.engine.tracing import TraceError, library_versions, trace
@@ -43,21 +43,19 @@ ENGINE_SOURCES = {
 ENGINE_LIBRARIES = {"figure": {"matplotlib"}, "notebook": {"nbclient", "jupytext", "nbformat"}}
 
 
-_HASHES: dict[tuple[str, int, int], str] = {}
+def _sha256(path: pathlib.Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def sha256_file(path: pathlib.Path) -> str:
-    """Content hash, remembered for this process by (path, size, mtime): the models' files are inputs of
-    many figures, and `mkdocs serve` fingerprints every job on each rebuild."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _HASHES:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _HASHES[key] = h.hexdigest()
-    return _HASHES[key]
+    """Content hash, remembered on disk by the file's stat (`filecache.py`): the models' files are inputs of
+    many figures, and every site build fingerprints every job."""
+    path = path.resolve()
+    return filecache.current().get(path, "sha256", lambda: _sha256(path))
 
 
 def sha256_path(path: pathlib.Path) -> str:
@@ -68,9 +66,6 @@ def sha256_path(path: pathlib.Path) -> str:
     for f in sorted(p for p in path.rglob("*") if p.is_file()):
         h.update(f.relative_to(path).as_posix().encode() + b"\0" + sha256_file(f).encode())
     return h.hexdigest()
-
-
-_CODE_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -84,18 +79,20 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 
 
 def code_hash(path: pathlib.Path) -> str:
-    """Hash of what a Python file runs: its syntax tree without docstrings, positions or comments."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _CODE_HASHES:
-        source = path.read_bytes()
-        try:
-            tree = ast.parse(source, filename=str(path))
-        except SyntaxError as e:
-            raise TraceError(f"the file does not parse: {e.msg}", where=f"{os.path.relpath(path)}:{e.lineno}") from e
-        dump = ast.dump(_strip_docstrings(tree), annotate_fields=False, include_attributes=False)
-        _CODE_HASHES[key] = "ast:" + hashlib.sha256(dump.encode()).hexdigest()
-    return _CODE_HASHES[key]
+    """Hash of what a Python file runs: its syntax tree without docstrings, positions or comments
+    (remembered on disk by the file's stat, `filecache.py`: parsing is most of a no-op build's checking)."""
+    path = path.resolve()
+    return filecache.current().get(path, "ast", lambda: _code_hash(path))
+
+
+def _code_hash(path: pathlib.Path) -> str:
+    source = path.read_bytes()
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as e:
+        raise TraceError(f"the file does not parse: {e.msg}", where=f"{os.path.relpath(path)}:{e.lineno}") from e
+    dump = ast.dump(_strip_docstrings(tree), annotate_fields=False, include_attributes=False)
+    return "ast:" + hashlib.sha256(dump.encode()).hexdigest()
 
 
 class InputError(EngineError):
@@ -120,8 +117,9 @@ class Fingerprint:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def fingerprint(job: Job, root: pathlib.Path) -> Fingerprint:
-    tr = trace(root / job.script, root)
+def fingerprint(job: Job, root: pathlib.Path, resolved: dict | None = None) -> Fingerprint:
+    """`resolved`: the module-name memo of one scan (`tracing.trace`), shared by all jobs of a plan."""
+    tr = trace(root / job.script, root, resolved)
     files = set(tr.files) | {(root / p).resolve() for p in ENGINE_SOURCES[job.kind]}
     entry_file = (root / job.script).resolve()
     sources = {f.relative_to(root.resolve()).as_posix():

@@ -21,6 +21,7 @@ import pathlib
 import sys
 from dataclasses import dataclass, field
 
+from scripts.engine import filecache
 from scripts.engine.errors import EngineError
 
 
@@ -51,29 +52,42 @@ def _package_of(root: pathlib.Path, path: pathlib.Path) -> str:
     return ".".join(path.relative_to(root).parent.parts)
 
 
-@functools.lru_cache(maxsize=4096)
-def _imports_of(path: pathlib.Path, mtime_ns: int) -> tuple[tuple[str, tuple[str, ...], int], ...]:
-    """(module, names, level) for every import statement in a file; cached by modification time."""
+def _imports_of(path: pathlib.Path) -> list[tuple[str, tuple[str, ...], int]]:
+    """(module, names, level) for every import statement in a file; remembered on disk by the file's stat
+    (`filecache.py`), so a no-op build parses nothing."""
+    return [(m, tuple(n), lv) for m, n, lv in filecache.current().get(path, "imports", lambda: _parse_imports(path))]
+
+
+def _parse_imports(path: pathlib.Path) -> list[list]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = ast.parse(path.read_bytes(), filename=str(path))
     except SyntaxError as e:
         raise TraceError(f"cannot trace imports, the file does not parse: {e.msg}", where=f"{path}:{e.lineno}") from e
-    out = []
+    out: list[list] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out.extend((alias.name, (), 0) for alias in node.names)
+            out.extend([alias.name, [], 0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            out.append((node.module or "", tuple(a.name for a in node.names), node.level))
-    return tuple(out)
+            out.append([node.module or "", [a.name for a in node.names], node.level])
+    return out
 
 
 def _stdlib() -> frozenset[str]:
     return frozenset(sys.stdlib_module_names) | {"__future__"}
 
 
-def trace(entry: pathlib.Path, root: pathlib.Path) -> Trace:
-    """Follow imports from `entry` through every project module under `root`."""
+def trace(entry: pathlib.Path, root: pathlib.Path, resolved: dict | None = None) -> Trace:
+    """Follow imports from `entry` through every project module under `root`. `resolved` memoises which
+    dotted names are project files; pass one dict to all the traces of one scan (a build's plan)."""
     root = root.resolve()
+    resolved = {} if resolved is None else resolved
+
+    def module_file(dotted: str) -> pathlib.Path | None:
+        key = (root, dotted)
+        if key not in resolved:
+            resolved[key] = _module_file(root, dotted)
+        return resolved[key]
+
     result = Trace()
     todo = [entry.resolve()]
     stdlib = _stdlib()
@@ -87,7 +101,7 @@ def trace(entry: pathlib.Path, root: pathlib.Path) -> Trace:
         except ValueError:  # entry outside the project (e.g. a temp dir in tests): absolute imports only
             package = ""
         try:
-            imports = _imports_of(path, path.stat().st_mtime_ns)
+            imports = _imports_of(path)
         except TraceError as e:  # name the file as the project does: relative to its root
             where = e.where or ""
             try:
@@ -104,17 +118,17 @@ def trace(entry: pathlib.Path, root: pathlib.Path) -> Trace:
             if not module:
                 continue
             top = module.split(".")[0]
-            if _module_file(root, top) is None:
+            if module_file(top) is None:
                 if top not in stdlib:
                     result.libraries.add(top)
                 continue
             parts = module.split(".")
             for i in range(1, len(parts) + 1):  # every package on the way runs its __init__
-                f = _module_file(root, ".".join(parts[:i]))
+                f = module_file(".".join(parts[:i]))
                 if f is not None:
                     todo.append(f)
             for name in names:  # `from pkg import submodule`
-                f = _module_file(root, f"{module}.{name}")
+                f = module_file(f"{module}.{name}")
                 if f is not None:
                     todo.append(f)
     return result
