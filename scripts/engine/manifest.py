@@ -54,7 +54,7 @@ def _sha256(path: pathlib.Path) -> str:
 def sha256_file(path: pathlib.Path) -> str:
     """Content hash, remembered on disk by the file's stat (`filecache.py`): the models' files are inputs of
     many figures, and every site build fingerprints every job."""
-    path = path.resolve()
+    path = pathlib.Path(os.path.abspath(path))  # not resolve(): a syscall per path component
     return filecache.current().get(path, "sha256", lambda: _sha256(path))
 
 
@@ -81,7 +81,7 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 def code_hash(path: pathlib.Path) -> str:
     """Hash of what a Python file runs: its syntax tree without docstrings, positions or comments
     (remembered on disk by the file's stat, `filecache.py`: parsing is most of a no-op build's checking)."""
-    path = path.resolve()
+    path = pathlib.Path(os.path.abspath(path))
     return filecache.current().get(path, "ast", lambda: _code_hash(path))
 
 
