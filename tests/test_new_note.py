@@ -39,6 +39,14 @@ def test_placeholders_name_their_lines(tmp_path):
     assert not any("example.org" in m for m in _problems(post))  # a real paper link is not a placeholder
 
 
+def test_a_placeholder_link_is_quoted_exactly(tmp_path):
+    post = scaffold("Heads", root=tmp_path, paper="https://example.org/paper", date=DATE)[0]
+    links = [m for m in _problems(post) if m.startswith("link ")]
+    assert links == ['link "https://example.org/paper" is a placeholder (example.org stands for the paper) — link '
+                     "the paper itself"] * 2 + ['link "https://example.org/paper#section-id" is a placeholder '
+                                                "(example.org stands for the paper) — link the paper itself"]
+
+
 def test_replaced_placeholders_pass(tmp_path):
     post = scaffold("Heads", root=tmp_path, paper="https://arxiv.org/abs/2209.11895", date=DATE)[0]
     post.write_text(_written(post.read_text()))

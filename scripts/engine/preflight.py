@@ -217,7 +217,7 @@ _ATTRIBUTION = re.compile(r"^\s*>\s*[—-]{1,2}\s*\[§\s*([^\]]*)\]\(([^)\s]+)")
 
 # What `make note` (scripts/authoring/new_note.py) writes for the author to replace, and what to do instead
 # (tests/test_new_note.py checks that a fresh scaffold trips every one, so the two cannot drift apart).
-PLACEHOLDER_LINK = re.compile(r"https?://(?:www\.)?example\.(?:org|com|net)\b[^)\s\"'>]*", re.I)
+PLACEHOLDER_LINK = re.compile(r"https?://(?:www\.)?example\.(?:org|com|net)\b[^\s()\[\]<>\"']*", re.I)
 PLACEHOLDERS = {
     "One or two sentences on what the paper claims and why it matters":
         "the excerpt is the scaffold's placeholder — say in a sentence or two what the paper claims",
