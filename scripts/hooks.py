@@ -7,7 +7,8 @@
 - on_startup: note whether this is `serve` (the engine then keeps its warm worker between builds);
 - on_files: publish figure outputs, executed notebooks and the site's own MathJax copy;
 - on_page_markdown: expand {{ figure() }}, {{ ref() }}, {{ value() }} and [@citations]; errors name page and line;
-- on_serve: watch the code, the declarations folder and the inputs, so editing or adding them rebuilds;
+- on_serve: watch the code, the declarations and the inputs, so editing or adding them rebuilds (but not the
+  engine's own writes: the manifest, figures/out/, __pycache__/, which would trigger a second build);
 - on_shutdown: stop the warm worker.
 """
 
@@ -50,8 +51,7 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_serve(server, config, builder):
-    for path, recursive in _site.watched_paths():
-        server.watch(str(path), recursive=recursive)
+    _site.watch(server)
     return server
 
 

@@ -126,25 +126,7 @@ def test_serve_rebuilds_figure_when_imported_module_changes(browser, tmp_path):
         server.wait(timeout=10)
 
 
-def test_attention_explorer_survives_instant_navigation(browser, built_site):
-    """Reach the page through Material's instant navigation (no reload), then use the widget."""
-    with static_server(built_site) as base:
-        page = open_page(browser, f"{base}/")
-        page.locator("article", has_text="Zero, one and two layers").locator("a:visible", has_text="Continue reading").first.click()
-        page.wait_for_selector("[data-widget][data-ready=yes]", timeout=15_000)
-        assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no full reload happened
-        rows = page.locator(".attention-explorer .ae-row")
-        assert rows.count() == 8  # 2 layers x 4 heads
-        first = rows.first.locator(".ae-tok")
-        first.nth(10).hover()
-        assert "token 10" in page.locator(".ae-status").inner_text()
-        for r in range(8):
-            weights = [float(x) for x in rows.nth(r).locator(".ae-tok").evaluate_all("els => els.map(e => e.dataset.weight)")]
-            assert abs(sum(weights) - 1) < 0.02 and all(w == 0 for w in weights[11:])  # causal distribution
-        tinted = first.evaluate_all("els => els.filter(e => getComputedStyle(e).backgroundColor !== 'rgba(0, 0, 0, 0)').length")
-        assert tinted >= 1
-        assert page.errors == [] and page.external == []
-        page.close()
+# The attention explorer's browser tests (instant navigation included) are in tests/test_explorer.py.
 
 
 def test_citation_jumps_to_its_reference_and_shows_it_on_hover(browser, built_site):

@@ -75,6 +75,21 @@ def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
                      date=datetime.date(2026, 11, 22))
     assert [p.name for p in paths] == ["2026-11-22-attention-sinks-checked.md", "attention_sinks_checked.py",
                                        "attention-sinks-checked.yml"]
+    # As scaffolded, the note is a draft whose placeholders stop a strict build, each named with its line.
+    proc = mkdocs_build(project, tmp_path / "site")
+    assert proc.returncode != 0 and "2026-11-22-attention-sinks-checked.md:" in proc.stderr
+    assert "placeholder" in proc.stderr and "example.org" in proc.stderr
+    # The author writes the note: every placeholder replaced, the example.org link made real, the draft line gone.
+    from scripts.engine.preflight import PLACEHOLDERS
+
+    post = paths[0]
+    text = post.read_text()
+    for i, phrase in enumerate(PLACEHOLDERS):
+        text = text.replace(phrase, "§ Induction Heads" if phrase.startswith("§") else
+                            "#induction-heads" if phrase.startswith("#") else f"The author's own sentence {i}.")
+    text = text.replace("https://example.org/paper", "https://transformer-circuits.pub/2021/framework/index.html")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("draft: true"))
+    post.write_text(text + "\n")
     proc = mkdocs_build(project, tmp_path / "site")
     assert proc.returncode == 0, proc.stderr[-3000:]
     page = (tmp_path / "site" / "2026" / "11" / "22" / "attention-sinks-checked" / "index.html").read_text()

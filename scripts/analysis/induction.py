@@ -54,10 +54,11 @@ def previous_token_scores(model, tokens: Int[Tensor, "batch pos"]) -> Float[Tens
     return stripe_score(attention_patterns(model, tokens), offset=-1)
 
 
-def per_token_loss(model, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos-1"]:
-    """Next-token cross-entropy at every position (nats)."""
+def per_token_loss(model, tokens: Int[Tensor, "batch pos"], *, chunk: int = 256) -> Float[Tensor, "batch pos-1"]:
+    """Next-token cross-entropy at every position (nats), `chunk` sequences at a time (bounded memory)."""
     with torch.no_grad():
-        return model(tokens, return_type="loss", loss_per_token=True)
+        return torch.cat([model(tokens[i:i + chunk], return_type="loss", loss_per_token=True)
+                          for i in range(0, tokens.shape[0], chunk)])
 
 
 def repeat_halves_loss(model, tokens: Int[Tensor, "batch 1+2*seq_len"]) -> tuple[float, float]:
@@ -75,5 +76,10 @@ def icl_score(loss: Float[Tensor, "batch pos"]) -> float:
     ~21 % of the context minus positions 8-16 % of the way in (for 127 predictions: 100-126 vs 10-19).
     Negative means later tokens are predicted better, i.e. the model uses its context.
     """
+    return icl_per_window(loss).mean().item()
+
+
+def icl_per_window(loss: Float[Tensor, "batch pos"]) -> Float[Tensor, "batch"]:
+    """The ICL score of each window separately (same positions as `icl_score`): the unit to bootstrap over."""
     n = loss.shape[1]
-    return (loss[:, int(0.79 * n):].mean() - loss[:, int(0.08 * n):int(0.16 * n)].mean()).item()
+    return loss[:, int(0.79 * n):].mean(1) - loss[:, int(0.08 * n):int(0.16 * n)].mean(1)

@@ -8,6 +8,7 @@ weight from one to the other is W_out @ W_in.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from jaxtyping import Float
 from torch import Tensor
@@ -37,3 +38,113 @@ def subspace_overlap(A: Float[Tensor, "d k1"], B: Float[Tensor, "d k2"]) -> floa
     qa, _ = torch.linalg.qr(A)
     qb, _ = torch.linalg.qr(B)
     return (torch.linalg.matrix_norm(qa.T @ qb).pow(2) / min(A.shape[1], B.shape[1])).item()
+
+
+# -- nulls that keep what should be kept ---------------------------------------------------------------------
+
+def random_orthogonal_stack(n: int, d: int, generator: torch.Generator, *, fix_ones: bool = False) -> Float[Tensor, "n d d"]:
+    """n Haar-random orthogonal d x d matrices (QR of Gaussians, signs fixed), float64. `fix_ones=True`: random
+    rotations of the complement of the all-ones direction only (1 R = 1) — the right null for a folded model,
+    whose every read and write is already orthogonal to all-ones."""
+    m = d - 1 if fix_ones else d
+    q, r = torch.linalg.qr(torch.randn(n, m, m, generator=generator, dtype=torch.float64))
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+    if not fix_ones:
+        return q
+    ones = torch.ones(d, 1, dtype=torch.float64) / d ** 0.5
+    basis, _ = torch.linalg.qr(torch.cat([ones, torch.eye(d, dtype=torch.float64)[:, : d - 1]], dim=1))
+    perp = basis[:, 1:]  # orthonormal basis of the complement of all-ones
+    return ones @ ones.T + perp @ q @ perp.T
+
+
+def composition_scores_and_null(W_out: Float[Tensor, "a d"], W_ins: Float[Tensor, "r d b"],
+                                rotations: Float[Tensor, "n d d"]) -> tuple[Float[Tensor, " r"], Float[Tensor, "n r"]]:
+    """Composition scores of one writer with r readers, and their null with the writer rotated by each of the
+    n orthogonal matrices (W_out -> W_out R): the null keeps both matrices' singular values and randomises only
+    where in the stream the writer writes. Uses ‖A R B‖_F² = tr(Rᵀ AᵀA R BBᵀ), so only d x d Gram matrices
+    are multiplied."""
+    A, B = W_out.double(), W_ins.double()
+    ga = A.T @ A  # [d d]
+    gb = B @ B.transpose(-1, -2)  # [r d d]
+    norms = torch.linalg.matrix_norm(A) * torch.linalg.matrix_norm(B)  # [r]
+    observed = torch.einsum("ij,rij->r", ga, gb).clamp_min(0).sqrt() / norms
+    rotated = rotations.transpose(-1, -2) @ (ga @ rotations)  # Rᵀ G_A R, [n d d]
+    null = torch.einsum("nij,rij->nr", rotated, gb).clamp_min(0).sqrt() / norms
+    return observed, null
+
+
+def orthonormal_columns(A: Float[Tensor, "d k"]) -> Float[Tensor, "d k"]:
+    q, _ = torch.linalg.qr(A.double())
+    return q
+
+
+def subspace_overlap_null(d: int, k_out: int, k_in: int, *, draws: int, generator: torch.Generator) -> Float[Tensor, " draws"]:
+    """Overlap (as `subspace_overlap`) of a Haar-random k_out-dimensional subspace with a fixed k_in-dimensional
+    one in R^d: the null for "a head writes where another reads" that keeps both subspaces' dimensions.
+    Its mean is max(k_out, k_in) / d."""
+    q, _ = torch.linalg.qr(torch.randn(draws, d, k_out, generator=generator, dtype=torch.float64))
+    return q[:, :k_in, :].pow(2).sum((-2, -1)) / min(k_out, k_in)  # the fixed subspace: the first k_in axes
+
+
+# -- a model's virtual weights and head subspaces, against their nulls -----------------------------------------
+
+def writers_and_readers(model) -> tuple[dict, dict]:
+    """(label -> (layer it writes after, W_out)), (label -> (layer it reads at, W_in)); -1 is the embedding."""
+    writers = {"W_E": (-1, model.W_E), "W_pos": (-1, model.W_pos)}
+    readers = {}
+    for l in range(model.cfg.n_layers):
+        for h in range(model.cfg.n_heads):
+            writers[f"L{l}H{h} out"] = (l, model.W_O[l, h])
+            for kind, W in (("Q", model.W_Q), ("K", model.W_K), ("V", model.W_V)):
+                readers[f"L{l}H{h} {kind}"] = (l, W[l, h])
+    readers["W_U"] = (model.cfg.n_layers, model.W_U)
+    return writers, readers
+
+
+def virtual_weight_scores(model, rotations: Float[Tensor, "n d d"]) -> tuple[np.ndarray, np.ndarray, list, list]:
+    """Composition scores [writers, readers] of every writer with every later reader, and their null
+    [draws, writers, readers] with the writer rotated by each matrix of `rotations` (NaN where the reader comes
+    first); then the writer and reader labels."""
+    writers, readers = writers_and_readers(model)
+    W, R = list(writers.values()), list(readers.values())
+    scores = np.full((len(W), len(R)), np.nan)
+    null = np.full((len(rotations), len(W), len(R)), np.nan)
+    with torch.no_grad():
+        for i, (lw, Wo) in enumerate(W):
+            groups: dict = {}
+            for j, (lr, Wi) in enumerate(R):
+                if lw < lr:
+                    groups.setdefault(tuple(Wi.shape), []).append(j)
+            for js in groups.values():
+                obs, nul = composition_scores_and_null(Wo.detach(), torch.stack([R[j][1].detach() for j in js]), rotations)
+                scores[i, js], null[:, i, js] = obs.numpy(), nul.numpy()
+    return scores, null, list(writers), list(readers)
+
+
+def null_zscores(scores: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """(score - null mean) / null std, cell by cell (null: draws on the first axis)."""
+    return (scores - null.mean(0)) / null.std(0, ddof=1)
+
+
+def strongest_cell(scores: np.ndarray, null: np.ndarray, cells: list[tuple[int, int]]):
+    """The cell with the largest z (rounded to 6 digits; ties broken by position) and its `stats.null_z`
+    Estimate. `null` is [draws, *scores.shape], or [draws] when every cell shares one null."""
+    from scripts.analysis.stats import null_z
+
+    per_cell = null if null.ndim > 1 else null.reshape(-1, *([1] * scores.ndim))
+    z = (scores - per_cell.mean(0)) / per_cell.std(0, ddof=1)
+    best = max(cells, key=lambda ij: (round(float(z[ij]), 6), -ij[0], -ij[1]))
+    draws = null[(slice(None), *best)] if null.ndim > 1 else null
+    return best, null_z(float(scores[best]), draws, null_name="null of rotated writers" if null.ndim > 1
+                        else "null of random subspaces")
+
+
+def head_overlaps(model, read_layer: int = 1, write_layer: int = 0) -> tuple[np.ndarray, list[str], list[str]]:
+    """`subspace_overlap` of each `write_layer` head's write subspace (row space of W_O) with each `read_layer`
+    head's query, key and value subspaces: [heads, heads x 3], with row and column labels."""
+    H = model.cfg.n_heads
+    W_in = {"Q": model.W_Q, "K": model.W_K, "V": model.W_V}
+    with torch.no_grad():
+        m = np.array([[subspace_overlap(model.W_O[write_layer, w].T, W_in[k][read_layer, h]) for h in range(H) for k in "QKV"]
+                      for w in range(H)])
+    return m, [f"L{write_layer}H{w} out" for w in range(H)], [f"L{read_layer}H{h} {k}" for h in range(H) for k in "QKV"]

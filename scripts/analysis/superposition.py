@@ -57,3 +57,30 @@ def represented_angles(W: Float[Tensor, "d n"], threshold: float = 0.5) -> list[
     norms = W.norm(dim=0)
     angles = sorted(torch.rad2deg(torch.atan2(W[1, i], W[0, i])).item() for i in range(W.shape[1]) if norms[i] > threshold)
     return [(angles[(k + 1) % len(angles)] - angles[k]) % 360 for k in range(len(angles))]
+
+
+# -- how far a trained toy model is from the paper's two answers (one number per instance, 0 = exactly) -----
+
+def dense_error(W: Float[Tensor, "inst d n"], kept: int = 2) -> Float[Tensor, " inst"]:
+    """‖WᵀW − diag(1,…,1,0,…,0)‖_F: distance from the dense answer, the `kept` most important features
+    (the first ones, importances decaying) at unit length and orthogonal, the rest dropped (PCA)."""
+    n = W.shape[-1]
+    target = torch.diag((torch.arange(n) < kept).to(W.dtype))
+    return (torch.einsum("idn,idm->inm", W, W) - target).flatten(1).norm(dim=-1)
+
+
+def pentagon_error(W: Float[Tensor, "inst 2 n"]) -> Float[Tensor, " inst"]:
+    """Distance from a regular polygon with one corner per feature, relative to its radius: every feature
+    counts (a dropped one, norm ~0, is a corner missing: error ~1). Features sorted by angle go round the
+    polygon; the radius is their mean norm and the polygon's rotation the best fit (circular mean), and the
+    error is the largest distance of a feature's vector from its corner over the radius (a corner 5° off
+    its place: 0.087; a feature at 90 % of the radius: 0.1)."""
+    n = W.shape[-1]
+    z = torch.complex(W[:, 0, :].double(), W[:, 1, :].double())  # each feature as a point of the plane
+    order = torch.argsort(torch.angle(z), dim=-1)
+    z = torch.gather(z, -1, order)
+    corners = torch.exp(2j * torch.pi * torch.arange(n, dtype=torch.float64) / n)  # [n] unit polygon
+    radius = z.abs().mean(-1, keepdim=True)
+    turn = (z * corners.conj()).sum(-1, keepdim=True)  # best rotation of the polygon (least squares)
+    turn = turn / turn.abs().clamp_min(1e-12)
+    return ((z - radius * turn * corners).abs().amax(-1) / radius.squeeze(-1).clamp_min(1e-12)).float()

@@ -35,6 +35,7 @@ def check(markdown: str) -> list[ShortcodeError]:
 
 _BLOCK = re.compile(r'^!!!\s+(confusion|experiment|verdict)(?:\s+"([^"]*)")?\s*\n((?:(?: {4}.*)?\n)*)', re.M)
 _TITLE = re.compile(r"^#\s+(.+)$", re.M)
+_DRAFT = re.compile(r"^draft:\s*true\b", re.M)
 _RELATIVE_LINK = re.compile(r"\]\((?!https?:|/|#|mailto:)([^)]+)\)")
 
 
@@ -43,6 +44,8 @@ def collect(posts: dict[str, str]) -> list[dict]:
     verdict that follows it in the same post, if any."""
     items = []
     for path, text in sorted(posts.items()):
+        if _DRAFT.search(text.split("\n---", 1)[0] if text.startswith("---") else ""):
+            continue  # a draft (e.g. a fresh `make note` scaffold) is not on the site, nor are its questions
         title_m = _TITLE.search(text)
         title = title_m.group(1).strip() if title_m else path
         pending = None

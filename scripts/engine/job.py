@@ -33,6 +33,7 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     import matplotlib.pyplot as plt
 
     from scripts.engine.api import Result, format_value
+    from scripts.engine import style
     from scripts.engine.style import rc
 
     module = _import_script(spec["script"])
@@ -49,10 +50,14 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     for theme in paths.THEMES:
         with plt.rc_context(rc(theme)):
             fig = module.plot(result, theme)
+            # readability (issue #14): overlapping, cut-off or tiny text fails a converted figure's job
+            for problem in style.enforce(fig, spec["id"], theme):
+                print(f"{spec['id']} ({theme}): {problem}", file=sys.stderr)
             buf = io.StringIO()
             fig.savefig(buf, format="svg", metadata={"Date": None})
             plt.close(fig)
-        (staging / paths.image_name(spec["id"], theme)).write_text(normalise.canonical_svg(buf.getvalue()))
+        (staging / paths.image_name(spec["id"], theme)).write_text(
+            normalise.canonical_svg(style.web_svg(buf.getvalue())))
     if spec.get("widget"):
         if result.widget_data is None:
             raise TypeError(f"{spec['script']}: an interactive figure must return Result(widget_data=...)")
@@ -61,8 +66,11 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     (staging / "timing.json").write_text(json.dumps({"compute_and_plot": time.perf_counter() - t0}))
     values = {k: format_value(v) for k, v in sorted(result.values.items())}
     claims = verdicts.records(spec["id"], spec.get("verdicts", {}), result.verdicts)
+    record = {"id": spec["id"], "script": spec["script"], "values": values, "verdicts": claims}
+    if result.tables:  # {{ table("id.key") }}: HTML tables in the page (api.Table)
+        record["tables"] = {k: t.as_json() for k, t in sorted(result.tables.items())}
     (staging / paths.values_name(spec["id"])).write_text(json.dumps(
-        {"id": spec["id"], "script": spec["script"], "values": values, "verdicts": claims},
+        record,
         indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 

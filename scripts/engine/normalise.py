@@ -1,7 +1,8 @@
 """Stable figure files, and the one comparison that decides whether two outputs are the same figure.
 
 Writing (`canonical_svg`, `canonical_data`), applied by the job runner to everything it writes:
-- SVG coordinates are rounded to 0.01 pt (1/7200 inch; invisible) and written without trailing zeros;
+- SVG coordinates are rounded to 0.01 pt (1/7200 inch; invisible) and written without trailing zeros
+  (numbers inside <text> are labels, written as they are);
 - Matplotlib's content-hashed ids (`p1a2b3c4d5e`: clip paths, `m…`: markers, `image…`) are renumbered in
   order of appearance, so a coordinate that moves in its last bit does not rename every clip path;
 - floats in an interactive figure's data are written with 6 significant digits.
@@ -36,6 +37,8 @@ DATA_REL, DATA_ABS = 1e-4, 1e-6
 
 _HASHED_ID = re.compile(r'(id="|#)(p|m|image)([0-9a-f]{10})\b')
 _LONG_DECIMAL = re.compile(r"-?\d+\.\d{%d,}" % (SVG_DECIMALS + 1))
+# the content of a <text>/<tspan> (svg.fonttype "none": labels are text, "0.0316" must stay "0.0316")
+_TEXT_OR_DECIMAL = re.compile(r"(>[^<>]*</(?:text|tspan)>)|" + _LONG_DECIMAL.pattern)
 _PNG = re.compile(r"data:image/png;base64,\s*([A-Za-z0-9+/=\s]+)")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -58,7 +61,7 @@ def canonical_svg(text: str) -> str:
 
     parts = _PNG.split(text)  # odd parts are base64 image data: left untouched
     for i in range(0, len(parts), 2):
-        parts[i] = _LONG_DECIMAL.sub(_round, parts[i])
+        parts[i] = _TEXT_OR_DECIMAL.sub(lambda m: m.group(1) or _round(m), parts[i])
     text = "".join(p if i % 2 == 0 else f"data:image/png;base64,{p}" for i, p in enumerate(parts))
     return _HASHED_ID.sub(rename, text)
 

@@ -14,10 +14,22 @@ import sys
 
 from scripts.engine import paths, worker
 
+# Plots are transparent PNGs with the light theme's ink and the site's colour cycle (Okabe–Ito); on the
+# dark (slate) palette the page's CSS inverts their lightness (extra.css, "Notebook output"), so a plot is
+# never a white box on a dark page. Kept literal (not imported from style.py): this file is what the
+# notebook jobs' fingerprints hash.
 _SETUP = """\
-import random, numpy, matplotlib
+import random, numpy, matplotlib, cycler
 random.seed(0); numpy.random.seed(0)
-matplotlib.rcParams.update({"svg.hashsalt": "circuits-blog", "figure.dpi": 100})
+matplotlib.rcParams.update({
+    "svg.hashsalt": "circuits-blog", "figure.dpi": 100,
+    "figure.facecolor": (1, 1, 1, 0), "axes.facecolor": (1, 1, 1, 0), "savefig.facecolor": (1, 1, 1, 0),
+    "savefig.transparent": True, "text.color": "#1f2328", "axes.labelcolor": "#1f2328",
+    "axes.edgecolor": "#1f2328", "xtick.color": "#1f2328", "ytick.color": "#1f2328",
+    "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+    "axes.prop_cycle": cycler.cycler(color=["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                                            "#D55E00", "#999999", "#F0E442"]),
+})
 """
 
 

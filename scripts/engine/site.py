@@ -10,6 +10,7 @@ import logging
 import os
 import pathlib
 import posixpath
+from collections.abc import Callable
 
 import yaml
 from mkdocs.exceptions import PluginError
@@ -218,14 +219,63 @@ class SiteBridge:
             self.log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
         return text
 
-    def watched_paths(self) -> list[tuple[pathlib.Path, bool]]:
-        """(path, recursive) to watch under serve: the code, the declarations folder itself (so a new
-        figures/*.yml is seen without a restart; not recursively, outputs live below it) and the inputs."""
+    def watched_paths(self) -> list[tuple[pathlib.Path, bool, Callable[[str], bool] | None]]:
+        """(path, recursive, wanted) to watch under serve: the code (`*.py` under scripts/, so a new script is
+        seen), the declarations folder (`*.yml` directly in figures/, so a new declaration is seen without a
+        restart) and the inputs. `wanted(file)` says which changed files trigger a build (None: all): never the
+        engine's own writes — figures/manifest.json, figures/out/, __pycache__/ — or every build that rebuilt a
+        figure would trigger a second one."""
         root = self.engine.root
-        watched = [(root / "scripts", True), (self.engine.figures_dir, False)]
-        for job in self._jobs.values():
-            watched.extend((root / p, True) for p in job.inputs)
-        return sorted({(p, r) for p, r in watched if p.exists()})
+        figures = self.engine.figures_dir
+        watched = [(root / "scripts", True, _is_source), (figures, False, lambda f: _is_declaration(f, figures))]
+        watched += [(root / p, True, None) for job in self._jobs.values() for p in job.inputs]
+        seen, out = set(), []
+        for path, recursive, wanted in watched:
+            if path.exists() and path not in seen:
+                seen.add(path)
+                out.append((path, recursive, wanted))
+        return sorted(out, key=lambda w: str(w[0]))
+
+    def watch(self, server) -> None:
+        """Register `watched_paths` with MkDocs' live-reload server (the `on_serve` event)."""
+        for path, recursive, wanted in self.watched_paths():
+            watch_filtered(server, path, recursive, wanted)
+
+
+def _is_source(path: str) -> bool:
+    return path.endswith(".py") and "__pycache__" not in pathlib.PurePath(path).parts
+
+
+def _is_declaration(path: str, figures_dir: pathlib.Path) -> bool:
+    p = pathlib.PurePath(path)
+    return p.suffix == ".yml" and not p.name.startswith(".") and str(p.parent) == str(figures_dir)
+
+
+def watch_filtered(server, path: pathlib.Path, recursive: bool, wanted: Callable[[str], bool] | None) -> None:
+    """`server.watch(path)`, but a build is triggered only by changed files that are `wanted`.
+
+    MkDocs' `watch` has no filter, so this schedules a handler on the server's own observer that triggers a
+    build the way MkDocs' handler does. If a future MkDocs lacks those internals, it falls back to
+    `server.watch` (correct, but a build writing the manifest then triggers one more)."""
+    cond = getattr(server, "_rebuild_cond", None)
+    observer = getattr(server, "observer", None)
+    if wanted is None or cond is None or observer is None or not hasattr(server, "_want_rebuild"):
+        server.watch(str(path), recursive=recursive)
+        return
+    import watchdog.events
+
+    def on_any_event(event) -> None:
+        if event.is_directory:
+            return
+        files = [event.src_path, getattr(event, "dest_path", "") or ""]
+        if any(f and wanted(os.fsdecode(f)) for f in files):
+            with cond:
+                server._want_rebuild = True
+                cond.notify_all()
+
+    handler = watchdog.events.FileSystemEventHandler()
+    handler.on_any_event = on_any_event  # type: ignore[method-assign]
+    observer.schedule(handler, str(path), recursive=recursive)
 
 
 def _blog_rules(config, docs: pathlib.Path) -> tuple[preflight.BlogRules, str | None]:
@@ -281,6 +331,9 @@ class _Catalog:
 
     def verdicts(self, figure_id: str) -> dict[str, dict]:
         return self._record(figure_id).get("verdicts", {})
+
+    def tables(self, figure_id: str) -> dict[str, dict]:
+        return self._record(figure_id).get("tables", {})
 
     def source_url(self, script: pathlib.Path, page_url: str) -> str:
         return get_relative_url(sources.page_url(script), page_url)

@@ -2,12 +2,13 @@
 
 "Computed by scripts/figures/x.py" under a figure links here, so a reader can read the code that made a
 figure and the analysis functions it calls without leaving the site (the repository may not be public, and
-a published site should not depend on where the code is hosted). Pages are generated at build time from
-the files themselves and the engine's import trace; they are not in the navigation.
+a published site should not depend on where the code is hosted). The pages are generated at build time from
+the files themselves and the engine's import trace, as small static HTML files outside the theme.
 """
 
 from __future__ import annotations
 
+import html
 import pathlib
 import posixpath
 from collections.abc import Iterable
@@ -15,20 +16,27 @@ from collections.abc import Iterable
 from scripts.engine.tracing import trace
 
 PREFIX = "source"
+_STYLE = ("body{font:14px/1.5 -apple-system,BlinkMacSystemFont,Helvetica,Arial,sans-serif;margin:1.5em auto;"
+          "max-width:60em;padding:0 1em;color:#1f2328;background:#fff}h1{font-size:1.3em;overflow-wrap:anywhere}pre{font:13px/1.45 ui-monospace,Menlo,"
+          "Consolas,monospace;overflow-x:auto;background:#f6f8fa;padding:1em;border-radius:4px}a{color:#3f51b5}"
+          "@media (prefers-color-scheme:dark){body{color:#e2e4e9;background:#1e2129}pre{background:#262a33}"
+          "a{color:#8c9eff}}")
 
 
 def page_uri(script: pathlib.Path | str) -> str:
-    """The generated page of a project file: scripts/figures/x.py -> source/scripts/figures/x.md."""
-    return f"{PREFIX}/{pathlib.PurePosixPath(str(script)).with_suffix('').as_posix()}.md"
+    """The published source view of a project file: scripts/figures/x.py -> source/scripts/figures/x.py.html."""
+    return f"{PREFIX}/{pathlib.PurePosixPath(str(script)).as_posix()}.html"
 
 
 def page_url(script: pathlib.Path | str) -> str:
-    """Its URL (directory URLs), for links: source/scripts/figures/x/."""
-    return page_uri(script).removesuffix(".md") + "/"
+    return page_uri(script)
 
 
 def pages(root: pathlib.Path, scripts: Iterable[pathlib.Path]) -> dict[str, str]:
-    """src uri -> Markdown, for the given scripts (relative to root) and every project module they import."""
+    """site path -> HTML, for the given scripts (relative to root) and every project module they import.
+
+    Plain static HTML (not Markdown pages): rendering 20-odd code pages through the theme doubled the
+    time of a no-op site build; these cost nothing to build and read fine in light and dark."""
     root = root.resolve()
     imports: dict[str, set[str]] = {}
     for script in sorted(set(scripts)):
@@ -40,13 +48,16 @@ def pages(root: pathlib.Path, scripts: Iterable[pathlib.Path]) -> dict[str, str]
     out = {}
     for rel, deps in sorted(imports.items()):
         code = (root / rel).read_text(encoding="utf-8")
-        fence = "`" * max(3, 1 + max((len(run) for run in code.split() if set(run) == {"`"}), default=0))
-        shown = [d for d in sorted(deps) if not d.endswith("__init__.py")]
         here = posixpath.dirname(page_uri(rel))
-        links = ", ".join(f"[`{d}`]({posixpath.relpath(page_uri(d), here)})" for d in shown)
-        lines = [f"# `{rel}`", "",
-                 "The code behind the figures, as the engine ran it when the site was built. "
-                 + (f"It imports {links}." if links else ""), "",
-                 f"{fence}python", code.rstrip("\n"), fence, ""]
-        out[page_uri(rel)] = "\n".join(lines)
+        shown = [d for d in sorted(deps) if not d.endswith("__init__.py")]
+        links = ", ".join(f'<a href="{html.escape(posixpath.relpath(page_uri(d), here))}"><code>{html.escape(d)}</code></a>'
+                          for d in shown)
+        home = posixpath.relpath("index.html", here)
+        out[page_uri(rel)] = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width,initial-scale=1"><title>{html.escape(rel)}</title><style>{_STYLE}</style>'
+            f'</head><body><p><a href="{home}">← Circuits, checked</a></p><h1><code>{html.escape(rel)}</code></h1>'
+            f"<p>The code behind the site's figures, as the engine ran it when the site was built."
+            + (f" It imports {links}." if links else "") + "</p>"
+            f"<pre><code>{html.escape(code)}</code></pre></body></html>\n")
     return out

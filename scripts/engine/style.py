@@ -1,34 +1,211 @@
-"""Matplotlib styles for the two site themes, so every figure reads on light and on dark pages.
+"""The shared figure style: sizes that read at the width figures are shown at, real text, palettes, labels.
 
-Backgrounds are transparent (the page shows through); text and axes take the theme's ink colour; the
-colour cycle is Okabe–Ito, distinguishable by colour-blind readers and on both backgrounds.
+Every figure is drawn once per theme inside `rc(theme)` (the job runner does this), so a script only
+chooses sizes and labels. How a figure script adopts it (issue #14):
+
+    from scripts.engine import style
+
+    def plot(result, theme):
+        fig, ax = style.subplots(theme, width=1.0, aspect=0.55)   # full column width; sizes below
+        for d, series in ...:
+            ax.plot(x, y, color=style.color_for(f"d={d}"))
+        style.label_lines(ax, theme)              # the line's name at its end, in its colour: no legend
+        style.rasterize_dense(fig)                # only if it draws thousands of points (see below)
+        return fig
+
+Rules the helpers encode, measured in Chromium on the built site:
+
+* **Width.** Material's content column is `COLUMN_PX` = 688 CSS px at a 1280 px viewport (358 px at
+  390 px). An SVG is shown at its natural size (1 pt = 4/3 px) unless it is wider than the column, when it
+  is scaled down. So a figure no wider than `COLUMN_IN` (7.17 in) shows its text at exactly the size set
+  here: `FONT["small"]` 8.5 pt = 11.3 px, the smallest text allowed (`MIN_FONT_PT` = 8.25 pt = 11 px).
+  Never make a figure wider than the column to fit more in: it shrinks every label. Make it taller.
+* **Phones.** At 390 px the column is 358 px and the figure is scaled to about half size; a tap opens it
+  full size (`docs/assets/javascripts/lightbox.js`), where text is back at >= 11 px. Nothing else to do.
+* **Real text.** `svg.fonttype: "none"`: labels are SVG <text>, searchable and selectable. Layout is
+  measured with DejaVu Sans (bundled with Matplotlib, so every machine lays out the same figure); the
+  written SVG names the page's own font stack (`web_svg`, applied by the job runner), and since DejaVu is
+  wider than those fonts, text that fits here fits in the browser.
+* **No overlaps.** After `plot()` the runner calls `check_figure(fig)`: text overlapping other text,
+  running past the figure edge or smaller than `MIN_FONT_PT` fails the job for a figure made with
+  `style.subplots`/`style.figure` (legacy figures get a warning), naming the figure, theme and strings.
+* **Labels, not legends.** `label_lines`, `label_points` and `label_bars` put names next to the data, in
+  the data's colour (lightened on dark pages to keep 4.5:1 contrast); `spread` moves labels apart. If a
+  legend is unavoidable, `legend_above(ax)` puts it above the axes, never on data.
+* **Colours.** `PALETTE[theme]` is Okabe–Ito (colour-blind safe). `color_for(key)` gives a model, head or
+  series one fixed colour across every figure and both themes (`head_color(layer, head)`, the zoo's
+  models named in `MODEL_COLORS`).
+* **Weight.** A scatter of 20,000 points is 3 MB of SVG; the same drawn as an embedded PNG at
+  `RASTER_DPI` (200 dpi: sharp on 2x screens at column width) is ~100 KB. `rasterize_dense(fig)`
+  rasterises every collection or line with at least `DENSE_POINTS` points (axes, ticks and labels stay
+  vector text). Use it for scatters and dense line bundles; not for heatmaps drawn with `imshow` (already
+  an image) nor for a few hundred points (vector is smaller and sharper).
+* **Log axes.** Matplotlib labels them 10^k with the exponent at 70 % size (8 px): use
+  `plain_log_ticks(ax)`; the check reports mathtext exponents and subscripts under 11 px.
+* **Tokens.** Show whitespace with `visible_whitespace(" the\\n")` -> "␣the↵" (also for tables).
+* **Tables** of numbers or tokens are not figures: return `Result(tables={"key": api.Table(...)})` and
+  write `{{ table("figure-id.key") }}` in the page (scripts/engine/api.py).
+
+Outputs stay deterministic: no dates, a fixed hash salt (`svg.hashsalt`), one metric font everywhere.
 """
 
 from __future__ import annotations
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
-INK = {"light": "#1f2328", "dark": "#e2e4e9"}
-GRID = {"light": "#d0d7de", "dark": "#3d4450"}
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+
+from scripts.engine.api import visible_whitespace  # noqa: F401  (re-exported for plot() code)
 from scripts.engine.paths import THEMES  # noqa: E402,F401  (re-exported: the themes every figure is drawn in)
 
+# -- sizes ------------------------------------------------------------------------------------------------
+
+COLUMN_PX = 688  # Material's content column at a 1280 px viewport (measured; Material's max width)
+PHONE_COLUMN_PX = 358  # the same column at a 390 px viewport
+CSS_PX_PER_IN = 96  # an SVG's natural size: 1 in = 96 CSS px, 1 pt = 4/3 px
+COLUMN_IN = COLUMN_PX / CSS_PX_PER_IN  # 7.17 in: the widest figure that is shown at natural size
+MIN_TEXT_PX = 11  # the smallest text at 1280 px (and full size on tap at 390 px)
+MIN_TEXT_PX_PHONE = 9  # what a phone must show after a tap (full size gives 11)
+MIN_FONT_PT = MIN_TEXT_PX * 72 / CSS_PX_PER_IN  # 8.25 pt
+FONT = {"small": 8.5, "text": 9.5, "title": 10.5}  # pt: ticks/legend/annotations/cells, labels, titles
+ROW_PT = FONT["small"] * 1.45  # the height one labelled row of a heatmap or table-like axis needs
+RASTER_DPI = 200
+PAD_IN = 0.05  # savefig.pad_inches: the margin `bbox: tight` adds around the drawing
+DENSE_POINTS = 2000
+
+METRIC_FONT = "DejaVu Sans"  # what Matplotlib measures with (bundled: same layout on every machine)
+METRIC_MONO = "DejaVu Sans Mono"
+# What the SVG names: Material's stacks with `theme.font: false` (computed font-family in Chromium).
+PAGE_FONT = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
+PAGE_MONO = "SFMono-Regular, Consolas, Menlo, 'DejaVu Sans Mono', monospace"
+
+
+def px(pt: float, fig_width_in: float = COLUMN_IN) -> float:
+    """CSS px at 1280 px of text of `pt` points in a figure `fig_width_in` inches wide."""
+    return pt * CSS_PX_PER_IN / 72 * min(1.0, COLUMN_IN / fig_width_in)
+
+
+def figsize(width: float = 1.0, aspect: float | None = 0.6, height: float | None = None) -> tuple[float, float]:
+    """A figure size in inches: `width` is a fraction of the column (<= 1), height `aspect` x width or
+    `height` inches. Text keeps its size at any width <= 1; narrower figures are simply smaller."""
+    if not 0 < width <= 1:
+        raise ValueError(f"width={width}: a fraction of the column in (0, 1]; a wider figure shrinks its text")
+    w = round((COLUMN_IN - 2 * PAD_IN) * width, 2)  # the saved image adds PAD_IN on each side
+    return w, round(height if height is not None else w * aspect, 2)
+
+
+def rows_height(n_rows: int, extra_in: float = 1.0) -> float:
+    """Inches for an axis with `n_rows` labelled rows (heatmap, bar chart) so labels do not collide,
+    plus `extra_in` for the x axis and title. Past ~60 rows, label every k-th row (`tick_step`)."""
+    return round(n_rows * ROW_PT / 72 + extra_in, 2)
+
+
+def tick_step(n: int, length_in: float, pt: float = FONT["small"]) -> int:
+    """Label every k-th of `n` categories along an axis `length_in` inches long so labels do not touch."""
+    fits = max(1, int(length_in / (pt * 1.45 / 72)))
+    return max(1, -(-n // fits))
+
+
+# -- colours ----------------------------------------------------------------------------------------------
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+PALETTE = {  # the colour cycle per theme: Okabe–Ito; yellow last on light pages (low contrast on white)
+    "light": ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442"],
+    "dark": OKABE_ITO,
+}
+INK = {"light": "#1f2328", "dark": "#e2e4e9"}
+MUTED = {"light": "#59636e", "dark": "#9198a1"}  # secondary text: annotations, reference lines
+GRID = {"light": "#d0d7de", "dark": "#3d4450"}
+PAGE_BG = {"light": "#ffffff", "dark": "#1e2129"}  # Material's default and slate backgrounds
+CMAP = {"sequential": "viridis", "diverging": "RdBu_r"}
+
+# Fixed colours: the same model or head has the same colour in every figure and both themes.
+MODEL_COLORS = {
+    "attn-only-0l": "#999999", "attn-only-1l": "#E69F00", "attn-only-2l": "#0072B2",
+    "attn-only-2l-sgd": "#56B4E9", "minilm": "#CC79A7", "paper": "#D55E00",
+}
+_HEAD_CYCLE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999", "#F0E442"]
+
+
+def palette(theme: str) -> list[str]:
+    return list(PALETTE[theme])
+
+
+def head_color(layer: int, head: int, n_heads: int = 4) -> str:
+    """One fixed colour per attention head ("L1H2"), stable across figures."""
+    return _HEAD_CYCLE[(layer * n_heads + head) % len(_HEAD_CYCLE)]
+
+
+def color_for(key: str) -> str:
+    """A fixed colour for a model, head ("L1H2") or any named series: the same key, the same colour."""
+    if key in MODEL_COLORS:
+        return MODEL_COLORS[key]
+    m = re.fullmatch(r"L(\d+)H(\d+)", key)
+    if m:
+        return head_color(int(m.group(1)), int(m.group(2)))
+    return _HEAD_CYCLE[zlib.crc32(key.encode()) % len(_HEAD_CYCLE)]  # crc32: not salted like hash()
+
+
+def _rgb(c: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(c)
+
+
+def _luminance(c: str) -> float:
+    lin = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in _rgb(c)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_color(color: str, theme: str, minimum: float = 4.5) -> str:
+    """`color` mixed towards the theme's ink until text in it has `minimum` contrast on the page."""
+    from matplotlib.colors import to_hex
+
+    base, ink = _rgb(color), _rgb(INK[theme])
+    for t in [i / 10 for i in range(11)]:
+        c = to_hex(tuple((1 - t) * x + t * y for x, y in zip(base, ink)))
+        if contrast(c, PAGE_BG[theme]) >= minimum:
+            return c
+    return INK[theme]
+
+
+# -- rcParams ---------------------------------------------------------------------------------------------
+
 _COMMON = {
-    "figure.figsize": (6.4, 3.6),
+    "figure.figsize": figsize(1.0, 0.55),
     "figure.dpi": 100,
     "figure.facecolor": "none",
     "axes.facecolor": "none",
     "savefig.facecolor": "none",
     "savefig.transparent": True,
     "savefig.bbox": "tight",
-    "font.size": 10,
-    "axes.titlesize": 11,
+    "savefig.pad_inches": PAD_IN,
+    "savefig.dpi": RASTER_DPI,  # only rasterised artists use it; vector parts are resolution-free
+    "font.family": ["sans-serif"],
+    "font.sans-serif": [METRIC_FONT],
+    "font.monospace": [METRIC_MONO],
+    "font.size": FONT["text"],
+    "axes.titlesize": FONT["title"],
+    "axes.labelsize": FONT["text"],
+    "xtick.labelsize": FONT["small"],
+    "ytick.labelsize": FONT["small"],
+    "legend.fontsize": FONT["small"],
+    "legend.title_fontsize": FONT["small"],
+    "figure.titlesize": FONT["title"],
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.linewidth": 0.6,
     "legend.frameon": False,
-    "svg.fonttype": "path",  # glyphs as paths: identical rendering everywhere, no font requests
+    "svg.fonttype": "none",  # text stays <text>: searchable, selectable, crisp at any zoom
     "svg.hashsalt": "circuits-blog",  # fixed ids, so the same inputs give byte-identical files
-    "image.cmap": "viridis",
+    "image.cmap": CMAP["sequential"],
 }
 
 
@@ -41,5 +218,326 @@ def rc(theme: str) -> dict:
         **_COMMON,
         "text.color": ink, "axes.labelcolor": ink, "axes.edgecolor": ink, "axes.titlecolor": ink,
         "xtick.color": ink, "ytick.color": ink, "grid.color": grid, "legend.labelcolor": ink,
-        "axes.prop_cycle": cycler(color=OKABE_ITO),
+        "axes.prop_cycle": cycler(color=PALETTE[theme]),
     }
+
+
+_FAMILIES = {  # what Matplotlib writes for our metric fonts -> the page's stacks
+    re.compile(r"font-family: ?'DejaVu Sans', sans-serif"): f"font-family: {PAGE_FONT}",
+    re.compile(r"font-family: ?'DejaVu Sans Mono', monospace"): f"font-family: {PAGE_MONO}",
+}
+
+
+def web_svg(svg: str) -> str:
+    """The SVG as the page shows it: text in the page's font stack instead of the metric font."""
+    for pattern, repl in _FAMILIES.items():
+        svg = pattern.sub(repl, svg)
+    return svg
+
+
+# -- figures ----------------------------------------------------------------------------------------------
+
+_STRICT = "_circuits_strict"  # set on figures made here: the job fails on their layout problems
+
+
+def strict(fig):
+    """Mark a figure as converted: layout problems fail its job instead of warning. Returns `fig`."""
+    setattr(fig, _STRICT, True)
+    return fig
+
+
+def is_strict(fig) -> bool:
+    return bool(getattr(fig, _STRICT, False))
+
+
+def figure(theme: str, width: float = 1.0, aspect: float | None = 0.6, height: float | None = None, **kw):
+    """`plt.figure` at a column-fraction size with constrained layout; checked strictly by the job."""
+    import matplotlib.pyplot as plt
+
+    kw.setdefault("layout", "constrained")
+    return strict(plt.figure(figsize=figsize(width, aspect, height), **kw))
+
+
+def subplots(theme: str, nrows: int = 1, ncols: int = 1, *, width: float = 1.0, aspect: float | None = 0.6,
+             height: float | None = None, **kw):
+    """`plt.subplots` at a column-fraction size with constrained layout; checked strictly by the job."""
+    import matplotlib.pyplot as plt
+
+    kw.setdefault("layout", "constrained")
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize(width, aspect, height), **kw)
+    return strict(fig), axes
+
+
+# -- labels -----------------------------------------------------------------------------------------------
+
+def spread(positions: Sequence[float], min_gap: float, lo: float | None = None,
+           hi: float | None = None) -> list[float]:
+    """Move 1-D label positions apart by at least `min_gap`, as little as possible, keeping their order,
+    within [lo, hi] if given. Returns positions in the input order."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    ys = [float(positions[i]) for i in order]
+    for _ in range(len(ys) + 1):  # push up, then pull back inside the bounds, until stable
+        for k in range(1, len(ys)):
+            ys[k] = max(ys[k], ys[k - 1] + min_gap)
+        if hi is not None and ys and ys[-1] > hi:
+            ys[-1] = hi
+            for k in range(len(ys) - 2, -1, -1):
+                ys[k] = min(ys[k], ys[k + 1] - min_gap)
+        if lo is not None and ys and ys[0] < lo:
+            ys[0] = lo
+            continue
+        break
+    out = [0.0] * len(ys)
+    for k, i in enumerate(order):
+        out[i] = ys[k]
+    return out
+
+
+def data_per_pt(ax, pt: float) -> float:
+    """How many data units (y, linear or log decades) `pt` points are at the axes' current size."""
+    fig = ax.figure
+    h_in = ax.get_position().height * fig.get_figheight()
+    y0, y1 = ax.get_ylim()
+    if ax.get_yscale() == "log":
+        import math
+
+        y0, y1 = math.log10(y0), math.log10(y1)
+    return (y1 - y0) * pt / 72 / h_in
+
+
+def label_lines(ax, theme: str, lines: Iterable | None = None, labels: Sequence[str] | None = None, *,
+                fontsize: float = FONT["small"], pad_pt: float = 4) -> list:
+    """Write each line's label just right of its last point, in its colour; labels moved apart vertically.
+
+    `lines` defaults to the axes' lines that have a label (not starting with "_"); `labels` to theirs.
+    Leave room on the right (`ax.set_xlim` or a narrower `width`): the check reports a label cut off.
+    """
+    import math
+
+    import numpy as np
+
+    lines = [ln for ln in (ax.get_lines() if lines is None else lines)
+             if lines is not None or not ln.get_label().startswith("_")]
+    labels = list(labels) if labels is not None else [ln.get_label() for ln in lines]
+    ends = []
+    for ln in lines:
+        x, y = (np.asarray(a, dtype=float) for a in ln.get_data())
+        ok = np.isfinite(x) & np.isfinite(y)
+        ends.append((x[ok][-1], y[ok][-1]))
+    if not ends:
+        return []
+    ax.figure.draw_without_rendering()  # settle the layout: the axes' final height sets the gap
+    log = ax.get_yscale() == "log"
+    to = (lambda v: math.log10(v)) if log else (lambda v: v)
+    back = (lambda v: 10 ** v) if log else (lambda v: v)
+    lo, hi = (to(v) for v in sorted(ax.get_ylim()))
+    ys = spread([to(y) for _, y in ends], data_per_pt(ax, fontsize * 1.3), lo, hi)
+    out = []
+    for ln, label, (x, _), y in zip(lines, labels, ends, ys):
+        out.append(ax.annotate(label, (x, back(y)), xytext=(pad_pt, 0), textcoords="offset points",
+                               va="center", ha="left", fontsize=fontsize, annotation_clip=False,
+                               color=text_color(ln.get_color(), theme)))
+    return out
+
+
+_OFFSETS = [(5, 5), (5, -5), (-5, 5), (-5, -5), (8, 0), (-8, 0), (0, 8), (0, -8)]  # points
+
+
+def _data_points(ax, limit: int = 20000):
+    """Display coordinates of what the axes draw (line vertices, densified every ~2 px; scatter points)."""
+    import numpy as np
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+
+    pts = []
+    for a in ax.get_children():
+        if isinstance(a, Line2D) and a.get_visible():
+            xy = a.get_transform().transform(np.column_stack(a.get_data()).astype(float))
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if a.get_linestyle() not in ("None", "", " ") and len(xy) > 1:
+                dense = [xy[:1]]
+                for p, q in zip(xy[:-1], xy[1:]):
+                    k = int(min(200, max(1, np.hypot(*(q - p)) / 2)))
+                    dense.append(p + (q - p) * (np.arange(1, k + 1) / k)[:, None])
+                xy = np.concatenate(dense)
+            pts.append(xy)
+        elif isinstance(a, Collection) and a.get_visible() and len(a.get_offsets()):
+            pts.append(a.get_offset_transform().transform(np.asarray(a.get_offsets(), dtype=float)))
+    pts = np.concatenate(pts) if pts else np.zeros((0, 2))
+    return pts[:: max(1, len(pts) // limit)]
+
+
+def label_points(ax, theme: str, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *,
+                 color: str | Sequence[str] | None = None, fontsize: float = FONT["small"]) -> list:
+    """Label points next to them. Eight positions around each point are tried; the first that overlaps no
+    label placed before, stays inside the axes and covers no drawn line or point wins (else the one that
+    covers least). Deterministic: the input order decides."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    box = ax.get_window_extent(renderer)
+    obstacles = _data_points(ax)
+    placed, out = [], []
+    colors = [color] * len(xs) if color is None or isinstance(color, str) else list(color)
+    for x, y, label, c in zip(xs, ys, labels, colors):
+        ink = text_color(c, theme) if c else INK[theme]
+        best = None
+        for dx, dy in _OFFSETS:
+            t = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                            ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                            va="bottom" if dy > 0 else "top" if dy < 0 else "center", color=ink)
+            bb = t.get_window_extent(renderer)
+            inside = box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1
+            covered = int(((obstacles[:, 0] > bb.x0 - 1) & (obstacles[:, 0] < bb.x1 + 1)
+                           & (obstacles[:, 1] > bb.y0 - 1) & (obstacles[:, 1] < bb.y1 + 1)).sum())
+            cost = (any(_overlap(bb, p) > 0 for p in placed), not inside, covered)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, t, bb)
+            else:
+                t.remove()
+            if cost == (False, False, 0):
+                break
+        placed.append(best[2])
+        out.append(best[1])
+    return out
+
+
+def label_bars(ax, bars, fmt: str = "{:.2g}", *, fontsize: float = FONT["small"], inside: bool = False) -> list:
+    """Write each bar's value at its end (outside by default), instead of a legend or a value axis."""
+    return ax.bar_label(bars, fmt=fmt.format if "{" in fmt else fmt, fontsize=fontsize,
+                        padding=-12 if inside else 2)
+
+
+def plain_log_ticks(ax, axis: str = "both", fmt: str = "%g") -> None:
+    """Log-axis tick labels as plain numbers ("10", "100", "0.03") instead of mathtext 10^k, whose
+    exponent is drawn at 70 % of the size (under 11 px); minor ticks unlabelled."""
+    import matplotlib.ticker as mticker
+
+    for name in ("x", "y") if axis == "both" else (axis,):
+        a = ax.xaxis if name == "x" else ax.yaxis
+        a.set_major_formatter(mticker.FormatStrFormatter(fmt))
+        a.set_minor_formatter(mticker.NullFormatter())
+
+
+def legend_above(ax, ncols: int | None = None, **kw):
+    """A legend in one row above the axes, never on the data (when direct labels cannot work)."""
+    handles, labels = ax.get_legend_handles_labels()
+    kw.setdefault("fontsize", FONT["small"])
+    return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01), borderaxespad=0,
+                     ncols=ncols or len(labels), frameon=False, **kw)
+
+
+# -- page weight ------------------------------------------------------------------------------------------
+
+def rasterize(*artists) -> None:
+    """Draw these artists as an embedded PNG at `RASTER_DPI` (axes, ticks and text stay vector)."""
+    for a in artists:
+        a.set_rasterized(True)
+
+
+def rasterize_dense(fig, min_points: int = DENSE_POINTS) -> list:
+    """Rasterise every collection (scatter, mesh) or line of the figure with >= `min_points` points.
+    Returns the artists it rasterised. A figure with a 20,000-point scatter drops from ~3 MB to ~0.1 MB."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+
+    done = []
+    for ax in fig.axes:
+        for a in ax.get_children():
+            n = 0
+            if isinstance(a, Collection):
+                n = max(len(a.get_offsets()), len(a.get_paths()))
+            elif isinstance(a, Line2D):
+                n = len(a.get_xdata())
+            if n >= min_points:
+                a.set_rasterized(True)
+                done.append(a)
+    return done
+
+
+# -- the draw-time check ----------------------------------------------------------------------------------
+
+def _overlap(a, b) -> float:
+    """Area (px²) of the intersection of two display-space boxes."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def drawn_texts(fig) -> list:
+    """(text artist, display-space box) of every non-empty Text the figure actually draws (tick labels
+    outside the view limits, invisible or empty texts are skipped), in drawing order."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    seen: dict[int, object] = {}
+    original = type(renderer).draw_text
+
+    def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if mtext is not None and s.strip():
+            seen.setdefault(id(mtext), mtext)
+        return original(self, gc, x, y, s, prop, angle, ismath, mtext)
+
+    renderer.draw_text = record.__get__(renderer)
+    try:
+        fig.draw(renderer)
+    finally:
+        del renderer.draw_text
+    return [(t, t.get_window_extent(renderer)) for t in seen.values()]
+
+
+def check_no_overlaps(fig, tolerance_px: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of strings whose drawn boxes overlap by more than `tolerance_px` in both directions, and
+    (text, "<figure edge>") for text running past the figure's edge. Empty: the layout is clean."""
+    texts = drawn_texts(fig)
+    tol = tolerance_px * fig.dpi / CSS_PX_PER_IN  # CSS px -> display px of the figure
+    w, h = fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi
+    out = []
+    for i, (a, ba) in enumerate(texts):
+        if ba.x0 < -tol or ba.y0 < -tol or ba.x1 > w + tol or ba.y1 > h + tol:
+            out.append((a.get_text(), "<figure edge>"))
+        for b, bb in texts[i + 1:]:
+            ow = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            oh = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if ow > tol and oh > tol:
+                out.append((a.get_text(), b.get_text()))
+    return out
+
+
+def check_figure(fig) -> list[str]:
+    """Every readability problem of a drawn figure, one sentence each: overlapping text, text past the
+    figure edge, text smaller than `MIN_TEXT_PX` at the column width. Empty: the figure is fine."""
+    problems = []
+    for a, b in check_no_overlaps(fig):
+        problems.append(f"text {a!r} runs past the figure edge" if b == "<figure edge>"
+                        else f"text {a!r} overlaps {b!r}")
+    width = fig.get_figwidth()
+
+    def smallest_pt(t) -> float:  # mathtext draws ^exponents and _subscripts at 70 % of the size
+        s = t.get_text()
+        return t.get_fontsize() * (0.7 if s.count("$") >= 2 and ("^" in s or "_" in s) else 1.0)
+
+    small = sorted({(round(px(smallest_pt(t), width), 1), t.get_text()) for t, _ in drawn_texts(fig)
+                    if px(smallest_pt(t), width) < MIN_TEXT_PX - 0.05})
+    for size, s in small[:10]:
+        problems.append(f"text {s!r} is {size} px at the column width (minimum {MIN_TEXT_PX} px: "
+                        f"fontsize >= {MIN_FONT_PT:.2f} pt, figure <= {COLUMN_IN:.2f} in wide)")
+    if len(small) > 10:
+        problems.append(f"... and {len(small) - 10} more texts under {MIN_TEXT_PX} px")
+    return problems
+
+
+class LayoutError(Exception):
+    """A figure's text overlaps, is cut off or is too small to read."""
+
+
+def enforce(fig, figure_id: str, theme: str) -> list[str]:
+    """The job runner's check after `plot()`: raises LayoutError for a figure made with `subplots`/`figure`
+    (or marked with `strict`) that has problems; returns them (as warnings) for a legacy figure."""
+    problems = check_figure(fig)
+    if problems and is_strict(fig):
+        raise LayoutError(f"figure {figure_id!r} ({theme} theme) is not readable:\n  - " + "\n  - ".join(problems))
+    return problems

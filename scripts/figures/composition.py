@@ -1,5 +1,14 @@
-"""Figure: Q-, K- and V-composition between layer-0 and layer-1 heads of the 2-layer model, minus the
-score of random matrices of the same shapes."""
+"""Figure: Q-, K- and V-composition between layer-0 and layer-1 heads of the 2-layer model, as z-scores against
+a null that keeps both matrices' spectra (a random rotation between the layer-0 head's output and the layer-1
+head's input); the K-composition into the induction head over training; and a key-path ablation.
+
+Verdicts (declared in figures/circuits.yml), on every training seed, each a z-score with an interval at the
+Bonferroni level over the 3 x 16 tests of a seed, against the critical value 3.08 (one-sided 5 %):
+- `k-from-prev-head`: K-composition of the previous-token head into the induction head (both found per seed);
+- `one-k-source`: the second-strongest layer-0 source of K-composition into the induction head (the paper:
+  only one layer-0 head);
+- `only-k`: the strongest Q- or V-composition of any pair (the paper: only K-composition is significant).
+"""
 
 from __future__ import annotations
 
@@ -7,43 +16,145 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from scripts.analysis.circuits import composition_scores, random_composition_scores
-from scripts.analysis.induction import previous_token_scores
+from scripts.analysis.circuit_evidence import critical_z, key_path_ablated_induction
+from scripts.analysis.induction import induction_scores, previous_token_scores, repeated_random_tokens
+from scripts.analysis.nulls import composition_null, haar_blocks
+from scripts.analysis.residual import weights_of
+from scripts.analysis.stats import bonferroni_level, null_z
 from scripts.engine.api import Result
-from scripts.zoo.load import held_out_text, load_model
+from scripts.zoo.load import MODELS_DIR, held_out_text, load_model, seed_label, seed_variants
+
+MODES = "QKV"
+
+
+def composition_z(m, blocks) -> tuple[dict, dict, dict]:
+    """Per mode: observed scores [h0 h1], plain z-scores [h0 h1] and null draws {(h0, h1): draws}."""
+    H, k = m.cfg.n_heads, m.cfg.d_head
+    obs, z, nulls = {}, {}, {}
+    for mode in MODES:
+        o, zz = np.zeros((H, H)), np.zeros((H, H))
+        for h0 in range(H):
+            left = m.W_V[0, h0] @ m.W_O[0, h0]
+            for h1 in range(H):
+                qk = m.W_Q[1, h1] @ m.W_K[1, h1].T
+                right = {"Q": qk, "K": qk.T, "V": m.W_V[1, h1] @ m.W_O[1, h1]}[mode]
+                o[h0, h1], null = composition_null(left, right, k, blocks)
+                zz[h0, h1] = (o[h0, h1] - null.mean()) / null.std(ddof=1)
+                nulls[(mode, h0, h1)] = null
+        obs[mode], z[mode] = o, zz
+    return obs, z, nulls
+
+
+def _heads(raw, params):
+    prev = previous_token_scores(raw, held_out_text(raw, params["text_windows"]))[0]
+    rep = repeated_random_tokens(params["batch"], params["seq_len"], raw.cfg.d_vocab, raw.tokenizer.bos_token_id,
+                                 seed=params["seed"])
+    ind = induction_scores(raw, rep)[1]
+    return int(prev.argmax()), float(prev.max()), int(ind.argmax()), float(ind.max()), rep
 
 
 def compute(params: dict) -> Result:
-    m = load_model(params["model"], fold=True)
-    base = random_composition_scores(m.cfg.d_model, m.cfg.d_head, samples=params["samples"],
-                                     generator=torch.Generator().manual_seed(params["seed"]))
-    with torch.no_grad():
-        comp = {mode: (composition_scores(m, mode) - base).numpy() for mode in "QKV"}
-        prev = previous_token_scores(load_model(params["model"]), held_out_text(m, 64))[0].numpy()
-    i, j = np.unravel_index(comp["K"].argmax(), comp["K"].shape)
-    best = {mode: float(c.max()) for mode, c in comp.items()}
+    names = seed_variants(params["model"], params["seeds"])
+    tests = len(MODES) * 16
+    level, zc = bonferroni_level(tests), critical_z(tests)
+    blocks, runs = None, {}
+    for name in names:
+        raw, m = load_model(name), load_model(name, fold=True)
+        if blocks is None:
+            blocks = haar_blocks(m.cfg.d_model, m.cfg.d_head, params["samples"], params["seed"])
+        with torch.no_grad():
+            prev, prev_score, ind, ind_score, rep = _heads(raw, params)
+            obs, z, nulls = composition_z(m, blocks)
+            sources = [int(h) for h in np.argsort(-np.round(z["K"][:, ind], 6), kind="stable")]
+            w = weights_of(m)
+            ablate = {"none": key_path_ablated_induction(w, rep, ind, [])}
+            for h in range(m.cfg.n_heads):
+                ablate[f"L0H{h}"] = key_path_ablated_induction(w, rep, ind, [h])
+            ablate["top two"] = key_path_ablated_induction(w, rep, ind, sources[:2])
+        qv = max(((mode, h0, h1) for mode in "QV" for h0 in range(4) for h1 in range(4)),
+                 key=lambda t: (round(z[t[0]][t[1], t[2]], 6), t))
+        est = lambda key: null_z(obs[key[0]][key[1], key[2]], nulls[key], level=level)  # noqa: E731
+        runs[name] = {
+            "prev": prev, "prev_score": prev_score, "ind": ind, "ind_score": ind_score, "obs": obs, "z": z,
+            "sources": sources, "ablate": ablate, "qv": qv,
+            "k_prev": est(("K", prev, ind)), "k_second": est(("K", sources[1], ind)), "qv_best": est(qv),
+            "passes": {mode: int((z[mode] > zc).sum()) for mode in MODES},
+        }
+    head = runs[names[0]]
+
+    # K-composition of the final model's (previous-token head -> induction head) pair over training (seed 0).
+    snaps = sorted(p.stem for p in (MODELS_DIR / params["model"] / "snapshots").glob("*.safetensors"))
+    over_training = []
+    pair = (head["prev"], head["ind"])
+    for snap in [*snaps, None]:
+        s = load_model(params["model"], snapshot=snap, fold=True) if snap else load_model(params["model"], fold=True)
+        with torch.no_grad():
+            qk = s.W_Q[1, pair[1]] @ s.W_K[1, pair[1]].T
+            o, null = composition_null(s.W_V[0, pair[0]] @ s.W_O[0, pair[0]], qk.T, s.cfg.d_head, blocks)
+        step = int(snap.split("-")[1]) if snap else int(params["final_step"])
+        over_training.append((step, o, float(null.mean()), (o - null.mean()) / null.std(ddof=1)))
+
+    names_h = lambda hs: " and ".join(f"L0H{h}" for h in hs)  # noqa: E731
+    mode_name, a0, a1 = head["qv"]
+    first, last = over_training[0], over_training[-1]
+    first_src, second_src = (f"L0H{h}" for h in head["sources"][:2])
+    values = {
+        "samples": params["samples"], "tests": tests, "z_crit": f"{zc:.2f}",
+        "chance_passes": f"{tests * (1 - level):.2f}",
+        "prev_head": f"L0H{head['prev']}", "prev_score": f"{head['prev_score']:.2f}",
+        "ind_head": f"L1H{head['ind']}", "ind_score": f"{head['ind_score']:.2f}",
+        "k_prev_pair": f"L0H{head['prev']} → L1H{head['ind']}", "k_prev_z": head["k_prev"].text,
+        "k_prev_score": f"{head['obs']['K'][head['prev'], head['ind']]:.3f}",
+        "k_second_pair": f"L0H{head['sources'][1]} → L1H{head['ind']}", "k_second_z": head["k_second"].text,
+        "k_second_score": f"{head['obs']['K'][head['sources'][1], head['ind']]:.3f}",
+        "qv_pair": f"{mode_name}: L0H{a0} → L1H{a1}", "qv_z": head["qv_best"].text,
+        "qv_score": f"{head['obs'][mode_name][a0, a1]:.3f}",
+        "passes_k": head["passes"]["K"], "passes_q": head["passes"]["Q"], "passes_v": head["passes"]["V"],
+        "ablate_none": f"{head['ablate']['none']:.2f}",
+        "ablate_first": f"{head['ablate'][first_src]:.2f}",
+        "ablate_second": f"{head['ablate'][second_src]:.2f}",
+        "ablate_both": f"{head['ablate']['top two']:.2f}",
+        "ablate_first_head": f"L0H{head['sources'][0]}", "ablate_second_head": f"L0H{head['sources'][1]}",
+        "per_seed_heads": "; ".join(
+            f"{seed_label(n)}: {names_h(r['sources'][:2])} → L1H{r['ind']} (z {r['k_prev'].text}, {r['k_second'].text}); "
+            f"key ablation {r['ablate']['none']:.2f} → {r['ablate']['L0H%d' % r['sources'][0]]:.2f} / "
+            f"{r['ablate']['L0H%d' % r['sources'][1]]:.2f} / {r['ablate']['top two']:.2f}"
+            for n, r in runs.items()),
+        "prev_is_top_source": "yes" if head["sources"][0] == head["prev"] else "no",
+        "k_first_step": first[0], "k_first": f"{first[1]:.3f}", "k_first_z": f"{first[3]:.0f}",
+        "k_final": f"{last[1]:.3f}", "k_final_z": f"{last[3]:.0f}", "k_null_mean": f"{last[2]:.3f}",
+        "k_excess_pct": f"{100 * (last[1] - last[2]) / last[2]:.0f} %",
+    }
     return Result(
-        data={"comp": comp},
-        values={"baseline": f"{base:.3f}", "k_excess_pct": f"{100 * best['K'] / base:.0f} %", "k_best_pair": f"L0H{i} → L1H{j}", "k_best": f"{best['K']:.3f}",
-                "q_best": f"{best['Q']:.3f}", "v_best": f"{best['V']:.3f}",
-                "prev_head": f"L0H{int(prev.argmax())}", "prev_score": f"{prev.max():.2f}",
-                "k_source_is_prev": "yes" if int(prev.argmax()) == i else "no",
-                "verdict": ("K-composition dominates, from the previous-token head" if best["K"] > max(best["Q"], best["V"])
-                            and int(prev.argmax()) == i else "not the paper's pattern")},
+        data={"z": head["z"], "over_training": over_training, "pair": pair, "z_crit": zc},
+        values=values,
+        verdicts={
+            "k-from-prev-head": {seed_label(n): r["k_prev"] for n, r in runs.items()},
+            "one-k-source": {seed_label(n): r["k_second"] for n, r in runs.items()},
+            "only-k": {seed_label(n): r["qv_best"] for n, r in runs.items()},
+        },
     )
 
 
 def plot(result: Result, theme: str):
-    comp = result.data["comp"]
+    comp = result.data["z"]
     vmax = max(np.abs(c).max() for c in comp.values())
-    fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.0))
-    for ax, (mode, c) in zip(axes, comp.items()):
+    fig = plt.figure(figsize=(11.6, 3.3), layout="constrained")
+    axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [1, 1, 1, 0.06, 1.5]})
+    for k, (ax, (mode, c)) in enumerate(zip(axes, comp.items())):
         im = ax.imshow(c, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        ax.set(title=f"{mode}-composition", xlabel="layer-1 head", ylabel="layer-0 head",
-               xticks=range(c.shape[1]), yticks=range(c.shape[0]))
+        ax.set(title=f"{mode}-composition", xlabel="layer-1 head", xticks=range(c.shape[1]), yticks=range(c.shape[0]))
+        if k == 0:
+            ax.set_ylabel("layer-0 head")
         ax.grid(False)
         for (a, b), v in np.ndenumerate(c):
-            ax.text(b, a, f"{v:+.3f}", ha="center", va="center", fontsize=6,
-                    color="white" if abs(v) > 0.6 * vmax else "black")
-    fig.colorbar(im, ax=axes, fraction=0.02, label="score − random baseline")
+            ax.text(b, a, f"{v:.0f}" + ("*" if v > result.data["z_crit"] else ""), ha="center", va="center",
+                    fontsize=7, color="white" if abs(v) > 0.6 * vmax else "black")
+    fig.colorbar(im, cax=axes[3], label="z vs spectrum-keeping null")
+    ax = axes[4]
+    steps, score, null_mean, _ = zip(*result.data["over_training"])
+    ax.plot(steps, score, "o-", markersize=3, label="L0H{} → L1H{}".format(*result.data["pair"]))
+    ax.plot(steps, null_mean, ":", color="0.5", label="null mean")
+    ax.set(xlabel="training step", ylabel="K-composition score", title="K-composition over training")
+    ax.legend(fontsize=7, loc="center right")
     return fig

@@ -1,5 +1,10 @@
 """Figure: each head reads and writes a low-dimensional subspace — effective ranks of its QK and OV
-circuits, and how much what each layer-0 head writes overlaps what each layer-1 head reads."""
+circuits, and how much what each layer-0 head writes overlaps what each layer-1 head reads.
+
+Verdict (declared in figures/residual-stream.yml), per training seed: the largest overlap among the 48
+(layer-0 output, layer-1 input) pairs as a z-score against the overlap of a random subspace of the same
+dimension (Bonferroni threshold for 48 pairs).
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,40 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from scripts.analysis.linalg import effective_rank, subspace_overlap
+from scripts.analysis.linalg import effective_rank, head_overlaps, strongest_cell, subspace_overlap_null
 from scripts.engine.api import Result
-from scripts.zoo.load import load_model
+from scripts.zoo.load import load_model, seed_label, seed_variants
 
 
 def compute(params: dict) -> Result:
-    model = load_model(params["model"], fold=True)
-    L, H, d, dh = model.cfg.n_layers, model.cfg.n_heads, model.cfg.d_model, model.cfg.d_head
-    labels = [f"L{l}H{h}" for l in range(L) for h in range(H)]
-    with torch.no_grad():
-        ov = [effective_rank(model.W_V[l, h] @ model.W_O[l, h]) for l in range(L) for h in range(H)]
-        qk = [effective_rank(model.W_Q[l, h] @ model.W_K[l, h].T) for l in range(L) for h in range(H)]
-        reads = [f"L1H{h} {k}" for h in range(H) for k in "QKV"]
-        overlap = np.array([[subspace_overlap(model.W_O[0, w].T, {"Q": model.W_Q, "K": model.W_K, "V": model.W_V}[k][1, h])
-                             for h in range(H) for k in "QKV"] for w in range(H)])
-    i, j = np.unravel_index(overlap.argmax(), overlap.shape)
-    return Result(
-        data={"labels": labels, "ov": ov, "qk": qk, "overlap": overlap, "reads": reads, "chance": dh / d},
-        values={
-            "d_head": dh, "ov_min": f"{min(ov):.1f}", "ov_max": f"{max(ov):.1f}", "qk_min": f"{min(qk):.1f}",
-            "qk_max": f"{max(qk):.1f}", "chance": f"{dh / d:.2f}", "best_overlap": f"{overlap.max():.2f}",
-            "best_pair": f"L0H{i} out → {reads[j]}",
-        },
-    )
+    g = torch.Generator().manual_seed(params["seed"])
+    verdict, best_by_seed, figure = {}, {}, None
+    for name in seed_variants(params["model"], params["seeds"]):
+        model = load_model(name, fold=True)
+        L, H, d, dh = model.cfg.n_layers, model.cfg.n_heads, model.cfg.d_model, model.cfg.d_head
+        overlap, _, reads = head_overlaps(model)
+        if figure is None:  # folded reads and writes are orthogonal to all-ones: random subspaces of its complement
+            null = subspace_overlap_null(d - 1, dh, dh, draws=params["draws"], generator=g).numpy()
+        (i, j), verdict[seed_label(name)] = strongest_cell(overlap, null, list(np.ndindex(overlap.shape)))
+        best_by_seed[seed_label(name)] = (f"L0H{i} out → {reads[j]}", float(overlap[i, j]))
+        if figure is None:
+            labels = [f"L{l}H{h}" for l in range(L) for h in range(H)]
+            with torch.no_grad():
+                ov = [effective_rank(model.W_V[l, h] @ model.W_O[l, h]) for l in range(L) for h in range(H)]
+                qk = [effective_rank(model.W_Q[l, h] @ model.W_K[l, h].T) for l in range(L) for h in range(H)]
+            z = (overlap - null.mean()) / null.std(ddof=1)
+            figure = {"labels": labels, "ov": ov, "qk": qk, "overlap": overlap, "reads": reads, "chance": float(null.mean())}
+            values = {
+                "d_head": dh, "ov_min": f"{min(ov):.1f}", "ov_max": f"{max(ov):.1f}", "qk_min": f"{min(qk):.1f}",
+                "qk_max": f"{max(qk):.1f}", "chance": f"{null.mean():.2f}", "null_sd": f"{null.std(ddof=1):.3f}",
+                "n_pairs": overlap.size, "n_sig": int((z > params["z_cells"]).sum()),
+                "n_sig_range": f"{int((z > 1.1 * params['z_cells']).sum())}–{int((z > 0.9 * params['z_cells']).sum())}",
+                "draws": params["draws"],
+            }
+    head = next(iter(best_by_seed.values()))
+    values.update({"best_pair": head[0], "best_overlap": f"{head[1]:.2f}",
+                   "pairs_by_seed": "; ".join(f"{s}: {p} ({o:.2f})" for s, (p, o) in best_by_seed.items())})
+    return Result(data=figure, values=values, verdicts={"overlap-above-chance": verdict})
 
 
 def plot(result: Result, theme: str):

@@ -1,29 +1,45 @@
-"""Figure: loss by token position on held-out text for the 0-, 1- and 2-layer models, and their ICL scores."""
+"""Figure: loss by token position on held-out text for the 0-, 1- and 2-layer models, and their ICL scores.
+
+Verdicts (declared in figures/circuits.yml): the ICL score of each model, and the 2-layer minus 1-layer
+difference, each bootstrapped over every non-overlapping held-out window (~1,700), for every training seed.
+"""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
-from scripts.analysis.induction import icl_score, per_token_loss
+from scripts.analysis.induction import icl_per_window, per_token_loss
+from scripts.analysis.stats import bootstrap_mean
 from scripts.engine.api import Result
-from scripts.zoo.load import held_out_text, load_model
+from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
+
+UNIT = "held-out windows"
 
 
 def compute(params: dict) -> Result:
-    curves, icl = {}, {}
-    for name in params["models"]:
-        m = load_model(name)
-        loss = per_token_loss(m, held_out_text(m, params["batch"]))
-        curves[name] = loss.mean(0).numpy()
-        icl[name] = icl_score(loss)
-    names = params["models"]
+    curves, per_window = {}, {}
+    text = None
+    zero, one, two = params["models"]  # the 0-layer model has no replicates: it has no circuit to vary
+    for base in params["models"]:
+        for name in ([base] if base == zero else seed_variants(base, params["seeds"])):
+            m = load_model(name)
+            text = held_out_text(m, None) if text is None else text  # one tokenizer for the whole zoo
+            loss = per_token_loss(m, text)
+            per_window[name] = icl_per_window(loss).numpy()
+            if name == base:
+                curves[name] = loss.mean(0).numpy()
+    ones, twos = seed_variants(one, params["seeds"]), seed_variants(two, params["seeds"])
+    icl = {name: bootstrap_mean(per_window[name], unit=UNIT) for name in (zero, one, two)}
     return Result(
         data={"curves": curves},
-        values={**{f"icl_{n[-2:]}": f"{v:.2f}" for n, v in icl.items()},
-                "verdict": ("the 2-layer model gains most from context" if icl[names[-1]] < icl[names[1]] - 0.1
-                            else "no clear difference between one and two layers")},
+        values={"windows": len(text), **{f"icl_{n[-2:]}": e.text for n, e in icl.items()}},
+        verdicts={
+            "zero-layer-gains": {seed_label(zero): icl[zero]},
+            "one-layer-gains": {seed_label(n): bootstrap_mean(per_window[n], unit=UNIT) for n in ones},
+            "two-layers-gain-more": {seed_label(b): bootstrap_mean(per_window[b] - per_window[a], unit=UNIT)
+                                     for a, b in zip(ones, twos)},
+        },
     )
 
 

@@ -1,71 +1,148 @@
-"""Figure: the induction-head phase change in the 2-layer model, evaluated on its training snapshots."""
+"""Figure: the induction-head phase change in the 2-layer model, evaluated on its training snapshots.
+
+Every snapshot (and the untrained model, rebuilt from the training seed, as step 0) is scored on the same
+held-out windows (ICL score, and the ICL score within tokens whose target already occurred earlier in the
+window vs. tokens whose target is new) and on the same repeated random sequences (induction score of the best
+layer-1 head), each with a bootstrap interval over those units.
+
+Verdicts (figures/zoo.yml): the fraction of the final ICL score already reached at the last snapshot before the
+induction score crosses the threshold, and the ICL change across the crossing — paired over the same windows.
+Snapshots exist for the seed-0 run only, so these are single-seed verdicts.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
+
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
-from scripts.analysis.induction import (
-    icl_score, induction_scores, per_token_loss, previous_token_scores, repeated_random_tokens,
+from scripts.analysis.per_unit import (
+    PREV, best_head, gain_fraction, icl_positions, icl_split, icl_within, induction_stripe, seen_before, unit_pass,
 )
+from scripts.analysis.induction import repeated_random_tokens
+from scripts.analysis.residual import weights_of
+from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine.api import Result
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model
+from scripts.zoo.model import ModelConfig, build_model
+
+WINDOWS, SEQS = "held-out windows", "random sequences"
+
+
+def _initial_model(name: str):
+    """The model as training started: the same config and seed (scripts/zoo/train.py builds it this way)."""
+    cfg = ModelConfig(**json.loads((MODELS_DIR / name / "config.json").read_text()))
+    seed = json.loads((MODELS_DIR / name / "meta.json").read_text())["seed"]
+    model = copy.deepcopy(build_model(cfg, seed))
+    model.process_weights()
+    return model
 
 
 def compute(params: dict) -> Result:
-    name = params["model"]
+    name, threshold = params["model"], params["threshold"]
+    meta = json.loads((MODELS_DIR / name / "meta.json").read_text())
     snapshots = sorted(p.stem for p in (MODELS_DIR / name / "snapshots").glob("step-*.safetensors"))
-    meta_steps = [int(s.split("-")[1]) for s in snapshots]
-    final = load_model(name)
-    text = held_out_text(final, params["batch"])
-    rep = repeated_random_tokens(params["batch"], 50, final.cfg.d_vocab, bos=final.tokenizer.bos_token_id, seed=params["seed"])
-    rows = []
-    for snap, step in [*zip(snapshots, meta_steps), (None, None)]:
-        model = final if snap is None else load_model(name, snapshot=snap)
-        loss = per_token_loss(model, text)
-        rows.append({
-            "step": step, "loss": loss.mean().item(),
-            "icl": icl_score(loss),
-            "ind": induction_scores(model, rep)[1:].max().item(),
-            "prev": previous_token_scores(model, text)[0].max().item(),
-        })
-    import json
-
-    total = json.loads((MODELS_DIR / name / "meta.json").read_text())["steps"]
-    rows[-1]["step"] = total
+    final = load_model(name, fold=True)
+    every = held_out_text(final, None)
+    if params["windows"] is not None:  # an evenly spread subset (None: every non-overlapping held-out window)
+        every = every[np.linspace(0, len(every) - 1, params["windows"]).round().astype(int)]
+    text = every
+    rep = repeated_random_tokens(params["sequences"], params["seq_len"], final.cfg.d_vocab,
+                                 bos=final.tokenizer.bos_token_id, seed=params["seed"])
+    early, late = icl_positions(text.shape[1] - 1)
+    repeated = seen_before(text)[:, early + late]
+    prev_units = text[: params["prev_windows"]]
+    steps = [0, *(int(s.split("-")[1]) for s in snapshots), meta["steps"]]
+    models = [_initial_model(name), *(load_model(name, snapshot=s, fold=True) for s in snapshots), final]
+    w0 = weights_of(load_model(params["zero_layer_model"], fold=True))  # sees only the current token
+    base = unit_pass(w0, text, positions=early + late)["loss"]
+    rows, icl_units = [], []
+    for step, model in zip(steps, models):
+        w = weights_of(model)
+        loss = unit_pass(w, text, positions=early + late)["loss"]
+        icl = (loss[:, len(early):].mean(1) - loss[:, :len(early)].mean(1)).double().numpy()
+        ind = unit_pass(w, rep, stripes={"ind": induction_stripe(params["seq_len"])})["ind"][:, 1].numpy()
+        prev = unit_pass(w, prev_units, stripes={"prev": PREV}, positions=[0])["prev"][:, 0].numpy()
+        split = icl_split(loss - base, repeated, len(early))
+        rows.append({"step": step, "icl": bootstrap_mean(icl, unit=WINDOWS),
+                     "ind": bootstrap_statistic(best_head, ind, unit=SEQS),
+                     "prev": bootstrap_statistic(best_head, prev, unit=WINDOWS),
+                     **{f"icl_{c}": bootstrap_statistic(icl_within, *(split[f"{c}_{p}"] for p in (
+                         "late_sum", "late_n", "early_sum", "early_n")), unit=WINDOWS) for c in ("repeated", "new")}})
+        icl_units.append(icl)
+    # the crossing: the first trained snapshot whose best induction score reaches the threshold
+    cross = next((i for i in range(1, len(rows)) if rows[i]["ind"].value >= threshold), None)
+    if cross is None or cross < 2:
+        raise ValueError(f"the induction score never crosses {threshold} after step 0 (or crosses at the first snapshot)")
+    before, after = cross - 1, cross
+    # The ICL score itself measures use of context (0 = none). The untrained model is no zero point: its
+    # uniform attention averages more random values late in a window, which flattens its logits there, so it
+    # already scores below 0 without using its context at all (see the note).
+    none = np.zeros_like(icl_units[0])
+    fraction = bootstrap_statistic(gain_fraction, icl_units[before], none, icl_units[-1], unit=WINDOWS)
+    jump = bootstrap_mean(icl_units[after] - icl_units[before], unit=WINDOWS)
     tokens_per_step = final.cfg.n_ctx * params["batch_size"]
-    first = next((r for r in rows if r["ind"] >= 0.4), None)
-    before = rows[rows.index(first) - 1] if first and rows.index(first) > 0 else None
+    r = {k: rows[i] for k, i in (("zero", 0), ("before", before), ("after", after), ("final", -1))}
     return Result(
-        data={"rows": rows, "tokens_per_step": tokens_per_step},
+        data={"rows": [{"step": x["step"], **{k: ([x[k].value, x[k].low, x[k].high] if hasattr(x[k], "value") else x[k])
+                                                 for k in x if k != "step"}} for x in rows],
+              "tokens_per_step": tokens_per_step, "threshold": threshold, "cross": cross},
         values={
-            "first_step": first["step"] if first else "never",
-            "first_tokens": f"{first['step'] * tokens_per_step / 1e6:.1f}M" if first else "never",
-            "before_step": before["step"] if before else "n/a",
-            "icl_before": f"{before['icl']:.2f}" if before else "n/a",
-            "icl_after": f"{rows[-1]['icl']:.2f}",
-            "n_snapshots": len(snapshots),
+            "n_snapshots": len(snapshots), "windows": len(text), "sequences": len(rep),
+            "first_step": rows[after]["step"], "first_tokens": f"{rows[after]['step'] * tokens_per_step / 1e6:.1f}M",
+            "before_step": rows[before]["step"],
+            **{f"ind_{k}": x["ind"].text for k, x in r.items()},
+            **{f"ind_{k}_ci": f"[{_fmt(x['ind'])}]" for k, x in r.items()},
+            **{f"icl_{k}": x["icl"].text for k, x in r.items()},
+            **{f"icl_{k}_ci": f"[{_fmt(x['icl'])}]" for k, x in r.items()},
+            **{f"icl_{c}_{k}": x[f"icl_{c}"].text for k, x in r.items() for c in ("repeated", "new")},
+            **{f"icl_{c}_{k}_ci": f"[{_fmt(x[f'icl_{c}'])}]" for k, x in r.items() for c in ("repeated", "new")},
+            "repeated_share_late": f"{100 * float(repeated[:, len(early):].double().mean()):.0f} %",
+            "repeated_share_early": f"{100 * float(repeated[:, :len(early)].double().mean()):.0f} %",
+            "fraction_before": fraction.text,
         },
+        verdicts={"gain-waits-for-induction": {"seed 0": fraction}, "icl-drops-at-crossing": {"seed 0": jump}},
     )
+
+
+def _fmt(e) -> str:
+    from scripts.engine.verdicts import format_interval
+
+    _, lo, hi = format_interval(e.value, e.low, e.high)
+    return f"{lo}, {hi}"
 
 
 def plot(result: Result, theme: str):
     rows = result.data["rows"]
-    tokens = [r["step"] * result.data["tokens_per_step"] / 1e6 for r in rows]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.0, 3.0))
-    a1.plot(tokens, [r["ind"] for r in rows], "o-", markersize=3, label="induction (best layer-1 head)")
-    a1.plot(tokens, [r["prev"] for r in rows], "s-", markersize=3, label="previous-token (best layer-0 head)")
-    a1.axhline(0.4, color="0.5", linestyle=":", linewidth=1)
+    x = np.array([r["step"] * result.data["tokens_per_step"] / 1e6 for r in rows])
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    cross = result.data["cross"]
+    for ax in (a1, a2):
+        ax.axvspan(x[cross - 1], x[cross], color="0.5", alpha=0.15, linewidth=0)
+
+    def band(ax, key, fmt, label, color, start=0):
+        v = np.array([r[key] for r in rows])[start:]
+        ax.plot(x[start:], v[:, 0], fmt, markersize=3, color=color, label=label)
+        ax.fill_between(x[start:], v[:, 1], v[:, 2], color=color, alpha=0.25, linewidth=0)
+        return v
+
+    band(a1, "ind", "o-", "induction (best layer-1 head)", "C0")
+    band(a1, "prev", "s-", "previous-token (best layer-0 head)", "C1")
+    a1.axhline(result.data["threshold"], color="0.5", linestyle=":", linewidth=1)
     a1.set(xlabel="training tokens (millions)", ylabel="attention score", ylim=(0, 1))
-    a1.legend(fontsize=7)
-    a2.plot(tokens, [r["loss"] for r in rows], "o-", markersize=3, label="held-out loss")
-    a2.set(xlabel="training tokens (millions)", ylabel="loss (nats)")
-    a3 = a2.twinx()
-    a3.plot(tokens, [r["icl"] for r in rows], "^-", markersize=3, color="C2", label="ICL score")
-    a3.set_ylabel("ICL score (late − early loss)")
-    a3.grid(False)
-    a3.spines["right"].set_visible(True)
-    lines = a2.get_lines() + a3.get_lines()
-    a2.legend(lines, [l.get_label() for l in lines], fontsize=7)
+    a1.legend(fontsize=7, loc="center right")
+    # within a group, the score is of the loss in excess of the 0-layer model's: from the first snapshot on
+    # (the untrained model's excess is just the 0-layer model's loss with the sign flipped)
+    vs = [band(a2, "icl", "^-", "ICL score, all tokens", "C2"),
+          band(a2, "icl_repeated", "o--", "target seen earlier in the window (excess over 0-layer)", "C3", start=1),
+          band(a2, "icl_new", "s--", "target not seen earlier (excess over 0-layer)", "C4", start=1)]
+    lo, hi = min(v[:, 1].min() for v in vs), max(v[:, 2].max() for v in vs)
+    a2.set_ylim(lo - 0.6 * (hi - lo), hi + 0.05 * (hi - lo))  # room for the legend below the curves
+    a2.axhline(0, color="0.5", linewidth=0.8)
+    a2.set(xlabel="training tokens (millions)", ylabel="ICL score (late − early, nats)")
+    a2.legend(fontsize=6.5, loc="lower right")
     fig.tight_layout()
     return fig

@@ -1,5 +1,11 @@
 """Figure: is the trained residual stream's standard basis special? Kurtosis of its coordinates in the
-standard basis against the same activations seen in many random orthonormal bases."""
+standard basis against the same activations seen in many random orthonormal bases.
+
+Verdicts (declared in figures/residual-stream.yml): for each AdamW-trained model (1 and 2 layers, every
+training seed), the largest z-score over its stream points of the standard basis's largest kurtosis against
+the random bases (`scripts.analysis.basis.largest_outlier_z`, Bonferroni over the model's points); and,
+separately, the same statistic for the SGD-trained control.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from scripts.analysis.basis import kurtosis_null, largest_outlier_z
 from scripts.analysis.induction import per_token_loss
-from scripts.analysis.residual import kurtosis, random_orthogonal
 from scripts.engine.api import Result
-from scripts.zoo.load import held_out_text, load_model
+from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
 
 def stream_points(model, tokens) -> dict[str, torch.Tensor]:
@@ -25,44 +31,44 @@ def stream_points(model, tokens) -> dict[str, torch.Tensor]:
 
 
 def compute(params: dict) -> Result:
-    g = torch.Generator().manual_seed(params["seed"])
-    rows, losses, outlier = [], {}, {}
-    for name in params["models"]:
+    rng = np.random.default_rng(params["seed"])
+    tokens, rows, kurt, losses, outlier = None, [], {}, {}, {}
+    sgd = params["sgd"]
+    names = [params["zero"]] + [n for base in params["adamw"] for n in seed_variants(base, params["seeds"][base])] + [sgd]
+    for name in names:
         model = load_model(name)  # the real stream: LayerNorm gains not folded away
-        tokens = held_out_text(model, params["batch"])
-        points = stream_points(model, tokens)
-        if name in params["compare"]:  # loss, and the heaviest coordinate after layer 0 with layer 1's gain on it
+        tokens = held_out_text(model, params["batch"]) if tokens is None else tokens  # one tokenizer for the zoo
+        points = {p: a.numpy() for p, a in stream_points(model, tokens).items()}
+        kurt[name] = {p: kurtosis_null(a, params["rotations"], rng) for p, a in points.items()}
+        if name in (params["adamw"][-1], sgd):  # loss, and the heaviest coordinate after layer 0 with layer 1's gain on it
             losses[name] = per_token_loss(model, tokens).mean().item()
-            coord = int(kurtosis(points["after L0"]).argmax())
+            coord = int(kurt[name]["after L0"][0].argmax())
             outlier[name] = (coord, model.state_dict()["blocks.1.ln1.weight"][coord].item())
-        for point, acts in points.items():
-            standard = kurtosis(acts)
-            rotated = [kurtosis(acts @ random_orthogonal(acts.shape[1], g)) for _ in range(params["rotations"])]
-            rows.append({"model": name, "point": point,
-                         "mean": standard.mean().item(), "mean_rotated": [k.mean().item() for k in rotated],
-                         "max": standard.max().item(), "max_rotated": [k.max().item() for k in rotated]})
-    outliers = [r for r in rows if r["max"] > max(r["max_rotated"])]
-    # The Adam hypothesis: the same model trained with SGD (rotation-equivariant) should lack outliers.
-    excess = {name: max(r["max"] / max(r["max_rotated"]) for r in rows if r["model"] == name)
-              for name in params["compare"]}
-    adam, sgd = params["compare"]
-    best = max(rows, key=lambda r: r["max"] / max(r["max_rotated"]))
+        if "-seed" not in name:  # the figure shows one model per recipe
+            for point, (standard, rotated) in kurt[name].items():
+                rows.append({"model": name, "point": point,
+                             "mean": float(standard.mean()), "mean_rotated": rotated.mean(1).tolist(),
+                             "max": float(standard.max()), "max_rotated": rotated.max(1).tolist()})
+    best = {name: largest_outlier_z(kurt[name]) for name in names}
+    adam_rows = [r for r in rows if r["model"] != sgd]
+    above = [r for r in adam_rows if r["max"] > max(r["max_rotated"])]
+    adam2 = params["adamw"][-1]
+    verdicts = {f"adamw-outlier-{base.rsplit('-', 1)[1]}": {seed_label(n): best[n][1]
+                                                             for n in seed_variants(base, params["seeds"][base])}
+                for base in params["adamw"]}
+    verdicts["sgd-control"] = best[sgd][1]
     values = {
-        "rotations": params["rotations"], "n_points": len(rows), "n_outlier_points": len(outliers),
-        "best_point": f"{best['model']}, {best['point']}", "best_max": f"{best['max']:.1f}",
-        "best_rot_max": f"{max(best['max_rotated']):.1f}",
-        "n_mean_higher": sum(r["mean"] > max(r["mean_rotated"]) for r in rows),
-        "verdict": (f"a privileged basis, weakly: outlier coordinates at {len(outliers)} of {len(rows)} points"
-                    if outliers else "no privileged basis at this scale"),
-        "adam_excess": f"{excess[adam]:.2f}", "sgd_excess": f"{excess[sgd]:.2f}",
-        "adam_loss": f"{losses[adam]:.2f}", "sgd_loss": f"{losses[sgd]:.2f}",
-        "adam_coord": outlier[adam][0], "adam_gain": f"{outlier[adam][1]:.2f}",
+        "rotations": params["rotations"], "positions": f"{len(tokens) * (tokens.shape[1] - 1):,}",
+        "n_adam_points": len(adam_rows), "n_adam_above": len(above),
+        "adam_above_points": ", ".join(f"{r['model'].removeprefix('attn-only-')} {r['point']}" for r in above),
+        "n_adam_mean_higher": sum(r["mean"] > max(r["mean_rotated"]) for r in adam_rows),
+        **{f"best_point_{n.removeprefix('attn-only-')}": best[n][0] for n in names},
+        "adam_coord": outlier[adam2][0], "adam_gain": f"{outlier[adam2][1]:.2f}",
         "sgd_coord": outlier[sgd][0], "sgd_gain": f"{outlier[sgd][1]:.2f}",
-        "sgd_verdict": ("consistent with the Adam hypothesis: the SGD model has no outlier coordinate"
-                        if excess[sgd] <= 1.0 < excess[adam] else
-                        "not what the Adam hypothesis predicts" if excess[sgd] > 1.0 else "inconclusive"),
+        "sgd_embed_max": f"{kurt[sgd]['embed'][0].max():.0f}", "sgd_embed_rot_max": f"{kurt[sgd]['embed'][1].max():.0f}",
+        "adam_loss": f"{losses[adam2]:.2f}", "sgd_loss": f"{losses[sgd]:.2f}",
     }
-    return Result(data={"rows": rows}, values=values)
+    return Result(data={"rows": rows, "sgd": sgd}, values=values, verdicts=verdicts)
 
 
 def plot(result: Result, theme: str):
@@ -75,9 +81,14 @@ def plot(result: Result, theme: str):
         ax.boxplot([r[f"{key}_rotated"] for r in rows], positions=x, widths=0.5, whis=(0, 100),
                    medianprops={"color": "C1"}, boxprops={"color": grey}, whiskerprops={"color": grey},
                    capprops={"color": grey})
-        ax.plot(x, [r[key] for r in rows], "D", color="C0", label="standard basis", zorder=3)
+        adam = [i for i, r in enumerate(rows) if r["model"] != result.data["sgd"]]
+        sgd = [i for i, r in enumerate(rows) if r["model"] == result.data["sgd"]]
+        ax.plot(adam, [rows[i][key] for i in adam], "D", color="C0", label="standard basis (AdamW)", zorder=3)
+        ax.plot(sgd, [rows[i][key] for i in sgd], "s", color="C3", label="standard basis (SGD control)", zorder=3)
         ax.plot([], [], color=grey, label="random orthonormal bases (range)")
         ax.axhline(3, color=grey, linestyle=":", linewidth=1)
+        if sgd:
+            ax.axvspan(min(sgd) - 0.5, max(sgd) + 0.5, color=grey, alpha=0.12, linewidth=0)
         ax.set_xticks(x, [f"{r['model'].removeprefix('attn-only-')}\n{r['point']}" for r in rows], fontsize=7)
         ax.set(ylabel=label, yscale="log")
     axes[0].legend(fontsize=7)

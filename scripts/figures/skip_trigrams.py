@@ -1,5 +1,13 @@
 """Figure: the 1-layer model's strongest skip-trigrams [a] ... [b] -> [c], read from its QK and OV circuits,
-checked against the corpus; and a "bug": a triple a head boosts that never occurs."""
+checked against the corpus; and a "bug": a triple a head boosts that never occurs, checked by a forward pass.
+
+Verdicts (declared in figures/circuits.yml), on every training seed:
+- `sources-match-corpus`: for the strongest non-copy triples (out != source), how much more often the triple
+  occurs in the training text than the same destination and output with a random source (of the same 400
+  tokens); bootstrapped over triples.
+- `bug-boosts-crossed`: the crossed triple's output logit at the destination, with the source in the context
+  minus without it, on held-out contexts (a real forward pass); bootstrapped over contexts.
+"""
 
 from __future__ import annotations
 
@@ -7,56 +15,119 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from scripts.analysis.circuits import find_skip_trigram_bug, skip_trigram_count, skip_trigrams
-from scripts.engine.api import Result
-from scripts.zoo.load import corpus_tokens, load_model
+from scripts.analysis.circuit_evidence import (
+    BigramIndex, find_bug, ranked_skip_trigrams, source_counts, source_excess, source_logit_boost, triple_corpus_stats,
+)
+from scripts.analysis.stats import bootstrap_mean
+from scripts.engine.api import Estimate, Result
+from scripts.zoo.load import corpus_tokens, held_out_text, load_model, seed_label, seed_variants
 
 
-def compute(params: dict) -> Result:
-    model = load_model(params["model"], fold=True)
+def _seed_run(name: str, params: dict) -> dict:
+    model = load_model(name, fold=True)
+    raw = load_model(name)
     tokens, train_end = corpus_tokens(model)
     text = np.asarray(tokens[:train_end]).astype(np.int64)
     counts = np.bincount(text, minlength=model.cfg.d_vocab)
-    allowed = torch.tensor([t for t in np.argsort(-counts)[: params["vocab"]] if t >= 2])
-    show = lambda t: repr(model.tokenizer.decode([t]))  # noqa: E731
-    tables, seen, bugs = {}, 0, []
+    top = [int(t) for t in np.argsort(-counts, kind="stable") if t >= 2][: params["vocab"]]
+    allowed = torch.tensor(top)
+    index = BigramIndex(text, model.cfg.d_vocab)
+    window = model.cfg.n_ctx - 1
+    k_max = params["candidates"] + params["candidates"] // 10  # for the sensitivity of counts to the cut
+    heads, triples = {}, []
     with torch.no_grad():
         for h in range(model.cfg.n_heads):
-            rows = []
-            for score, a, b, c in skip_trigrams(model, 0, h, allowed, top=params["candidates"]):
-                n = skip_trigram_count(text, a, b, c, model.cfg.n_ctx - 1)
-                rows.append((score, a, b, c, n))
-                seen += n > 0
-            tables[f"L0H{h}"] = [(f"{show(a)} … {show(b)} → {show(c)}", f"{s:.1f}", n) for s, a, b, c, n in rows[: params["rows"]]]
-            found = find_skip_trigram_bug(model, 0, h, allowed, text, sources=params["bug_sources"],
-                                          branch=params["bug_branch"], min_count=params["bug_min_count"])
-            if found:
-                bugs.append((found[0], h, *found[1:]))
-    total = params["candidates"] * model.cfg.n_heads
-    bug = max(bugs) if bugs else None  # (strength, head, a, b1, c1, b2, c2)
+            ranked = ranked_skip_trigrams(model, 0, h, allowed, top=k_max)
+            heads[h] = ranked
+            triples += [(rank, h, s, a, b, c) for rank, (s, a, b, c) in enumerate(ranked)]
+    sources = np.array(top)
+    # Corpus counts and the random-source null for every distinct triple up to k_max.
+    distinct = sorted({(a, b, c) for _, _, _, a, b, c in triples})
+    cnt, nul = triple_corpus_stats(distinct, index, sources, window)
+    seen, null = dict(zip(distinct, cnt.tolist())), dict(zip(distinct, nul.tolist()))
+    K = params["candidates"]
+    main = [(a, b, c) for rank, _, _, a, b, c in triples if rank < K]
+    noncopy = [t for t in main if t[2] != t[0]]
+    s_arr = np.array([seen[t] for t in noncopy])
+    n_arr = np.array([null[t] for t in noncopy])
+    excess = source_excess(s_arr, n_arr, unit="skip-trigrams (non-copy)")
+    # Sensitivity of the published counts to the cut (top K per head, K ± 10 %).
+    sens = []
+    for k in range(K - K // 10, k_max + 1):
+        sel = [(a, b, c) for rank, _, _, a, b, c in triples if rank < k and c != a]
+        sens.append(100 * np.mean([seen[t] > 0 for t in sel]))
+    # Baseline: uniform random triples over the same tokens (seeded).
+    rng = np.random.default_rng(params["seed"])
+    rand = rng.choice(sources, size=(params["random_triples"], 3))
+    rand_seen = np.array([source_counts(index, int(b), int(c), np.array([int(a)]), window)[0] > 0 for a, b, c in rand])
+
+    # The bug: per head, strongest crossed triple; the strongest over heads.
+    bugs = []
+    for h in range(model.cfg.n_heads):
+        found = find_bug(model, 0, h, allowed, index, sources=params["bug_sources"], branch=params["bug_branch"],
+                         min_count=params["bug_min_count"], window=window)
+        if found:
+            bugs.append((found[0], h, *found[1:]))
+    bug = max(bugs, key=lambda x: (x[0], -x[1])) if bugs else None
+    boost = {}
     if bug:
         _, h, a, b1, c1, b2, c2 = bug
-        bug_text = {"bug_real_1": f"{show(a)} … {show(b1)} → {show(c1)}", "bug_real_2": f"{show(a)} … {show(b2)} → {show(c2)}",
-                    "bug": f"{show(a)} … {show(b1)} → {show(c2)}", "bug_head": f"L0H{h}"}
-    else:
-        bug_text = {"bug_real_1": "none", "bug_real_2": "none", "bug": "none found", "bug_head": "none"}
+        ctx = held_out_text(raw, params["contexts"] * 2)[:, : params["context_len"]]
+        ctx = ctx[~(ctx == a).any(1)][: params["contexts"]]  # contexts without the source
+        for key, (b, c) in {"crossed": (b1, c2), "real_1": (b1, c1), "real_2": (b2, c2)}.items():
+            boost[key] = bootstrap_mean(source_logit_boost(raw, ctx, a, b, c).numpy(), unit="held-out contexts")
+    return {"model": model, "heads": heads, "seen": seen, "null": null, "K": K, "main": main, "noncopy": noncopy,
+            "excess": excess, "seen_arr": s_arr, "null_arr": n_arr, "sens": sens, "rand_seen": rand_seen,
+            "bug": bug, "n_bug_heads": len(bugs), "boost": boost}
+
+
+def compute(params: dict) -> Result:
+    names = seed_variants(params["model"], params["seeds"])
+    runs = {name: _seed_run(name, params) for name in names}
+    head = runs[names[0]]
+    model = head["model"]
+    show = lambda t: repr(model.tokenizer.decode([t]))  # noqa: E731
+    tri = lambda a, b, c: f"{show(a)} … {show(b)} → {show(c)}"  # noqa: E731
+    K = head["K"]
+    tables = {f"L0H{h}": [(tri(a, b, c), f"{s:.1f}", head["seen"][(a, b, c)]) + (("copy",) if a == c else ("",))
+                          for s, a, b, c in ranked[: params["rows"]]] for h, ranked in head["heads"].items()}
+    copies = len(head["main"]) - len(head["noncopy"])
+    seen_nc = int((head["seen_arr"] > 0).sum())
+    rand = bootstrap_mean(head["rand_seen"].astype(float), unit="random triples")
+    values = {"total": len(head["main"]), "per_head": K, "copies": copies, "noncopy": len(head["noncopy"]),
+              "seen": seen_nc, "seen_pct": f"{100 * seen_nc / len(head['noncopy']):.0f} %",
+              "seen_range": f"{min(head['sens']):.0f}–{max(head['sens']):.0f} %",
+              "null_pct": f"{100 * head['null_arr'].mean():.0f} %", "random_pct": f"{100 * rand.value:.0f} %",
+              "random_n": len(head["rand_seen"]), "excess": head["excess"].text,
+              "vocab": params["vocab"], "min_count": params["bug_min_count"], "n_bug_heads": head["n_bug_heads"],
+              "seeds_with_bug": f"{sum(r['bug'] is not None for r in runs.values())} of {len(runs)}",
+              "seed_excess": ", ".join(f"{r['excess'].text}" for r in runs.values())}
+    if head["bug"]:
+        _, h, a, b1, c1, b2, c2 = head["bug"]
+        values.update({"bug_real_1": tri(a, b1, c1), "bug_real_2": tri(a, b2, c2), "bug": tri(a, b1, c2),
+                       "bug_head": f"L0H{h}", "boost_crossed": head["boost"]["crossed"].text,
+                       "boost_real_1": head["boost"]["real_1"].text, "boost_real_2": head["boost"]["real_2"].text,
+                       "contexts": head["boost"]["crossed"].n})
+    none = Estimate(0.0, 0.0, 0.0, 0, "held-out contexts", "no bug candidate found in this seed: nothing to test")
     return Result(
         data={"tables": tables},
-        values={"seen": seen, "total": total, "seen_pct": f"{100 * seen / total:.0f} %",
-                "n_bug_heads": len(bugs), "vocab": params["vocab"], "min_count": params["bug_min_count"], **bug_text,
-                "verdict": f"readable skip-trigrams; {100 * seen / total:.0f} % of the strongest occur in the corpus"},
+        values=values,
+        verdicts={
+            "sources-match-corpus": {seed_label(n): r["excess"] for n, r in runs.items()},
+            "bug-boosts-crossed": {seed_label(n): r["boost"].get("crossed", none) for n, r in runs.items()},
+        },
     )
 
 
 def plot(result: Result, theme: str):
     tables = result.data["tables"]
-    fig, axes = plt.subplots(2, 2, figsize=(9.0, 4.8))
+    fig, axes = plt.subplots(2, 2, figsize=(9.4, 4.8))
     ink, grid = plt.rcParams["text.color"], plt.rcParams["grid.color"]
     for ax, (head, rows) in zip(axes.flat, tables.items()):
         ax.axis("off")
         ax.set_title(head, fontsize=9)
-        t = ax.table(cellText=[list(map(str, r)) for r in rows], colLabels=["skip-trigram", "score", "in corpus"],
-                     loc="center", cellLoc="left", colWidths=[0.68, 0.14, 0.18])
+        t = ax.table(cellText=[list(map(str, r)) for r in rows], colLabels=["skip-trigram", "score", "in corpus", ""],
+                     loc="center", cellLoc="left", colWidths=[0.62, 0.12, 0.16, 0.10])
         t.auto_set_font_size(False)
         t.set_fontsize(7)
         t.scale(1, 1.2)

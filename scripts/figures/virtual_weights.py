@@ -1,4 +1,10 @@
-"""Figure: the residual stream's virtual weights — how strongly each writer feeds each later reader."""
+"""Figure: the residual stream's virtual weights — how strongly each writer feeds each later reader, as a
+z-score against a null that keeps every matrix's singular values and rotates where the writer writes.
+
+Verdicts (declared in figures/residual-stream.yml), per training seed: the strongest head-to-head pair
+(a layer-0 head's output into a layer-1 head's query, key or value input; 48 pairs, Bonferroni threshold),
+and the strongest positional-embedding input of a layer-0 head (12 inputs).
+"""
 
 from __future__ import annotations
 
@@ -6,64 +12,58 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from scripts.analysis.linalg import composition_score, random_composition_baseline
+from scripts.analysis.linalg import null_zscores, random_orthogonal_stack, strongest_cell, virtual_weight_scores
 from scripts.engine.api import Result
-from scripts.zoo.load import load_model
-
-
-def writers_and_readers(model) -> tuple[dict, dict]:
-    """(label -> (layer it writes after, W_out)), (label -> (layer it reads at, W_in)); -1 is the embedding."""
-    writers = {"W_E": (-1, model.W_E), "W_pos": (-1, model.W_pos)}
-    readers = {}
-    for l in range(model.cfg.n_layers):
-        for h in range(model.cfg.n_heads):
-            writers[f"L{l}H{h} out"] = (l, model.W_O[l, h])
-            for kind, W in (("Q", model.W_Q), ("K", model.W_K), ("V", model.W_V)):
-                readers[f"L{l}H{h} {kind}"] = (l, W[l, h])
-    readers["W_U"] = (model.cfg.n_layers, model.W_U)
-    return writers, readers
+from scripts.zoo.load import load_model, seed_label, seed_variants
 
 
 def compute(params: dict) -> Result:
     g = torch.Generator().manual_seed(params["seed"])
-    model = load_model(params["model"], fold=True)
-    writers, readers = writers_and_readers(model)
-    scores = np.full((len(writers), len(readers)), np.nan)
-    baseline = np.full_like(scores, np.nan)
-    cache: dict = {}
-    with torch.no_grad():
-        for i, (lw, Wo) in enumerate(writers.values()):
-            for j, (lr, Wi) in enumerate(readers.values()):
-                if lw < lr:
-                    scores[i, j] = composition_score(Wo, Wi)
-                    key = (tuple(Wo.shape), tuple(Wi.shape))
-                    if key not in cache:
-                        cache[key] = random_composition_baseline(key[0], key[1], samples=params["samples"], generator=g)
-                    baseline[i, j] = cache[key]
-    ratio = scores / baseline
-    heads_only = [(i, j) for i, w in enumerate(writers) for j, r in enumerate(readers)
-                  if w.startswith("L") and r.startswith("L") and not np.isnan(ratio[i, j])]
-    bi, bj = max(heads_only, key=lambda ij: ratio[ij])
+    rotations = None
+    verdict_pair, verdict_pos, pairs, figure = {}, {}, {}, None
+    for name in seed_variants(params["model"], params["seeds"]):
+        model = load_model(name, fold=True)
+        if rotations is None:
+            # every read and write of a folded model is orthogonal to all-ones: rotate within its complement
+            rotations = random_orthogonal_stack(params["samples"], model.cfg.d_model, g, fix_ones=True)
+        scores, null, writers, readers = virtual_weight_scores(model, rotations)
+        head_pairs = [(i, j) for i, w in enumerate(writers) for j, r in enumerate(readers)
+                      if w.startswith("L") and r.startswith("L") and not np.isnan(scores[i, j])]
+        pos_inputs = [(writers.index("W_pos"), j) for j, r in enumerate(readers) if r.startswith("L0")]
+        (bi, bj), verdict_pair[seed_label(name)] = strongest_cell(scores, null, head_pairs)
+        (pi, pj), verdict_pos[seed_label(name)] = strongest_cell(scores, null, pos_inputs)
+        pairs[seed_label(name)] = (f"{writers[bi]} → {readers[bj]}", f"W_pos → {readers[pj]}",
+                                   scores[bi, bj] / null[:, bi, bj].mean(), scores[pi, pj] / null[:, pi, pj].mean())
+        if figure is None:
+            z = null_zscores(scores, null)
+            n_sig = int(sum(z[ij] > params["z_cells"] for ij in head_pairs))
+            figure = {"z": z, "writers": writers, "readers": readers}
+            head_counts = {t: int(sum(z[ij] > t for ij in head_pairs)) for t in (params["z_cells"] * 0.9, params["z_cells"] * 1.1)}
+            n_heads = len(head_pairs)
+    head = next(iter(pairs.values()))
     return Result(
-        data={"ratio": ratio, "writers": list(writers), "readers": list(readers)},
+        data=figure,
         values={
-            "best_pair": f"{list(writers)[bi]} → {list(readers)[bj]}", "best_ratio": f"{ratio[bi, bj]:.1f}",
-            "best_score": f"{scores[bi, bj]:.2f}", "baseline": f"{np.nanmean(baseline):.3f}",
-            "wpos_max": f"{np.nanmax(ratio[1]):.1f}",
-            "wpos_best": list(readers)[int(np.nanargmax(ratio[1]))],
-            "samples": params["samples"],
+            "best_pair": head[0], "best_ratio": f"{head[2]:.1f}", "wpos_best": head[1].removeprefix("W_pos → "),
+            "wpos_ratio": f"{head[3]:.1f}", "samples": params["samples"],
+            "n_head_pairs": n_heads, "n_sig_pairs": n_sig, "z_cells": params["z_cells"],
+            "n_sig_range": f"{head_counts[params['z_cells'] * 1.1]}–{head_counts[params['z_cells'] * 0.9]}",
+            "pairs_by_seed": "; ".join(f"{s}: {p[0]}" for s, p in pairs.items()),
+            "pos_by_seed": "; ".join(f"{s}: {p[1].removeprefix('W_pos → ')}" for s, p in pairs.items()),
         },
+        verdicts={"specific-head-pair": verdict_pair, "positions-feed-layer0": verdict_pos},
     )
 
 
 def plot(result: Result, theme: str):
-    ratio = result.data["ratio"]
+    z = result.data["z"]
     fig, ax = plt.subplots(figsize=(8.6, 3.4))
-    im = ax.imshow(ratio, cmap="magma" if theme == "dark" else "viridis", vmin=0, vmax=np.nanmax(ratio), aspect="auto")
+    lim = float(np.nanmax(np.abs(z)))
+    im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(len(result.data["readers"])), result.data["readers"], rotation=90, fontsize=7)
     ax.set_yticks(range(len(result.data["writers"])), result.data["writers"], fontsize=7)
     ax.set(xlabel="reader", ylabel="writer")
     ax.grid(False)
-    fig.colorbar(im, ax=ax, label="composition score / random baseline", fraction=0.03)
+    fig.colorbar(im, ax=ax, label="composition score, z vs. rotated writer", fraction=0.03)
     fig.tight_layout()
     return fig

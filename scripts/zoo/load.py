@@ -146,8 +146,21 @@ def corpus_tokens(model, *, corpus=None):
     return tokens, train_end(len(tokens))
 
 
-def held_out_text(model, n: int, *, corpus=None):
+def seed_variants(name: str, seeds: list[int] | tuple[int, ...]) -> list[str]:
+    """The zoo names of one recipe trained with each seed: seed 0 is the model itself, seed k `<name>-seed<k>`
+    (scripts/zoo/train.py trains them)."""
+    return [name if s == 0 else f"{name}-seed{s}" for s in seeds]
+
+
+def seed_label(name: str) -> str:
+    """'seed 0' for a zoo model, 'seed k' for its replicate `<name>-seed<k>`."""
+    head, sep, k = name.rpartition("-seed")
+    return f"seed {k}" if sep and k.isdigit() else "seed 0"
+
+
+def held_out_text(model, n: int | None, *, corpus=None):
     """`n` windows of held-out corpus text (never trained on), tokenised with the model's own tokenizer.
+    `n=None`: every non-overlapping window of the held-out part (~1,700), the independent units to bootstrap over.
 
     The corpus is re-encoded with the model's tokenizer and cached under `.cache/zoo/` by the tokenizer's
     hash, so a model always sees its own token ids.
@@ -158,4 +171,6 @@ def held_out_text(model, n: int, *, corpus=None):
     bos = model.tokenizer.bos_token_id
     sampler = WindowSampler(tokens, model.cfg.n_ctx, bos, repeat_fraction=0, random_repeat_fraction=0,
                             d_vocab=model.cfg.d_vocab, seed=0)
+    if n is None:
+        n = (len(tokens) - sampler.train_end - 1) // (model.cfg.n_ctx - 1)  # spacing >= one window: no overlap
     return sampler.held_out(n)

@@ -1,0 +1,138 @@
+"""The shared figure style (issue #14): the draw-time overlap check, sizes, real SVG text, labels, weight."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from scripts.engine import style  # noqa: E402
+
+
+@pytest.fixture(params=style.THEMES)
+def theme(request):
+    with plt.rc_context(style.rc(request.param)):
+        yield request.param
+    plt.close("all")
+
+
+def svg_of(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return style.web_svg(buf.getvalue())
+
+
+def test_overlapping_texts_are_reported_by_their_strings(theme):
+    fig, ax = style.subplots(theme, width=0.8)
+    ax.plot([0, 1], [0, 1])
+    ax.text(0.5, 0.5, "first label")
+    ax.text(0.52, 0.5, "second label")  # a few points to the right: the two collide
+    ax.text(0.1, 0.9, "alone")
+    pairs = style.check_no_overlaps(fig)
+    assert pairs == [("first label", "second label")]
+    with pytest.raises(style.LayoutError) as err:
+        style.enforce(fig, "my-figure", theme)
+    msg = str(err.value)
+    assert "'my-figure'" in msg and f"({theme} theme)" in msg and "'first label' overlaps 'second label'" in msg
+
+
+def test_clean_figure_passes(theme):
+    fig, ax = style.subplots(theme, width=1.0, aspect=0.5)
+    x = np.linspace(0, 1, 50)
+    for k in range(3):
+        ax.plot(x, x ** (k + 1), label=f"power {k + 1}")
+    ax.set(xlabel="x", ylabel="y", title="Powers", xlim=(0, 1.25))
+    style.label_lines(ax, theme)  # three labels whose ends are close: spread apart
+    assert style.check_no_overlaps(fig) == []
+    assert style.check_figure(fig) == [] and style.enforce(fig, "clean", theme) == []
+
+
+def test_text_past_the_edge_and_tiny_text_are_reported(theme):
+    fig, ax = style.subplots(theme, width=0.5)
+    ax.plot([0, 1], [0, 1])
+    fig.text(0.8, 0.5, "a label that runs off the right edge")  # figure text: no layout moves it
+    ax.text(0.1, 0.1, "tiny", fontsize=5)
+    problems = style.check_figure(fig)
+    assert "text 'a label that runs off the right edge' runs past the figure edge" in problems
+    assert any(p.startswith("text 'tiny' is 6.7 px") for p in problems)
+
+
+def test_legacy_figures_warn_instead_of_failing(theme):
+    fig, ax = plt.subplots(figsize=(3, 2))  # not made by style: not strict
+    ax.text(0.5, 0.5, "one")
+    ax.text(0.5, 0.5, "two")
+    assert style.enforce(fig, "legacy", theme) == ["text 'one' overlaps 'two'"]
+
+
+def test_hidden_texts_and_ticks_outside_the_view_are_ignored(theme):
+    fig, ax = style.subplots(theme, width=0.6)
+    ax.plot([0, 1], [0, 1])
+    ax.text(0.5, 0.5, "shown")
+    ax.text(0.5, 0.5, "hidden").set_visible(False)
+    ax.set_xticks([0, 0.5, 1, 5])  # 5 is outside the view: not drawn
+    assert style.check_no_overlaps(fig) == []
+    assert "5" not in [t.get_text() for t, _ in style.drawn_texts(fig)]
+
+
+def test_text_is_real_svg_text_in_the_page_font_and_numbers_are_not_rounded(theme):
+    from scripts.engine.normalise import canonical_svg
+
+    fig, ax = style.subplots(theme, width=0.6)
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("cosine 0.03162")
+    svg = canonical_svg(svg_of(fig))
+    assert ">cosine 0.03162</text>" in svg  # searchable, selectable, and the label's digits kept
+    assert f"font-family: {style.PAGE_FONT}" in svg and "DejaVu" not in svg
+    assert "<dc:date>" not in svg
+
+
+def test_sizes_put_text_at_11_px_at_the_column_width():
+    w, h = style.figsize(1.0, 0.5)
+    assert w == pytest.approx(7.07) and h == pytest.approx(3.54, abs=0.01)  # + 2 x 0.05 in pad = 7.17 in
+    assert style.px(style.FONT["small"], w) >= style.MIN_TEXT_PX
+    assert style.px(style.FONT["small"], 2 * w) < style.MIN_TEXT_PX  # a figure twice as wide halves its text
+    with pytest.raises(ValueError, match="shrinks its text"):
+        style.figsize(1.3)
+    assert style.tick_step(1000, 7.0) >= 20 and style.tick_step(10, 7.0) == 1
+
+
+def test_spread_keeps_order_and_gap_within_bounds():
+    ys = style.spread([0.5, 0.52, 0.51, 0.1], 0.1, lo=0, hi=0.6)
+    assert ys[3] == 0.1
+    top = sorted(ys[:3])
+    assert all(b - a >= 0.1 - 1e-9 for a, b in zip(top, top[1:])) and max(ys) <= 0.6 + 1e-9
+    assert ys[0] < ys[2] < ys[1]  # same order as the input values
+
+
+def test_fixed_colours_and_readable_text_colours():
+    assert style.color_for("attn-only-2l") == style.MODEL_COLORS["attn-only-2l"]
+    assert style.color_for("L1H2") == style.head_color(1, 2)
+    assert style.color_for("some series") == style.color_for("some series")  # crc32: no hash salt
+    for theme in style.THEMES:
+        for c in style.OKABE_ITO:
+            assert style.contrast(style.text_color(c, theme), style.PAGE_BG[theme]) >= 4.5
+
+
+def test_label_points_avoids_overlaps(theme):
+    fig, ax = style.subplots(theme, width=0.7)
+    xs, ys = [0.5, 0.505, 0.51, 0.2], [0.5, 0.5, 0.505, 0.8]
+    ax.scatter(xs, ys)
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    style.label_points(ax, theme, xs, ys, ["alpha", "beta", "gamma", "delta"])
+    assert style.check_no_overlaps(fig) == []
+
+
+def test_rasterize_dense_shrinks_a_big_scatter(theme):
+    rng = np.random.default_rng(0)
+    fig, ax = style.subplots(theme, width=0.7)
+    ax.scatter(*rng.standard_normal((2, 20_000)), s=2)
+    ax.plot([0, 1], [0, 1])  # a short line stays vector
+    before = len(svg_of(fig))
+    assert len(style.rasterize_dense(fig)) == 1
+    after = len(svg_of(fig))
+    assert before > 1_500_000 and after < before / 5, (before, after)
