@@ -130,14 +130,24 @@ def verdict_details(rec: dict) -> str:
             f"Rule, fixed before looking: {rec['rule_text']}." + (f" Seeds: {per_seed}." if per_seed else ""))
 
 
-def verdict_chip(rec: dict, figure_id: str, claims_href: str, *, anchor: bool = True) -> str:
-    """The inline HTML of a verdict: outcome (linked to its Claims entry) and its numbers."""
+def verdict_chip(rec: dict, figure_id: str, claims_href: str, *, anchor: bool = True, numbers: bool = True) -> str:
+    """The inline HTML of a verdict: outcome (linked to its Claims entry) and, unless a table shows them in
+    columns of their own, its numbers."""
     key = rec["key"]
     ident = f' id="{verdict_anchor(figure_id, key)}"' if anchor else ""
+    nums = f' <span class="verdict-numbers">{html.escape(verdict_summary(rec))}</span>' if numbers else ""
     return (f'<span class="verdict-chip"{ident} data-outcome="{rec["outcome"]}">'
             f'<a class="verdict-outcome" href="{claims_href}#{claim_anchor(figure_id, key)}" '
-            f'title="{html.escape(verdict_details(rec), quote=True)}">{rec["outcome"]}</a> '
-            f'<span class="verdict-numbers">{html.escape(verdict_summary(rec))}</span></span>')
+            f'title="{html.escape(verdict_details(rec), quote=True)}">{rec["outcome"]}</a>{nums}</span>')
+
+
+_CITE = re.compile(r"\[@[^\],;\s]+(?:,\s*([^\]]+))?\]")
+
+
+def _section_only(cite: str) -> str:
+    """"[@key, § Section]" -> "(§ Section)": a page's own scorecard names the section of the paper the page is
+    about; the Claims page, where claims from every paper meet, shows the full citation."""
+    return _CITE.sub(lambda m: f"({m.group(1).strip()})" if m.group(1) else "", cite).strip()
 
 
 _WS_MARK = re.compile("([␣↵⇥␍])")
@@ -270,11 +280,11 @@ class _Renderer:
         for vid in self.placed:
             fid, _, key = vid.partition(".")
             rec = self.catalog.verdicts(fid)[key]
-            cite = f" {rec['cite']}" if rec["cite"] else ""
+            cite = f" {_section_only(rec['cite'])}" if rec["cite"] else ""
             seeds = f"; holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
             rows.append(f"| [{_cell(rec['claim'])}](#{verdict_anchor(fid, key)}){_cell(cite)} | "
                         f"{_cell(rec['statistic'])} | {rec['estimate']} [{rec['low']}, {rec['high']}], "
-                        f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False)} |")
+                        f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False, numbers=False)} |")
         if len(rows) == 2:
             self._error(lineno, "{{ scorecard() }} lists the verdicts placed on its page, and this page has none")
         return "\n".join(rows)
