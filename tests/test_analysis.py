@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 
@@ -17,7 +16,7 @@ from scripts.analysis.residual import (
     forward, kurtosis, random_orthogonal, random_orthogonal_fixing_ones, rotate, weights_of,
 )
 from scripts.analysis.superposition import feature_norms, interference, represented_angles, train_toy_models
-from scripts.zoo.model import ModelConfig, build_model
+from model_fixtures import random_folded_pair
 
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 
@@ -25,14 +24,7 @@ G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 @pytest.fixture(scope="module")
 def random_folded_model():
     """An untrained 2-layer zoo-architecture model with its LayerNorms folded (gains and biases made non-trivial)."""
-    model = build_model(ModelConfig(n_layers=2, d_model=32, n_heads=2, d_head=16, n_ctx=24, d_vocab=50), seed=3)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "ln" in name or "norm" in name:
-                p.add_(0.3 * torch.randn(p.shape, generator=G(7)))
-    folded = copy.deepcopy(model)
-    folded.process_weights()
-    return model, folded
+    return random_folded_pair()
 
 
 def test_forward_from_weights_matches_transformerlens(random_folded_model):

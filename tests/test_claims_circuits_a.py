@@ -26,6 +26,8 @@ from scripts.analysis.stats import bonferroni_level, null_z
 from scripts.zoo.model import ModelConfig, build_model
 from tests.claims_helpers import decide
 
+from model_fixtures import random_folded_pair  # noqa: E402
+
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 COMPOSITION_TESTS = 3 * 16  # as in scripts/figures/composition.py
 COPYING_TESTS = 4  # the 1-layer model's heads, as in scripts/figures/copying.py
@@ -209,13 +211,7 @@ def test_critical_z_is_the_bonferroni_quantile():
 
 
 def test_key_path_ablation_matches_the_model_without_ablation():
-    model = build_model(ModelConfig(n_layers=2, d_model=32, n_heads=2, d_head=16, n_ctx=24, d_vocab=50), seed=3)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "ln" in name or "norm" in name:
-                p.add_(0.3 * torch.randn(p.shape, generator=G(7)))
-    folded = copy.deepcopy(model)
-    folded.process_weights()
+    model, folded = random_folded_pair()
     tokens = repeated_random_tokens(8, 10, 50, 0, seed=1)
     w = weights_of(folded)
     for h in range(2):

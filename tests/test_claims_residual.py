@@ -6,7 +6,6 @@ where it is true. Plus the new analysis functions against known answers. Small c
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 
@@ -30,6 +29,8 @@ from scripts.analysis.residual import forward, random_orthogonal, random_orthogo
 from scripts.zoo.model import ModelConfig, build_model
 from tests.claims_helpers import decide
 
+from model_fixtures import random_folded_pair  # noqa: E402
+
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 D = 32
 
@@ -37,14 +38,7 @@ D = 32
 @pytest.fixture(scope="module")
 def folded():
     """An untrained 2-layer model of the zoo's architecture (small), LayerNorm gains perturbed, then folded."""
-    model = build_model(ModelConfig(n_layers=2, d_model=D, n_heads=2, d_head=16, n_ctx=24, d_vocab=50), seed=3)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "ln" in name or "norm" in name:
-                p.add_(0.3 * torch.randn(p.shape, generator=G(7)))
-    f = copy.deepcopy(model)
-    f.process_weights()
-    return f
+    return random_folded_pair(D)[1]
 
 
 def _changes(w, tokens, rotations, **kw):

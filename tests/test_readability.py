@@ -48,7 +48,7 @@ LEGACY_FIGURES = {
     "attention-explorer", "bigrams", "composition", "copying", "embedding-crowding", "head-subspaces",
     "icl-by-position", "induction-circuit", "interference-budget", "minilm-basis", "minilm-crowding",
     "minilm-explorer", "minilm-post-ln", "phase-change", "privileged-basis", "rotation-invariance",
-    "skip-trigrams", "term-importance", "toy-superposition", "virtual-weights", "zoo-heads",
+    "skip-trigrams", "term-importance", "virtual-weights", "zoo-heads",
 }
 
 _FONT_SIZE = re.compile(r"font-size:\s*([\d.]+)px|font:\s*(?:[a-z-]+\s+)*([\d.]+)px")

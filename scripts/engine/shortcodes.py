@@ -56,8 +56,10 @@ class ShortcodeError:
 
 
 def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "",
-                 source_url: str = "", values_url: str = "") -> str:
+                 source_url: str = "", values_url: str = "", size: tuple[int, int] | None = None) -> str:
     alt = html.escape(job.alt, quote=True)
+    # width/height reserve the image's box before it loads, so a lazy load never moves the text under the reader
+    dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     warn = ""
     if failed:
         warn = ('<p class="figure-stale">This figure is out of date: its script failed on the last build. '
@@ -70,8 +72,8 @@ def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: b
         f'<figure class="computed-figure" id="fig-{job.id}" markdown="1">\n'
         f"{warn}{widget}"
         # lazy: the browser fetches only the variant its palette shows (the other is display: none)
-        f'<img src="{url_light}#only-light" alt="{alt}" loading="lazy">\n'
-        f'<img src="{url_dark}#only-dark" alt="{alt}" loading="lazy">\n'
+        f'<img src="{url_light}#only-light" alt="{alt}" loading="lazy"{dims}>\n'
+        f'<img src="{url_dark}#only-dark" alt="{alt}" loading="lazy"{dims}>\n'
         f'<figcaption markdown="span">**Figure {number}.** {job.caption} '
         f'<span class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a> · '
         f'<a href="{values_url}">its numbers (JSON)</a>.</span></figcaption>\n'
@@ -222,7 +224,8 @@ class _Renderer:
         return _figure_html(job, self.numbers[arg], catalog.image_url(arg, "light", self.page_url),
                             catalog.image_url(arg, "dark", self.page_url), catalog.failed(arg),
                             catalog.data_url(arg, self.page_url) if job.widget else "",
-                            catalog.source_url(job.script, self.page_url), catalog.values_url(arg, self.page_url))
+                            catalog.source_url(job.script, self.page_url), catalog.values_url(arg, self.page_url),
+                            getattr(catalog, "image_size", lambda _: None)(arg))
 
     def _ref(self, arg, sc, segment, line, lineno) -> str:
         if arg not in self.numbers:

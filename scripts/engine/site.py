@@ -10,6 +10,7 @@ import logging
 import os
 import pathlib
 import posixpath
+import re
 from collections.abc import Callable
 
 import yaml
@@ -322,6 +323,14 @@ class _Catalog:
 
     def image_url(self, figure_id: str, theme: str, page_url: str) -> str:
         return get_relative_url(paths.published(paths.image_name(figure_id, theme)), page_url)
+
+    def image_size(self, figure_id: str) -> tuple[int, int] | None:
+        """The light image's size in CSS px (SVG pt x 4/3), so the page reserves its box before a lazy load."""
+        path = self.bridge.engine.out_dir / paths.image_name(figure_id, "light")
+        if not path.exists():
+            return None
+        m = re.search(rb'<svg[^>]*?width="([\d.]+)pt" height="([\d.]+)pt"', path.read_bytes()[:2000])
+        return (round(float(m.group(1)) * 4 / 3), round(float(m.group(2)) * 4 / 3)) if m else None
 
     def data_url(self, figure_id: str, page_url: str) -> str:
         return get_relative_url(paths.published(paths.data_name(figure_id)), page_url)
