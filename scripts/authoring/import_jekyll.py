@@ -49,7 +49,7 @@ import yaml
 
 from scripts.authoring import kramdown, liquid
 from scripts.authoring.findings import Finding
-from scripts.engine.preflight import split_front_matter
+from scripts.engine.preflight import key_lines, split_front_matter
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ALLOWED_CATEGORIES = ("Papers", "Methods", "Site")
@@ -291,7 +291,7 @@ def convert(path: pathlib.Path, *, docs_dir: pathlib.Path, authors: set[str], da
                            "read it as a post either — add one with a title")
     site = site or JekyllSite.around(path)
     meta = dict(source.meta)
-    keys = _key_lines(text, skipped)
+    keys = key_lines(text, skipped)
     findings: list[Finding] = []
     post = site.describe(path, meta, date)
     if post.date is None:
@@ -416,17 +416,6 @@ def _cover(meta: dict) -> tuple[str, str] | None:
         if isinstance(path, str) and path:
             return liquid._site_path(path), str(header.get("image_description") or header.get("caption") or "")
     return None
-
-
-def _key_lines(text: str, skipped: int) -> dict[str, int]:
-    out = {}
-    for i, line in enumerate(text.split("\n")[1:], start=2):
-        if line.rstrip() in ("---", "..."):
-            break
-        m = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
-        if m:
-            out.setdefault(m.group(1), i + skipped)
-    return out
 
 
 def _with_excerpt_marker(body: str) -> str:

@@ -117,7 +117,7 @@ def check_post(display: str, text: str, rules: BlogRules) -> list[Problem]:
     if source.meta is None:
         return [Problem(display, 1, "a post starts with front matter — add at its top:  ---  /  "
                                     f"date: {example}  /  categories: [Papers]  /  ---")]
-    meta, lines = source.meta, _key_lines(text)
+    meta, lines = source.meta, key_lines(text)
 
     def at(key: str) -> int:
         return lines.get(key, 1)
@@ -174,15 +174,15 @@ def _check_date(display: str, line: int, date) -> list[Problem]:
                                    "e.g. date: 2026-01-31")]
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    """Line of each top-level front-matter key (for messages)."""
+def key_lines(text: str, skipped: int = 0) -> dict[str, int]:
+    """Line of each top-level front-matter key (for messages); `skipped`: lines before `text` in its file."""
     out = {}
     for i, line in enumerate(text.split("\n")[1:], start=2):
         if line.rstrip() in ("---", "..."):
             break
         m = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
         if m:
-            out.setdefault(m.group(1), i)
+            out.setdefault(m.group(1), i + skipped)
     return out
 
 
