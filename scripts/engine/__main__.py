@@ -5,6 +5,8 @@
     python -m scripts.engine build [ID ...]    # rebuild what is stale (or the given ids); --force: all
     python -m scripts.engine verify [ID ...]   # recompute into a scratch folder, compare with what is committed
     python -m scripts.engine list              # declared figures with their scripts and inputs
+    python -m scripts.engine train [ID ...]    # train stale artifacts (models; never done by build/serve)
+    python -m scripts.engine adopt ID ...      # record an artifact's committed files as fresh for its code
 
 `-j N` runs N jobs at once (default: one per core). Exit codes: 0 fine, 1 a job failed, a figure is stale or
 does not reproduce, 2 the project itself is broken (a declaration, an unknown id).
@@ -32,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("-j", "--jobs", type=int, default=None, help="jobs at once (default: one per core)")
         if name == "build":
             p.add_argument("--force", action="store_true")
+        else:
+            p.add_argument("--train-under", type=float, default=0.0, metavar="MINUTES",
+                           help="also retrain artifacts expected to take at most this long, and compare them")
+    p = sub.add_parser("train")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--force", action="store_true")
+    p = sub.add_parser("adopt")
+    p.add_argument("ids", nargs="+")
     args = parser.parse_args(argv)
     engine = Engine(parallel=getattr(args, "jobs", None))
     try:
@@ -58,13 +68,28 @@ def main(argv: list[str] | None = None) -> int:
             if decl.errors:
                 return 2
             return 1 if stale and args.cmd == "check" else 0
+        if args.cmd == "train":
+            rep = engine.train(args.ids or None, force=args.force)
+            for jid, msg in rep.failed.items():
+                print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
+            for jid in rep.built:
+                print(f"trained {jid} in {rep.seconds[jid] / 60:.1f} min")
+            print(f"trained {len(rep.built)}, fresh {len(rep.fresh)}, failed {len(rep.failed)}"
+                  + ("; now rebuild the figures that read them: python -m scripts.engine build" if rep.built else ""))
+            return 2 if rep.errors else 0 if rep.ok else 1
+        if args.cmd == "adopt":
+            for jid in engine.adopt(args.ids):
+                print(f"adopted {jid}: its committed files are recorded as fresh for the current code")
+            return 0
         if args.cmd == "verify":
             t0 = time.perf_counter()
-            rep = engine.verify(args.ids or None)
+            rep = engine.verify(args.ids or None, train_under=args.train_under)
             for jid, diffs in sorted(rep.differ.items()):
                 print(f"DIFFERS {jid}:", *(f"  - {d}" for d in diffs), sep="\n")
             for jid, msg in sorted(rep.failed.items()):
                 print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
+            if rep.skipped:
+                print(f"not retrained (longer than --train-under): {', '.join(rep.skipped)}")
             print(f"verify: {len(rep.reproduced)} reproduce, {len(rep.differ)} differ, {len(rep.failed)} failed "
                   f"({time.perf_counter() - t0:.0f} s, {engine.parallel} at once)")
             if rep.differ:
@@ -75,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         report = engine.build(args.ids or None, force=args.force)
         for jid, msg in report.failed.items():
             print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
-        print(f"built {len(report.built)}, fresh {len(report.fresh)}, failed {len(report.failed)}")
+        for jid, msg in report.waiting.items():
+            print(f"WAITING {jid}: {msg}", file=sys.stderr)
+        print(f"built {len(report.built)}, fresh {len(report.fresh)}, failed {len(report.failed)}"
+              + (f", waiting for training {len(report.waiting)}" if report.waiting else ""))
         return 2 if report.errors else 0 if report.ok else 1
     except EngineError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from filelock import FileLock
 from tqdm import tqdm
 
-from scripts.engine import filecache, normalise, paths, runtime
+from scripts.engine import artifacts, filecache, normalise, paths, runtime
 from scripts.engine.declarations import Declarations, DeclarationError, Job, load_declarations
 from scripts.engine.errors import EngineError
 from scripts.engine.manifest import (
@@ -49,6 +49,7 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each job, from submit to exit
     compute: dict[str, float] = field(default_factory=dict)  # of which the script's compute() and plot()
     errors: list[EngineError] = field(default_factory=list)  # declaration errors: not tied to a built job
+    waiting: dict[str, str] = field(default_factory=dict)  # stale artifacts and the figures that wait for them
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,7 @@ class VerifyReport:
     failed: dict[str, str] = field(default_factory=dict)
     errors: list[EngineError] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # artifacts longer than verify's training budget
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,8 @@ class _Plan:
     fresh: list[str] = field(default_factory=list)
     reasons: dict[str, list[str]] = field(default_factory=dict)  # every planned id -> why stale ([] fresh)
     failed: dict[str, str] = field(default_factory=dict)  # cannot even be fingerprinted
+    waiting: dict[str, str] = field(default_factory=dict)  # stale artifacts (never trained by a build) and
+    # the figures that read them: id -> what to run
 
 
 class Engine:
@@ -120,17 +124,37 @@ class Engine:
         plan = _Plan()
         facts = filecache.use(self.cache_dir)  # hashes and parsed imports of unchanged files, from earlier builds
         resolved: dict = {}  # which dotted names are project files, for this scan
-        for jid, job in jobs.items():
-            if ids is not None and jid not in ids:
+        stale_artifacts: dict[str, Job] = {}
+        # artifacts first: a figure that reads a stale artifact is stale too, and waits for it
+        for jid, job in sorted(jobs.items(), key=lambda kv: kv[1].kind != "artifact"):
+            deps = [a for a in stale_artifacts.values() if any(artifacts.covers(a, p) for p in job.inputs)]
+            wanted = ids is None or jid in ids
+            if not wanted and job.kind != "artifact":  # artifacts are always looked at: others may read them
                 continue
             try:
                 fp = fingerprint(job, self.root, resolved)
             except EngineError as e:
-                plan.failed[jid] = str(e)
+                if wanted and deps:  # e.g. its input is not trained yet
+                    plan.reasons[jid] = [f"reads {deps[0].output}, from artifact {deps[0].id!r}, which is stale"]
+                    plan.waiting[jid] = f"waits for artifact {deps[0].id!r}: {artifacts.how_to_rebuild(deps[0])}"
+                elif wanted:
+                    plan.failed[jid] = str(e)
+                if job.kind == "artifact":
+                    stale_artifacts[jid] = job
                 continue
             reasons = stale_reasons(job, fp, manifest.get(jid), self.root, self.out_dir)
+            reasons += [f"reads {a.output}, from artifact {a.id!r}, which is stale: {artifacts.how_to_rebuild(a)}"
+                        for a in deps]
+            if job.kind == "artifact" and reasons:
+                stale_artifacts[jid] = job
+            if not wanted:
+                continue
             plan.reasons[jid] = reasons
-            if force or reasons:
+            if job.kind == "artifact" and reasons:
+                plan.waiting[jid] = f"stale ({'; '.join(reasons[:2])}); a build never trains: {artifacts.how_to_rebuild(job)}"
+            elif deps:
+                plan.waiting[jid] = f"waits for artifact {deps[0].id!r}: {artifacts.how_to_rebuild(deps[0])}"
+            elif (force or reasons) and job.kind != "artifact":
                 plan.todo.append((job, fp))
             else:
                 plan.fresh.append(jid)
@@ -154,6 +178,7 @@ class Engine:
             plan = self._plan(decl.jobs, manifest, ids, force)
             report.failed.update(plan.failed)
             report.fresh = plan.fresh
+            report.waiting = plan.waiting
             for job, fp, staging, error, seconds in self._run(plan.todo, self.layout.staging_dir, progress, "figures"):
                 report.seconds[job.id] = seconds
                 if (staging / "timing.json").exists():
@@ -175,8 +200,90 @@ class Engine:
             self._record_timings(report.seconds)
         return report
 
-    def verify(self, ids: list[str] | None = None, *, progress: bool = True) -> VerifyReport:
-        """Recompute figures (all, or `ids`) into a scratch folder and compare them with the committed ones."""
+    def train(self, ids: list[str] | None = None, *, force: bool = False) -> BuildReport:
+        """Train the stale artifacts (or `ids`; with `force` even fresh ones), one after another, each with
+        its own progress bar. Figures are not rebuilt here: run `build` next (it says which are stale)."""
+        report = BuildReport()
+        with self._locked():
+            decl = self.declarations()
+            self._select(decl, ids)
+            report.errors = list(decl.errors)
+            wanted = [j for j in decl.jobs.values() if j.kind == "artifact" and (ids is None or j.id in ids)]
+            not_artifacts = sorted(set(ids or []) - {j.id for j in wanted})
+            if not_artifacts:
+                raise EngineError(f"{not_artifacts} are not artifacts (declared with `train:`); build figures with "
+                                  "`python -m scripts.engine build`.")
+            for job in wanted:
+                manifest = read_manifest(self.manifest_path)
+                try:
+                    fp = fingerprint(job, self.root)
+                except EngineError as e:
+                    report.failed[job.id] = str(e)
+                    continue
+                if not force and not stale_reasons(job, fp, manifest.get(job.id), self.root, self.out_dir):
+                    report.fresh.append(job.id)
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    artifacts.run(job, self.root, self.cache_dir / "artifacts")
+                except EngineError as e:
+                    report.failed[job.id] = str(e)
+                    continue
+                report.seconds[job.id] = time.perf_counter() - t0
+                self._record_artifact(job, fp, manifest)
+                report.built.append(job.id)
+        return report
+
+    def adopt(self, ids: list[str]) -> list[str]:
+        """Record the committed outputs of artifacts as fresh for their current code, without training.
+        For code changes that provably do not change what was trained (a refactor, a new option whose default
+        is the old behaviour); the manifest entry says `adopted`, so the diff shows it. Returns the ids."""
+        with self._locked():
+            decl = self.declarations()
+            self._select(decl, ids)
+            manifest = read_manifest(self.manifest_path)
+            for jid in ids:
+                job = decl.jobs[jid]
+                if job.kind != "artifact":
+                    raise EngineError(f"{jid!r} is not an artifact; only trained artifacts can be adopted.")
+                if not (self.root / job.output).is_dir():
+                    raise EngineError(f"artifact {jid!r} has no output folder {job.output} to adopt; train it.")
+                self._record_artifact(job, fingerprint(job, self.root), manifest, adopted=True)
+        return ids
+
+    def _retrain_and_compare(self, job: Job) -> list[str]:
+        """Train `job` from scratch into a scratch copy of the project layout; compare every file."""
+        import dataclasses
+
+        scratch = self.layout.verify_dir / "artifacts"
+        shutil.rmtree(scratch, ignore_errors=True)
+        copy = dataclasses.replace(job, output=pathlib.Path(".cache/verify/artifacts") / job.output)
+        try:
+            artifacts.run(copy, self.root, scratch / "cache")
+        except EngineError as e:
+            return [str(e)]
+        mine, theirs = self.root / job.output, self.root / copy.output
+        names = sorted({p.relative_to(mine).as_posix() for p in mine.rglob("*") if p.is_file()}
+                       | {p.relative_to(theirs).as_posix() for p in theirs.rglob("*") if p.is_file()})
+        found = []
+        for name in names:
+            a, b = mine / name, theirs / name
+            if not a.exists() or not b.exists():
+                found.append(f"{job.output}/{name}: {'not committed' if not a.exists() else 'not produced'}")
+            elif a.read_bytes() != b.read_bytes():
+                found.append(f"{job.output}/{name}: the retrained file differs")
+        shutil.rmtree(scratch, ignore_errors=True)
+        return found
+
+    def _record_artifact(self, job: Job, fp: Fingerprint, manifest: dict, adopted: bool = False) -> None:
+        outputs = {o.relative_to(self.root).as_posix(): sha256_file(o) for o in job.outputs(self.out_dir)}
+        manifest[job.id] = {**entry(fp, outputs), **({"adopted": True} if adopted else {})}
+        write_manifest(self.manifest_path, manifest)
+
+    def verify(self, ids: list[str] | None = None, *, progress: bool = True, train_under: float = 0.0) -> VerifyReport:
+        """Recompute figures (all, or `ids`) into a scratch folder and compare them with the committed ones.
+        Artifacts are retrained (and compared file by file) only if expected to take ≤ `train_under` minutes;
+        the others are listed in `skipped`. A stale artifact fails verify like a stale figure would."""
         t0 = time.perf_counter()
         report = VerifyReport()
         with self._locked():
@@ -186,6 +293,18 @@ class Engine:
             manifest = read_manifest(self.manifest_path)
             plan = self._plan(decl.jobs, manifest, ids, force=True)
             report.failed.update(plan.failed)
+            report.failed.update({jid: msg for jid, msg in plan.waiting.items()})
+            for job in decl.jobs.values():
+                if job.kind != "artifact" or (ids is not None and job.id not in ids) or job.id in plan.waiting:
+                    continue
+                if job.minutes > train_under:
+                    report.skipped.append(job.id)
+                    continue
+                differences = self._retrain_and_compare(job)
+                if differences:
+                    report.differ[job.id] = differences
+                else:
+                    report.reproduced.append(job.id)
             scratch = self.layout.verify_dir
             shutil.rmtree(scratch, ignore_errors=True)
             for job, _, staging, error, _ in self._run(plan.todo, scratch, progress, "verify"):

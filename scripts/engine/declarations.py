@@ -19,6 +19,18 @@ near-orthogonal:                              # the id pages use: {{ figure("nea
 
 Notebook pages (jupytext `.py` files under `docs/`) need no declaration: each is a job of its own.
 
+A trained model is an *artifact*: declared the same way, with `train:` instead of `script:`. Its training
+code is traced like a figure's; its output folder is committed; a figure that lists the folder (or a file in
+it) under `inputs` is stale whenever the artifact is. See scripts/engine/artifacts.py.
+
+```yaml
+grokking-seed0:
+  train: scripts/grokking/train.py   # defines build_artifact(params, out_dir, cache_dir)
+  params: {seed: 0}
+  output: models/grokking-seed0      # one folder, written atomically
+  minutes: 40                        # expected training time on the reference machine (2 cores)
+```
+
 A mistake is confined to what it breaks, and named with `file:line`: invalid YAML makes that file's figures
 unavailable (its ids are still recognised, so pages say "unavailable" rather than "unknown"); a bad entry
 (missing script, unknown key, an id declared twice) makes only that figure unavailable. Every other figure
@@ -39,7 +51,8 @@ from scripts.engine.errors import EngineError
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts"}
-WIDGETS = {"attention-explorer"}  # interactive figures: docs/assets/javascripts/widgets.js renders them
+_ARTIFACT_KEYS = {"train", "params", "inputs", "output", "minutes", "threads", "description"}
+WIDGETS = {"attention-explorer", "training-slider"}  # interactive figures: docs/assets/javascripts/widgets.js renders them
 
 
 class DeclarationError(EngineError):
@@ -55,7 +68,7 @@ class Job:
     """One unit of work for the engine: a declared figure or a notebook page."""
 
     id: str
-    kind: str  # "figure" | "notebook"
+    kind: str  # "figure" | "notebook" | "artifact"
     script: pathlib.Path  # relative to the project root
     declared_in: pathlib.Path
     params: dict[str, Any] = field(default_factory=dict)
@@ -64,10 +77,16 @@ class Job:
     alt: str = ""
     widget: str | None = None  # an interactive figure: the job also writes <id>.data.json for it
     verdicts: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> claim, cite, statistic, rule
+    output: pathlib.Path | None = None  # an artifact's output folder, relative to the project root
+    minutes: float = 0.0  # an artifact's expected training time
+    threads: int = 1  # an artifact's thread count: fixed, so its bits do not depend on the machine's cores
 
     def outputs(self, out_dir: pathlib.Path) -> list[pathlib.Path]:
         """Output files (see paths.py); the two images and the widget data are published with the site."""
         layout = paths.Layout()
+        if self.kind == "artifact":  # every file under its folder (out_dir is <root>/figures/out)
+            folder = out_dir.parents[1] / self.output
+            return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder]
         if self.kind == "notebook":
             return [layout.notebook_output(self.id, out_dir)]
         return layout.figure_outputs(self.id, widget=bool(self.widget), out_dir=out_dir)
@@ -157,6 +176,11 @@ def _load_file(path: pathlib.Path, root: pathlib.Path) -> tuple[dict[str, Job], 
         if not isinstance(spec, dict):
             fail(f"expected keys {sorted(_KEYS)}.")
             continue
+        if "train" in spec:
+            job = _artifact(fid, spec, rel, root, fail)
+            if job is not None:
+                jobs[fid] = job
+            continue
         unknown = set(spec) - _KEYS
         if unknown:
             fail(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}.", sorted(unknown)[0])
@@ -195,6 +219,49 @@ def _load_file(path: pathlib.Path, root: pathlib.Path) -> tuple[dict[str, Job], 
     return jobs, lines, errors
 
 
+def _artifact(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -> Job | None:
+    """An artifact entry (`train:`), or None after reporting what is wrong with it."""
+    unknown = set(spec) - _ARTIFACT_KEYS
+    if unknown:
+        fail(f"unknown key(s) {sorted(unknown)} for an artifact; allowed: {sorted(_ARTIFACT_KEYS)}.", sorted(unknown)[0])
+        return None
+    for key in ("output", "minutes"):
+        if spec.get(key) in (None, ""):
+            fail(f"an artifact needs '{key}' (see scripts/engine/artifacts.py).")
+            return None
+    script = pathlib.Path(spec["train"])
+    if not (root / script).is_file():
+        fail(f"training script {script} does not exist; fix the path.", "train")
+        return None
+    if not isinstance(spec.get("params") or {}, dict):
+        fail("'params' must be a mapping.", "params")
+        return None
+    if not isinstance(spec["minutes"], (int, float)) or spec["minutes"] <= 0:
+        fail("'minutes' must be a positive number (the expected training time).", "minutes")
+        return None
+    threads = spec.get("threads", 1)
+    if not isinstance(threads, int) or threads < 1:
+        fail("'threads' must be a positive integer.", "threads")
+        return None
+    inputs = spec.get("inputs") or []
+    if not isinstance(inputs, list):
+        fail("'inputs' must be a list of paths.", "inputs")
+        return None
+    return Job(id=fid, kind="artifact", script=script, declared_in=rel, params=spec.get("params") or {},
+               inputs=tuple(pathlib.Path(p) for p in inputs), caption=str(spec.get("description", "")).strip(),
+               output=pathlib.Path(spec["output"]), minutes=float(spec["minutes"]), threads=threads)
+
+
+_NOTEBOOK_INPUTS = re.compile(r"^# engine-inputs:(.*)$", re.M)
+
+
+def _notebook_inputs(path: pathlib.Path) -> tuple[pathlib.Path, ...]:
+    """A notebook names the files it reads (e.g. a trained artifact) in a comment line
+    `# engine-inputs: models/a models/b`, so it goes stale with them like a figure."""
+    m = _NOTEBOOK_INPUTS.search(path.read_text(encoding="utf-8"))
+    return tuple(pathlib.Path(p) for p in m.group(1).split()) if m else ()
+
+
 def load_declarations(root: pathlib.Path, figures_dir: pathlib.Path, docs_dir: pathlib.Path) -> Declarations:
     """All figure declarations in `figures_dir/*.yml` plus one notebook job per `docs/**/*.py`; errors are
     collected, never raised, so one broken entry cannot hide the others."""
@@ -217,7 +284,8 @@ def load_declarations(root: pathlib.Path, figures_dir: pathlib.Path, docs_dir: p
     for nb in sorted(docs_dir.rglob("*.py")):
         rel = nb.relative_to(root)
         stem = nb.relative_to(docs_dir).with_suffix("").as_posix().replace("/", "--")
-        out.jobs[f"notebook:{stem}"] = Job(id=f"notebook:{stem}", kind="notebook", script=rel, declared_in=rel)
+        out.jobs[f"notebook:{stem}"] = Job(id=f"notebook:{stem}", kind="notebook", script=rel, declared_in=rel,
+                                           inputs=_notebook_inputs(nb))
     return out
 
 

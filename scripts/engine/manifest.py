@@ -38,9 +38,10 @@ from scripts.engine.tracing import TraceError, library_versions, trace
 ENGINE_SOURCES = {
     "figure": ("scripts/engine/job.py", "scripts/engine/style.py", "scripts/engine/normalise.py"),
     "notebook": ("scripts/engine/notebook.py",),
+    "artifact": ("scripts/engine/artifacts.py",),
 }
 # Libraries that shape every output of a kind even when the script does not import them.
-ENGINE_LIBRARIES = {"figure": {"matplotlib"}, "notebook": {"nbclient", "jupytext", "nbformat"}}
+ENGINE_LIBRARIES = {"figure": {"matplotlib"}, "notebook": {"nbclient", "jupytext", "nbformat"}, "artifact": set()}
 
 
 def _sha256(path: pathlib.Path) -> str:
@@ -135,6 +136,8 @@ def fingerprint(job: Job, root: pathlib.Path, resolved: dict | None = None) -> F
         inputs[p.as_posix()] = sha256_path(root / p)
     libraries = library_versions(tr.libraries | ENGINE_LIBRARIES[job.kind])
     params = dict(job.params)
+    if job.kind == "artifact":  # its thread count decides its bits (artifacts.py)
+        params["__threads__"] = job.threads
     if job.verdicts:  # a claim's wording and rule shape the published record: part of what the job computes
         params["__verdicts__"] = job.verdicts
     return Fingerprint(sources=sources, inputs=inputs, libraries=libraries, params=params,
@@ -184,6 +187,9 @@ def stale_reasons(job: Job, fp: Fingerprint, recorded: dict | None, root: pathli
     if recorded is None:
         return ["never built"]
     reasons = []
+    if job.kind == "artifact":  # a folder: a recorded file that is gone is as stale as a changed one
+        have = {o.relative_to(root).as_posix() for o in job.outputs(out_dir)}
+        reasons += [f"output {rel} is missing" for rel in sorted(set(recorded.get("outputs", {})) - have)]
     for out in job.outputs(out_dir):
         rel = out.relative_to(root).as_posix()
         if not out.exists():

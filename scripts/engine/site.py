@@ -156,6 +156,8 @@ class SiteBridge:
             self._engine_errors.append(message + kept)
         for message in self._engine_errors:
             self.log.error(message)
+        for jid, message in (report.waiting.items() if report else ()):
+            self.log.warning(f"{jid}: {message}")  # the committed version is published meanwhile
         if report and report.built:
             self.log.info(f"rebuilt {len(report.built)} figure job(s): {', '.join(report.built)}")
         if self.serving:

@@ -1,0 +1,99 @@
+// Training slider (scripts/figures/grokking_explorer.py): for one seed at a time, the loss curves over training
+// with a marker at the chosen epoch, and the embedding's Fourier spectrum at that epoch (key frequencies of
+// the final model in the accent colour). The slider is a native range input: arrow keys, Page Up/Down,
+// Home/End and touch all work. Colours follow Material's palette variables, so dark mode needs nothing.
+// Registers itself with widgets.js (loaded before it) and asks it to render.
+
+(function () {
+  const NS = "http://www.w3.org/2000/svg";
+  const s = (tag, attrs = {}) => {
+    const node = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    return node;
+  };
+  const fmt = (x) => (x >= 0.01 && x < 1000 ? x.toPrecision(3) : x.toExponential(1));
+
+  function renderTrainingSlider(el, data) {
+    const names = Object.keys(data.seeds);
+    let run = data.seeds[names[0]];
+    let idx = run.epoch.length - 1;
+    el.classList.add("training-slider");
+    const pick = h("select", { "aria-label": "training seed" }, ...names.map((n) => h("option", { value: n }, n)));
+    const range = h("input", { type: "range", min: 0, max: run.epoch.length - 1, value: idx, step: 1,
+                               "aria-label": "epoch" });
+    const status = h("output", { class: "ts-status", "aria-live": "polite" });
+    const curves = s("svg", { viewBox: "0 0 640 220", class: "ts-curves", role: "img" });
+    const bars = s("svg", { viewBox: "0 0 640 170", class: "ts-bars", role: "img" });
+    el.append(h("div", { class: "ts-controls" }, pick, range), status, curves, bars);
+
+    const W = 640, L = 48, R = 12, T = 10, B = 28;
+    const series = [["train", "var(--ts-c0)"], ["test", "var(--ts-c1)"], ["restricted", "var(--ts-c2)"]];
+    function drawCurves() {
+      curves.replaceChildren();
+      const xs = run.epoch, xmax = xs[xs.length - 1];
+      const all = series.flatMap(([k]) => run[k]).filter((v) => v > 0);
+      const lo = Math.log10(Math.min(...all)), hi = Math.log10(Math.max(...all));
+      const X = (e) => L + (W - L - R) * (e / xmax), Y = (v) => T + (220 - T - B) * (1 - (Math.log10(v) - lo) / (hi - lo));
+      for (const e of run.phases) curves.append(s("line", { x1: X(e), x2: X(e), y1: T, y2: 220 - B, class: "ts-phase" }));
+      for (const [k, color] of series) {
+        const d = xs.map((e, i) => `${i ? "L" : "M"}${X(e).toFixed(1)},${Y(Math.max(run[k][i], 10 ** lo)).toFixed(1)}`).join("");
+        curves.append(s("path", { d, stroke: color, fill: "none", "stroke-width": 1.6 }));
+        const label = s("text", { x: W - R, y: Y(run[k][xs.length - 1]) - 4, "text-anchor": "end", fill: color, class: "ts-label" });
+        label.textContent = k;
+        curves.append(label);
+      }
+      for (let p = Math.ceil(lo); p <= Math.floor(hi); p += Math.max(1, Math.round((hi - lo) / 4))) {
+        const t = s("text", { x: L - 6, y: Y(10 ** p) + 4, "text-anchor": "end", class: "ts-tick" });
+        t.textContent = `1e${p}`;
+        curves.append(t);
+      }
+      const xl = s("text", { x: (L + W - R) / 2, y: 216, "text-anchor": "middle", class: "ts-tick" });
+      xl.textContent = `epoch (0 – ${xmax.toLocaleString()})`;
+      curves.append(xl);
+      curves.append(s("line", { x1: X(run.epoch[idx]), x2: X(run.epoch[idx]), y1: T, y2: 220 - B, class: "ts-marker" }));
+    }
+    function drawBars() {
+      bars.replaceChildren();
+      const spec = run.spectrum[idx], n = spec.length, top = Math.max(...spec, 0.05);
+      const bw = (W - L - R) / n;
+      spec.forEach((v, i) => {
+        const k = i + 1, hgt = (170 - T - B) * (v / top);
+        const r = s("rect", { x: L + i * bw + 1, y: 170 - B - hgt, width: bw - 2, height: hgt,
+                              class: run.keys.includes(k) ? "ts-key" : "ts-bar" });
+        const tip = s("title");
+        tip.textContent = `k = ${k}: ${v.toFixed(3)}`;
+        r.append(tip);
+        bars.append(r);
+        if (run.keys.includes(k)) {
+          const t = s("text", { x: L + (i + 0.5) * bw, y: 170 - B + 14, "text-anchor": "middle", class: "ts-tick" });
+          t.textContent = k;
+          bars.append(t);
+        }
+      });
+      const yl = s("text", { x: L - 6, y: T + 10, "text-anchor": "end", class: "ts-tick" });
+      yl.textContent = top.toFixed(2);
+      bars.append(yl);
+    }
+    function update() {
+      idx = Number(range.value);
+      const i = idx;
+      status.textContent = `epoch ${run.epoch[i].toLocaleString()}: train loss ${fmt(run.train[i])}, test loss ` +
+        `${fmt(run.test[i])}, restricted ${fmt(run.restricted[i])}, test accuracy ${(100 * run.test_acc[i]).toFixed(1)} %`;
+      curves.setAttribute("aria-label", `Loss curves with a marker at epoch ${run.epoch[i]}`);
+      bars.setAttribute("aria-label", `Embedding spectrum at epoch ${run.epoch[i]}`);
+      drawCurves();
+      drawBars();
+    }
+    pick.addEventListener("change", () => {
+      run = data.seeds[pick.value];
+      range.max = run.epoch.length - 1;
+      range.value = Math.min(Number(range.value), run.epoch.length - 1);
+      update();
+    });
+    range.addEventListener("input", update);
+    update();
+  }
+
+  widgets["training-slider"] = renderTrainingSlider;
+  if (typeof initWidgets === "function") initWidgets();
+})();

@@ -1,0 +1,70 @@
+"""Figure: train and test loss of the grokking model over training, three seeds, with the phases marked
+where the logged measures put them (scripts/analysis/grokking.py), not by eye.
+
+Verdicts (figures/grokking.yml): the model groks (final test accuracy), and it generalises long after it
+memorises (ratio of the two epochs, bounded by the log interval), on each seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scripts.analysis.grokking import delay_ratio, phases
+from scripts.analysis.stats import exact
+from scripts.engine import style
+from scripts.engine.api import Result, Table
+from scripts.grokking.load import load
+
+PHASE_NAMES = ("memorisation", "circuit formation", "clean-up")
+
+
+def phase_spans(ph) -> list[tuple[float, float]]:
+    """(start, end) epochs of the three phases; the log interval's uncertainty is drawn as the edges."""
+    end = ph.cleaned.epoch if ph.cleaned else np.nan
+    return [(0, ph.memorised.epoch), (ph.memorised.epoch, ph.generalising.epoch), (ph.generalising.epoch, end)]
+
+
+def compute(params: dict) -> Result:
+    runs, rows, groks, delayed = {}, [], {}, {}
+    for seed in params["seeds"]:
+        t = load(seed)
+        log, ph = t.log, phases(t.log)
+        step = log[1]["epoch"] - log[0]["epoch"]
+        label = f"seed {seed}"
+        runs[label] = {"epoch": np.array([r["epoch"] for r in log]), "train": np.array([r["train_loss"] for r in log]),
+                       "test": np.array([r["test_loss"] for r in log]), "spans": phase_spans(ph)}
+        groks[label] = exact(log[-1]["test_acc"], n=len(t.split.test), unit="held-out pairs (all of them)")
+        delayed[label] = delay_ratio(ph.memorised, ph.generalising, step)
+        rows.append([label, f"{ph.memorised.epoch:,}", f"{ph.generalising.epoch:,}",
+                     f"{ph.cleaned.epoch:,}" if ph.cleaned else "not reached", f"{log[-1]['epoch']:,}",
+                     f"{100 * log[-1]['test_acc']:.2f} %"])
+    return Result(
+        data={"runs": runs},
+        values={"epochs_seed0": rows[0][4], "memorised_seed0": rows[0][1], "generalising_seed0": rows[0][2],
+                "cleaned_seed0": rows[0][3], "log_every": int(step)},
+        verdicts={"groks": groks, "delayed": delayed},
+        tables={"phases": Table(columns=["seed", "memorised (train acc 100 %)", "generalising (test acc ≥ 50 %)",
+                                         "cleaned up", "trained", "final test accuracy"], rows=rows)},
+    )
+
+
+def plot(result: Result, theme: str):
+    runs = result.data["runs"]
+    fig, axes = style.subplots(theme, 1, len(runs), width=1.0, aspect=0.42, sharey=True)
+    shade = style.GRID[theme]
+    for ax, (label, run) in zip(np.atleast_1d(axes), runs.items()):
+        for i, (a, b) in enumerate(run["spans"]):
+            if i == 1 and np.isfinite(b):
+                ax.axvspan(a, b, color=shade, alpha=0.6, lw=0)
+            if np.isfinite(a) and a > 0:
+                ax.axvline(a, color=style.MUTED[theme], lw=0.8, ls=":")
+        ax.plot(run["epoch"], run["train"], color=style.palette(theme)[0], lw=1.4, label="train")
+        ax.plot(run["epoch"], run["test"], color=style.palette(theme)[1], lw=1.4, label="test")
+        ax.set_yscale("log")
+        ax.set_title(label, fontsize=style.FONT["text"])
+        ax.set_xlabel("epoch (thousands)")
+        ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}")
+        ax.set_xlim(0, run["epoch"][-1] * 1.3)
+        style.label_lines(ax, theme)
+    np.atleast_1d(axes)[0].set_ylabel("loss (nats)")
+    return fig

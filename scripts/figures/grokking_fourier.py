@@ -1,0 +1,89 @@
+"""Figure: the trained models read in the Fourier basis. Left: each seed's embedding spectrum (share of W_E
+per frequency k, key frequencies marked). Right: seed 0's MLP neurons, each placed by the frequency that best
+explains its activation over (a, b) and by how much of it that frequency explains.
+
+Verdicts (figures/grokking.yml), on each seed: a handful of frequencies carry the embedding; the logits are
+mostly a sum of cos(w(a + b − c)) terms at the key frequencies; most neurons are explained by one key frequency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from scripts.analysis.fourier import embedding_spectrum
+from scripts.analysis.grokking import algorithm_fit, neuron_frequencies, top_share
+from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic, exact
+from scripts.engine import style
+from scripts.engine.api import Result, Table
+from scripts.grokking.load import load
+from scripts.grokking.model import fast_logits, mlp_activations
+
+TOP = 6  # "a handful": the share of the six largest of the 56 frequencies
+NEURON_SHARE = 0.5  # a neuron is "explained by one frequency" if it carries at least half its variance
+
+
+def compute(params: dict) -> Result:
+    spectra, keys, few, fit, cluster, rows, neurons = {}, {}, {}, {}, {}, [], None
+    for seed in params["seeds"]:
+        t = load(seed)
+        label, p = f"seed {seed}", t.split.p
+        E = t.model.original_model.tok_embed.weight[:p]
+        spectra[label] = embedding_spectrum(E)
+        keys[label] = t.key_frequencies
+        few[label] = exact(top_share(spectra[label], TOP), n=len(spectra[label]), unit="frequencies")
+        with torch.no_grad():
+            logits = fast_logits(t.model, t.split.a, t.split.b).view(p, p, p)
+            acts = mlp_activations(t.model, t.split.a, t.split.b).view(p, p, -1)
+        total, explained = algorithm_fit(logits, t.key_frequencies)
+        fit[label] = bootstrap_statistic(lambda tot, ex: ex.sum() / tot.sum(), total, explained,
+                                         unit="input pairs (a, b)", resamples=params["resamples"])
+        best, share = neuron_frequencies(acts)
+        alive = share > 0
+        good = np.isin(best, t.key_frequencies) & (share >= NEURON_SHARE)
+        cluster[label] = bootstrap_mean(good[alive].astype(float), unit="active neurons",
+                                        resamples=params["resamples"])
+        rows.append([label, ", ".join(map(str, t.key_frequencies)), f"{few[label].value:.2f}",
+                     f"{fit[label].value:.2f}", f"{int(good.sum())} of {int(alive.sum())}"])
+        if neurons is None:
+            neurons = {"best": best[alive], "share": share[alive], "keys": t.key_frequencies}
+    return Result(
+        data={"spectra": spectra, "keys": keys, "neurons": neurons},
+        values={"keys_seed0": rows[0][1], "top": TOP, "neuron_share": NEURON_SHARE},
+        verdicts={"few-frequencies": few, "logits-are-cosines": fit, "neurons-cluster": cluster},
+        tables={"frequencies": Table(columns=["seed", "key frequencies k", f"share of the top {TOP}",
+                                              "logit variance explained", "neurons on one key frequency"],
+                                     rows=rows)},
+    )
+
+
+def plot(result: Result, theme: str):
+    spectra, keys, nd = result.data["spectra"], result.data["keys"], result.data["neurons"]
+    fig = style.figure(theme, width=1.0, aspect=0.62)
+    grid = fig.add_gridspec(len(spectra), 2, width_ratios=[1.5, 1])
+    colors = style.palette(theme)
+    k = np.arange(1, len(next(iter(spectra.values()))) + 1)
+    first = None
+    for i, (label, spec) in enumerate(spectra.items()):
+        ax = fig.add_subplot(grid[i, 0], sharex=first, sharey=first)
+        first = first or ax
+        is_key = np.isin(k, keys[label])
+        ax.bar(k[~is_key], spec[~is_key], width=0.8, color=style.MUTED[theme])
+        bars = ax.bar(k[is_key], spec[is_key], width=0.8, color=colors[0])
+        ax.bar_label(bars, labels=[str(x) for x in k[is_key]], fontsize=style.FONT["small"], padding=1)
+        ax.set_ylim(0, spec.max() * 1.35)
+        ax.text(0.99, 0.9, label, transform=ax.transAxes, ha="right", va="top", fontsize=style.FONT["small"])
+        if i < len(spectra) - 1:
+            ax.tick_params(labelbottom=False)
+        if i == len(spectra) // 2:
+            ax.set_ylabel("share of W_E")
+    ax.set_xlabel("frequency k")
+    nx = fig.add_subplot(grid[:, 1])
+    nx.scatter(nd["best"], nd["share"], s=9, color=colors[0], alpha=0.6, lw=0)
+    for kk in nd["keys"]:
+        nx.axvline(kk, color=style.GRID[theme], lw=0.8, zorder=0)
+    nx.axhline(0.5, color=style.MUTED[theme], lw=0.8, ls="--")
+    nx.set(xlim=(0, k[-1] + 1), ylim=(0, 1.02), xlabel="best frequency k", ylabel="variance it explains")
+    nx.set_title("seed 0: 512 neurons", fontsize=style.FONT["small"])
+    style.hover_points(nx, nd["best"], nd["share"], [f"k = {b}: {s:.2f}" for b, s in zip(nd["best"], nd["share"])])
+    return fig
