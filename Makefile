@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make serve   install (.venv from requirements.txt), compute missing or stale figures, serve on :8000
 #   make test    install, then run the whole test suite (what CI runs)
-# Other targets: make build (strict site in site/), make figures, make check, make verify, make zoo, make bench.
+# Other targets: make build (strict site in site/), make figures, make check, make verify, make train, make bench.
 
 PYTHON ?= python3.11
 export NO_MKDOCS_2_WARNING := 1  # Material prints an end-of-life banner on every build
@@ -9,7 +9,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build figures check verify zoo bench clean note
+.PHONY: serve test build figures check verify train zoo bench clean note
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -37,12 +37,15 @@ check: $(STAMP)
 verify: $(STAMP)  # recompute every figure into .cache/verify and compare with what is committed
 	$(PY) -m scripts.engine verify
 
-zoo: $(STAMP)
-	$(PY) -m scripts.zoo.train
+train: $(STAMP)  # train stale artifacts (models/; figures/models.yml) — never done by serve or build
+	$(PY) -m scripts.engine train
+
+zoo: train
 
 bench: $(STAMP)
 	$(PY) -m scripts.bench.site
 	$(PY) -m scripts.bench.zoo
+	$(PY) -m scripts.bench.grokking
 
 note: $(STAMP)
 	@test -n "$(TITLE)" || { echo 'usage: make note TITLE="Title of the note" [PAPER=https://...]'; exit 2; }

@@ -485,3 +485,36 @@ def test_serve_picks_up_a_new_script_and_declaration_and_builds_once_per_change(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_no_op_check_trusts_its_snapshot_only_while_nothing_moved(project, monkeypatch):
+    """snapshot.py: after an all-fresh check, the next one only stats files; any change means a full check."""
+    from scripts.engine import snapshot
+
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.0)
+    engine = Engine(project)
+    engine.build(progress=False)
+    assert stale(engine) == set()
+    snap = project / ".cache" / "fresh.json"
+    assert snap.exists() and snapshot.still_fresh(snap, project)
+    calls = []
+    monkeypatch.setattr("scripts.engine.build.fingerprint", lambda *a, **k: calls.append(a) or 1 / 0)
+    assert stale(engine) == set() and calls == []  # answered from the snapshot: nothing fingerprinted
+    monkeypatch.undo()
+    (project / "scripts" / "lib" / "a.py").write_text("VALUE = 5\n")  # same size, new content
+    assert not snapshot.still_fresh(snap, project)
+    assert stale(engine) == {"deep"}
+    engine.build(progress=False)
+    assert stale(engine) == set()
+    (project / "scripts" / "lib" / "c.py").write_text("X = 1\n")  # a new module: its folder changed
+    assert not snapshot.still_fresh(snap, project)
+
+
+def test_a_racy_snapshot_is_not_written(project, monkeypatch):
+    from scripts.engine import snapshot
+
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 3600.0)  # every file counts as just modified
+    engine = Engine(project)
+    engine.build(progress=False)
+    assert stale(engine) == set()
+    assert not (project / ".cache" / "fresh.json").exists()

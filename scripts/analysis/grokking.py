@@ -113,6 +113,8 @@ def cosine_directions(p: int, freqs: list[int]) -> Float[Tensor, "k p p p"]:
     """cos(w(a+b−c)) and sin(w(a+b−c)) for each frequency, as orthonormal functions of (a, b, c)."""
     x = torch.arange(p, dtype=torch.float64)
     phase = x[:, None, None] + x[None, :, None] - x[None, None, :]
+    if not freqs:
+        return torch.zeros(0, p, p, p, dtype=torch.float64)
     dirs = []
     for k in freqs:
         w = 2 * math.pi * k / p
@@ -151,3 +153,64 @@ def neuron_frequencies(acts: Float[Tensor, "p p n"]) -> tuple[np.ndarray, np.nda
     dead = total <= 1e-12
     best[dead], share[dead] = 0, 0.0
     return best.numpy(), share.numpy()
+
+
+# -- the verdicts' statistics, one function per group, shared by the figures and the can-fail tests ---------
+
+TOP = 6  # "a handful": the share of the six largest of the 56 frequencies
+NEURON_SHARE = 0.5  # a neuron is "explained by one frequency" if that frequency carries half its variance
+
+
+def timing_estimates(log: list[dict], p: int) -> dict[str, Estimate | None]:
+    """The training-dynamics statistics of one run, from its log (rows of metrics.json):
+    `delayed` (generalising epoch / memorised epoch), `restricted-leads` (epochs by which restricted loss
+    falls below ln(p)/2 before test loss does), `excluded-rises` (log10 of excluded loss at the end of
+    circuit formation over its value at the end of memorisation) and `cleanup-shrinks` (the squared
+    weights' fractional fall per 1,000 epochs in clean-up over that in circuit formation; None if the
+    clean-up never ended)."""
+    ph, step = phases(log), _interval(log)
+    half_chance = math.log(p) / 2
+    r_cross, t_cross = crossing(log, "restricted_loss", half_chance), crossing(log, "test_loss", half_chance)
+    if r_cross is None or t_cross is None:
+        raise ValueError("restricted or test loss never falls below half the chance loss")
+    at = {r["epoch"]: r for r in log}
+    rise = math.log10(at[ph.generalising.epoch]["excluded_loss"] / at[ph.memorised.epoch]["excluded_loss"])
+    out = {"delayed": delay_ratio(ph.memorised, ph.generalising, step), "restricted-leads": lead(r_cross, t_cross, step),
+           "excluded-rises": bounded(rise, rise, rise, step=step), "cleanup-shrinks": None}
+    if ph.cleaned is not None:
+        ratio = (weight_fall_rate(log, ph.generalising.epoch, ph.cleaned.epoch)
+                 / weight_fall_rate(log, ph.memorised.epoch, ph.generalising.epoch))
+        out["cleanup-shrinks"] = bounded(ratio, ratio, ratio, step=step)
+    return out
+
+
+@dataclass
+class AlgorithmReading:
+    """What the Fourier reading of one model finds, and the three statistics the verdicts test."""
+
+    spectrum: np.ndarray
+    best: np.ndarray  # each active neuron's best frequency
+    share: np.ndarray  # and the fraction of its variance that frequency explains
+    estimates: dict[str, Estimate]
+
+
+def algorithm_estimates(W_E: Float[Tensor, "p d_model"], logits: Float[Tensor, "p p c"],
+                        acts: Float[Tensor, "p p d_mlp"], keys: list[int], *, resamples: int = 1000) -> AlgorithmReading:
+    """`few-frequencies` (share of the embedding in its TOP largest frequencies), `logits-are-cosines`
+    (fraction of the logits' variance over c explained by cos/sin(w(a+b−c)) at `keys`, bootstrap over input
+    pairs) and `neurons-cluster` (fraction of active neurons at least NEURON_SHARE explained by one key
+    frequency, bootstrap over neurons)."""
+    from scripts.analysis.fourier import embedding_spectrum
+    from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic, exact
+
+    spectrum = embedding_spectrum(W_E)
+    total, explained = algorithm_fit(logits, keys)
+    best, share = neuron_frequencies(acts)
+    alive = share > 0
+    good = np.isin(best, keys) & (share >= NEURON_SHARE)
+    return AlgorithmReading(spectrum, best[alive], share[alive], {
+        "few-frequencies": exact(top_share(spectrum, TOP), n=len(spectrum), unit="frequencies"),
+        "logits-are-cosines": bootstrap_statistic(lambda tot, ex: ex.sum() / tot.sum(), total, explained,
+                                                  unit="input pairs (a, b)", resamples=resamples),
+        "neurons-cluster": bootstrap_mean(good[alive].astype(float), unit="active neurons", resamples=resamples),
+    })

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from filelock import FileLock
 from tqdm import tqdm
 
-from scripts.engine import artifacts, filecache, normalise, paths, runtime
+from scripts.engine import artifacts, filecache, normalise, paths, runtime, snapshot
 from scripts.engine.declarations import Declarations, DeclarationError, Job, load_declarations
 from scripts.engine.errors import EngineError
 from scripts.engine.manifest import (
@@ -122,6 +122,11 @@ class Engine:
     def _plan(self, jobs: dict[str, Job], manifest: dict, ids: list[str] | None = None, force: bool = False) -> _Plan:
         """The one staleness loop: which of `jobs` (or `ids`) must run, and why."""
         plan = _Plan()
+        full = ids is None and not force
+        if full and snapshot.still_fresh(self.layout.fresh_snapshot, self.root):  # nothing moved since all was fresh
+            plan.fresh, plan.reasons = list(jobs), {jid: [] for jid in jobs}
+            return plan
+        read: set[str] = {str(p) for p in self.figures_dir.glob("*.yml")} | {str(self.manifest_path)}
         facts = filecache.use(self.cache_dir)  # hashes and parsed imports of unchanged files, from earlier builds
         resolved: dict = {}  # which dotted names are project files, for this scan
         stale_artifacts: dict[str, Job] = {}
@@ -143,6 +148,12 @@ class Engine:
                     stale_artifacts[jid] = job
                 continue
             reasons = stale_reasons(job, fp, manifest.get(jid), self.root, self.out_dir)
+            if full:
+                read.update(str(self.root / f) for f in fp.sources)
+                read.update(str(o) for o in job.outputs(self.out_dir))
+                for p in job.inputs:
+                    q = self.root / p
+                    read.update([str(q)] + ([str(x) for x in q.rglob("*")] if q.is_dir() else []))
             reasons += [f"reads {a.output}, from artifact {a.id!r}, which is stale: {artifacts.how_to_rebuild(a)}"
                         for a in deps]
             if job.kind == "artifact" and reasons:
@@ -159,6 +170,8 @@ class Engine:
             else:
                 plan.fresh.append(jid)
         facts.save()
+        if full and not plan.failed and not plan.waiting and not any(plan.reasons.values()):
+            snapshot.save(self.layout.fresh_snapshot, self.root, read)
         return plan
 
     def _select(self, decl: Declarations, ids: list[str] | None) -> None:

@@ -82,6 +82,10 @@ class Layout:
         return self.cache_dir / "engine.lock"
 
     @property
+    def fresh_snapshot(self) -> pathlib.Path:
+        return self.cache_dir / "fresh.json"  # snapshot.py: the stats behind the last all-fresh check
+
+    @property
     def timings(self) -> pathlib.Path:
         return self.cache_dir / "timings.json"
 

@@ -32,6 +32,8 @@ def preload_for(jobs: Iterable[Job], root: pathlib.Path) -> tuple[str, ...]:
     """The heavy modules these jobs import (directly or through project modules)."""
     tops: set[str] = set()
     for job in jobs:
+        if job.kind not in _ALWAYS:  # artifacts train in a process of their own (artifacts.py), not here
+            continue
         tops |= _ALWAYS[job.kind]
         try:
             tops |= trace(root / job.script, root).libraries

@@ -240,6 +240,10 @@ class _Renderer:
         found = table(fid) if job else {}
         if job is None:
             self._error(lineno, f'{kind}("{arg}"): unknown figure id "{fid}"')
+        elif key not in found and kind == "verdict" and key in job.verdicts:
+            self._error(lineno, f'{kind}("{arg}"): figure "{fid}" declares it but has not computed it yet; build the '
+                                "figure (python -m scripts.engine build " + fid + ")")
+            return None, key, {}
         elif key not in found:
             known = ", ".join(sorted(found)) or (
                 "none yet: build the figure" if kind in ("value", "table") else f"none: declare it under 'verdicts:' in {job.declared_in}")

@@ -174,7 +174,7 @@ class SiteBridge:
                 for path in job.outputs(out):  # images, widget data, and the values and verdicts (JSON)
                     if path.exists():
                         files.append(File.generated(config, paths.published(path.name), abs_src_path=str(path)))
-            else:  # render the executed notebook in place of its source (the File is mkdocs-jupyter's wrapper)
+            elif job.kind == "notebook":  # render the executed notebook in place of its source (mkdocs-jupyter's File)
                 executed = self.engine.output_path(job)
                 src_uri = job.script.relative_to("docs").as_posix()
                 f = files.get_file_from_path(src_uri)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.analysis.grokking import delay_ratio, phases
+from scripts.analysis.grokking import phases, timing_estimates
 from scripts.analysis.stats import exact
 from scripts.engine import style
 from scripts.engine.api import Result, Table
@@ -34,7 +34,7 @@ def compute(params: dict) -> Result:
         runs[label] = {"epoch": np.array([r["epoch"] for r in log]), "train": np.array([r["train_loss"] for r in log]),
                        "test": np.array([r["test_loss"] for r in log]), "spans": phase_spans(ph)}
         groks[label] = exact(log[-1]["test_acc"], n=len(t.split.test), unit="held-out pairs (all of them)")
-        delayed[label] = delay_ratio(ph.memorised, ph.generalising, step)
+        delayed[label] = timing_estimates(log, t.split.p)["delayed"]
         rows.append([label, f"{ph.memorised.epoch:,}", f"{ph.generalising.epoch:,}",
                      f"{ph.cleaned.epoch:,}" if ph.cleaned else "not reached", f"{log[-1]['epoch']:,}",
                      f"{100 * log[-1]['test_acc']:.2f} %"])

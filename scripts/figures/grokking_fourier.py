@@ -3,7 +3,8 @@ per frequency k, key frequencies marked). Right: seed 0's MLP neurons, each plac
 explains its activation over (a, b) and by how much of it that frequency explains.
 
 Verdicts (figures/grokking.yml), on each seed: a handful of frequencies carry the embedding; the logits are
-mostly a sum of cos(w(a + b − c)) terms at the key frequencies; most neurons are explained by one key frequency.
+mostly a sum of cos(w(a + b − c)) terms at the key frequencies; most neurons are explained by one key
+frequency (scripts/analysis/grokking.py, `algorithm_estimates`).
 """
 
 from __future__ import annotations
@@ -11,46 +12,36 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from scripts.analysis.fourier import embedding_spectrum
-from scripts.analysis.grokking import algorithm_fit, neuron_frequencies, top_share
-from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic, exact
+from scripts.analysis.grokking import NEURON_SHARE, TOP, algorithm_estimates
 from scripts.engine import style
 from scripts.engine.api import Result, Table
 from scripts.grokking.load import load
 from scripts.grokking.model import fast_logits, mlp_activations
 
-TOP = 6  # "a handful": the share of the six largest of the 56 frequencies
-NEURON_SHARE = 0.5  # a neuron is "explained by one frequency" if it carries at least half its variance
-
 
 def compute(params: dict) -> Result:
-    spectra, keys, few, fit, cluster, rows, neurons = {}, {}, {}, {}, {}, [], None
+    spectra, keys, verdicts, rows, neurons = {}, {}, {}, [], None
     for seed in params["seeds"]:
         t = load(seed)
         label, p = f"seed {seed}", t.split.p
-        E = t.model.original_model.tok_embed.weight[:p]
-        spectra[label] = embedding_spectrum(E)
-        keys[label] = t.key_frequencies
-        few[label] = exact(top_share(spectra[label], TOP), n=len(spectra[label]), unit="frequencies")
         with torch.no_grad():
             logits = fast_logits(t.model, t.split.a, t.split.b).view(p, p, p)
             acts = mlp_activations(t.model, t.split.a, t.split.b).view(p, p, -1)
-        total, explained = algorithm_fit(logits, t.key_frequencies)
-        fit[label] = bootstrap_statistic(lambda tot, ex: ex.sum() / tot.sum(), total, explained,
-                                         unit="input pairs (a, b)", resamples=params["resamples"])
-        best, share = neuron_frequencies(acts)
-        alive = share > 0
-        good = np.isin(best, t.key_frequencies) & (share >= NEURON_SHARE)
-        cluster[label] = bootstrap_mean(good[alive].astype(float), unit="active neurons",
-                                        resamples=params["resamples"])
-        rows.append([label, ", ".join(map(str, t.key_frequencies)), f"{few[label].value:.2f}",
-                     f"{fit[label].value:.2f}", f"{int(good.sum())} of {int(alive.sum())}"])
+        reading = algorithm_estimates(t.model.original_model.tok_embed.weight[:p], logits, acts, t.key_frequencies,
+                                      resamples=params["resamples"])
+        for key, est in reading.estimates.items():
+            verdicts.setdefault(key, {})[label] = est
+        spectra[label], keys[label] = reading.spectrum, t.key_frequencies
+        est = reading.estimates
+        rows.append([label, ", ".join(map(str, t.key_frequencies)), f"{est['few-frequencies'].value:.2f}",
+                     f"{est['logits-are-cosines'].value:.2f}",
+                     f"{round(est['neurons-cluster'].value * len(reading.best))} of {len(reading.best)}"])
         if neurons is None:
-            neurons = {"best": best[alive], "share": share[alive], "keys": t.key_frequencies}
+            neurons = {"best": reading.best, "share": reading.share, "keys": t.key_frequencies}
     return Result(
         data={"spectra": spectra, "keys": keys, "neurons": neurons},
         values={"keys_seed0": rows[0][1], "top": TOP, "neuron_share": NEURON_SHARE},
-        verdicts={"few-frequencies": few, "logits-are-cosines": fit, "neurons-cluster": cluster},
+        verdicts=verdicts,
         tables={"frequencies": Table(columns=["seed", "key frequencies k", f"share of the top {TOP}",
                                               "logit variance explained", "neurons on one key frequency"],
                                      rows=rows)},
@@ -71,7 +62,7 @@ def plot(result: Result, theme: str):
         ax.bar(k[~is_key], spec[~is_key], width=0.8, color=style.MUTED[theme])
         bars = ax.bar(k[is_key], spec[is_key], width=0.8, color=colors[0])
         ax.bar_label(bars, labels=[str(x) for x in k[is_key]], fontsize=style.FONT["small"], padding=1)
-        ax.set_ylim(0, spec.max() * 1.35)
+        ax.set_ylim(0, max(s.max() for s in spectra.values()) * 1.35)
         ax.text(0.99, 0.9, label, transform=ax.transAxes, ha="right", va="top", fontsize=style.FONT["small"])
         if i < len(spectra) - 1:
             ax.tick_params(labelbottom=False)
@@ -84,6 +75,6 @@ def plot(result: Result, theme: str):
         nx.axvline(kk, color=style.GRID[theme], lw=0.8, zorder=0)
     nx.axhline(0.5, color=style.MUTED[theme], lw=0.8, ls="--")
     nx.set(xlim=(0, k[-1] + 1), ylim=(0, 1.02), xlabel="best frequency k", ylabel="variance it explains")
-    nx.set_title("seed 0: 512 neurons", fontsize=style.FONT["small"])
+    nx.set_title(f"seed 0: {len(nd['best'])} active neurons", fontsize=style.FONT["small"])
     style.hover_points(nx, nd["best"], nd["share"], [f"k = {b}: {s:.2f}" for b, s in zip(nd["best"], nd["share"])])
     return fig

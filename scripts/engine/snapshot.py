@@ -1,0 +1,82 @@
+"""A no-op build in milliseconds: remember that everything was fresh, and the file stats that said so.
+
+Checking that every job is fresh means tracing each script's imports, hashing sources, inputs and outputs
+and reading library versions: most of a no-op build's cost. When a full check finds every job fresh, the
+engine writes `.cache/fresh.json` with the stat (mtime in ns, size, inode) of every file that check read —
+sources, declared inputs, outputs, declarations, the manifest — and of every folder under `scripts/` and
+`docs/` (a new module or notebook changes its folder), the library folders (installing or removing a
+package changes them) and the runner's settings. The next check stats those paths and, if nothing moved,
+skips the full check.
+
+Like git's index, it guards against "racy" files: a file modified within `RACY_SECONDS` of the snapshot
+could change again within the same timestamp tick, so such a snapshot is not trusted and the next check is
+a full one. Anything that does not match means a full check — the snapshot can only skip work, never decide
+that something stale is fresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import site
+import sys
+import time
+
+from scripts.engine import runtime
+
+RACY_SECONDS = 2.0
+VERSION = 1
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _folders(root: pathlib.Path) -> list[str]:
+    out = []
+    for top in ("scripts", "docs", "figures"):
+        for dirpath, dirnames, _ in os.walk(root / top):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+            out.append(dirpath)
+    return out + [p for p in site.getsitepackages() if os.path.isdir(p)]
+
+
+def _key() -> dict:
+    return {"version": VERSION, "python": sys.version, "runtime": runtime.fingerprint_settings()}
+
+
+def save(path: pathlib.Path, root: pathlib.Path, files: set[str]) -> None:
+    """Record that every job was fresh, with the stats of `files` (absolute paths) and of the folders."""
+    paths = sorted(set(files) | set(_folders(root)))
+    stats = {p: _stat(p) for p in paths}
+    newest = max((s[0] for s in stats.values() if s), default=0) / 1e9
+    if time.time() - newest < RACY_SECONDS:
+        path.unlink(missing_ok=True)  # racy: a file could still change within its timestamp tick
+        return
+    data = json.dumps({"key": _key(), "stats": stats}, separators=(",", ":"))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(data)
+    os.replace(tmp, path)
+
+
+def still_fresh(path: pathlib.Path, root: pathlib.Path) -> bool:
+    """True if the last full check found everything fresh and no recorded path has changed since."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if data.get("key") != _key():
+        return False
+    stats = data["stats"]
+    if set(_folders(root)) - set(stats):  # a new folder
+        return False
+    return all(_stat(p) == s for p, s in stats.items())
+
+
+def forget(path: pathlib.Path) -> None:
+    path.unlink(missing_ok=True)
