@@ -125,3 +125,13 @@ def test_training_resumes_exactly_after_an_interruption(tmp_path, monkeypatch):
         a, b = load_file(str(tmp_path / "straight" / name)), load_file(str(tmp_path / "resumed" / name))
         assert all(torch.equal(a[k], b[k]) for k in a), name
     assert (tmp_path / "straight" / "metrics.json").read_text() == (tmp_path / "resumed" / "metrics.json").read_text()
+
+
+def test_a_later_stopping_rule_continues_the_same_run(tmp_path):
+    """Raising max_epochs resumes the saved run rather than starting over, and ends where a straight run does."""
+    base = {"seed": 4, "log_every": 5, "save_every": 5, "snapshot_epochs": []}
+    gtrain.train({**base, "max_epochs": 30}, tmp_path / "straight", tmp_path / "a", progress=False)
+    gtrain.train({**base, "max_epochs": 20}, tmp_path / "short", tmp_path / "b", progress=False)
+    gtrain.train({**base, "max_epochs": 30}, tmp_path / "longer", tmp_path / "b", progress=False)
+    a, b = load_file(str(tmp_path / "straight" / "model.safetensors")), load_file(str(tmp_path / "longer" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)

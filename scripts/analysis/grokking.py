@@ -161,13 +161,12 @@ TOP = 6  # "a handful": the share of the six largest of the 56 frequencies
 NEURON_SHARE = 0.5  # a neuron is "explained by one frequency" if that frequency carries half its variance
 
 
-def timing_estimates(log: list[dict], p: int) -> dict[str, Estimate | None]:
+def timing_estimates(log: list[dict], p: int) -> dict[str, Estimate]:
     """The training-dynamics statistics of one run, from its log (rows of metrics.json):
     `delayed` (generalising epoch / memorised epoch), `restricted-leads` (epochs by which restricted loss
     falls below ln(p)/2 before test loss does), `excluded-rises` (log10 of excluded loss at the end of
     circuit formation over its value at the end of memorisation) and `cleanup-shrinks` (the squared
-    weights' fractional fall per 1,000 epochs in clean-up over that in circuit formation; None if the
-    clean-up never ended)."""
+    weights' fractional fall per 1,000 epochs in clean-up over that in circuit formation)."""
     ph, step = phases(log), _interval(log)
     half_chance = math.log(p) / 2
     r_cross, t_cross = crossing(log, "restricted_loss", half_chance), crossing(log, "test_loss", half_chance)
@@ -175,13 +174,12 @@ def timing_estimates(log: list[dict], p: int) -> dict[str, Estimate | None]:
         raise ValueError("restricted or test loss never falls below half the chance loss")
     at = {r["epoch"]: r for r in log}
     rise = math.log10(at[ph.generalising.epoch]["excluded_loss"] / at[ph.memorised.epoch]["excluded_loss"])
-    out = {"delayed": delay_ratio(ph.memorised, ph.generalising, step), "restricted-leads": lead(r_cross, t_cross, step),
-           "excluded-rises": bounded(rise, rise, rise, step=step), "cleanup-shrinks": None}
-    if ph.cleaned is not None:
-        ratio = (weight_fall_rate(log, ph.generalising.epoch, ph.cleaned.epoch)
-                 / weight_fall_rate(log, ph.memorised.epoch, ph.generalising.epoch))
-        out["cleanup-shrinks"] = bounded(ratio, ratio, ratio, step=step)
-    return out
+    # a clean-up still under way when training stopped is measured up to the last logged epoch
+    end = ph.cleaned.epoch if ph.cleaned is not None else int(log[-1]["epoch"])
+    ratio = (weight_fall_rate(log, ph.generalising.epoch, end)
+             / weight_fall_rate(log, ph.memorised.epoch, ph.generalising.epoch))
+    return {"delayed": delay_ratio(ph.memorised, ph.generalising, step), "restricted-leads": lead(r_cross, t_cross, step),
+            "excluded-rises": bounded(rise, rise, rise, step=step), "cleanup-shrinks": bounded(ratio, ratio, ratio, step=step)}
 
 
 @dataclass

@@ -54,31 +54,48 @@ def how_to_rebuild(job: Job) -> str:
     return f"python -m scripts.engine train {job.id} (about {job.minutes:g} min on 2 cores)"
 
 
-def run(job: Job, root: pathlib.Path, cache_root: pathlib.Path) -> None:
-    """Train `job` and install its output folder atomically; raises ArtifactError on failure (nothing of the
-    committed folder is touched then)."""
+def train(job: Job, root: pathlib.Path, cache_root: pathlib.Path) -> pathlib.Path:
+    """Train `job` into a fresh sibling folder of its output and return that folder; raises ArtifactError on
+    failure (the folder is removed; the committed one is never touched here). Holds the artifact's own lock,
+    so one artifact trains once at a time, while other builds go on."""
+    from filelock import FileLock
+
     dest = root / job.output
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.new."))
     cache = cache_root / job.id
     cache.mkdir(parents=True, exist_ok=True)
-    spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params, "threads": job.threads}
-    try:
-        proc = subprocess.run([sys.executable, "-m", "scripts.engine.artifacts", json.dumps(spec), str(staging),
-                               str(cache)], cwd=root, env=runtime.job_environment(str(root)))
+    with FileLock(str(cache_root / f"{job.id}.lock")):
+        staging = pathlib.Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.new."))
+        spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params, "threads": job.threads}
+        try:
+            proc = subprocess.run([sys.executable, "-m", "scripts.engine.artifacts", json.dumps(spec), str(staging),
+                                   str(cache)], cwd=root, env=runtime.job_environment(str(root)))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         if proc.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
             raise ArtifactError(f"artifact {job.id!r} ({job.script}) failed (exit {proc.returncode}); the committed "
                                 f"{job.output} is unchanged, and training resumes from {cache.relative_to(root)} "
                                 "when you run it again.", where=str(job.declared_in))
-        staging.chmod(0o755)
-        old = dest.with_name(f".{dest.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(staging, dest)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    staging.chmod(0o755)
+    return staging
+
+
+def install(job: Job, root: pathlib.Path, staging: pathlib.Path) -> None:
+    """Replace the artifact's folder with a trained one (two renames; the old folder is then removed)."""
+    dest = root / job.output
+    old = dest.with_name(f".{dest.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(staging, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run(job: Job, root: pathlib.Path, cache_root: pathlib.Path) -> None:
+    """Train and install."""
+    install(job, root, train(job, root, cache_root))
 
 
 def main(argv: list[str]) -> int:

@@ -215,36 +215,44 @@ class Engine:
 
     def train(self, ids: list[str] | None = None, *, force: bool = False) -> BuildReport:
         """Train the stale artifacts (or `ids`; with `force` even fresh ones), one after another, each with
-        its own progress bar. Figures are not rebuilt here: run `build` next (it says which are stale)."""
+        its own progress bar. Training holds only the artifact's own lock, so builds go on meanwhile; the
+        engine lock is taken to install the result. Figures are not rebuilt here: run `build` next."""
         report = BuildReport()
-        with self._locked():
-            decl = self.declarations()
-            self._select(decl, ids)
-            report.errors = list(decl.errors)
-            wanted = [j for j in decl.jobs.values() if j.kind == "artifact" and (ids is None or j.id in ids)]
-            not_artifacts = sorted(set(ids or []) - {j.id for j in wanted})
-            if not_artifacts:
-                raise EngineError(f"{not_artifacts} are not artifacts (declared with `train:`); build figures with "
-                                  "`python -m scripts.engine build`.")
-            for job in wanted:
-                manifest = read_manifest(self.manifest_path)
-                try:
-                    fp = fingerprint(job, self.root)
-                except EngineError as e:
-                    report.failed[job.id] = str(e)
+        decl = self.declarations()
+        self._select(decl, ids)
+        report.errors = list(decl.errors)
+        wanted = [j for j in decl.jobs.values() if j.kind == "artifact" and (ids is None or j.id in ids)]
+        not_artifacts = sorted(set(ids or []) - {j.id for j in wanted})
+        if not_artifacts:
+            raise EngineError(f"{not_artifacts} are not artifacts (declared with `train:`); build figures with "
+                              "`python -m scripts.engine build`.")
+        self.cache_dir.mkdir(exist_ok=True)
+        for job in wanted:
+            try:
+                fp = fingerprint(job, self.root)
+            except EngineError as e:
+                report.failed[job.id] = str(e)
+                continue
+            if not force and not stale_reasons(job, fp, read_manifest(self.manifest_path).get(job.id), self.root,
+                                               self.out_dir):
+                report.fresh.append(job.id)
+                continue
+            t0 = time.perf_counter()
+            try:
+                staging = artifacts.train(job, self.root, self.cache_dir / "artifacts")
+            except EngineError as e:
+                report.failed[job.id] = str(e)
+                continue
+            with self._locked():
+                if fingerprint(job, self.root).digest != fp.digest:  # the code moved while it trained
+                    shutil.rmtree(staging, ignore_errors=True)
+                    report.failed[job.id] = (f"artifact {job.id!r}: its training code changed while it trained; the "
+                                             "result was discarded. Run it again.")
                     continue
-                if not force and not stale_reasons(job, fp, manifest.get(job.id), self.root, self.out_dir):
-                    report.fresh.append(job.id)
-                    continue
-                t0 = time.perf_counter()
-                try:
-                    artifacts.run(job, self.root, self.cache_dir / "artifacts")
-                except EngineError as e:
-                    report.failed[job.id] = str(e)
-                    continue
-                report.seconds[job.id] = time.perf_counter() - t0
-                self._record_artifact(job, fp, manifest)
-                report.built.append(job.id)
+                artifacts.install(job, self.root, staging)
+                self._record_artifact(job, fp, read_manifest(self.manifest_path))
+            report.seconds[job.id] = time.perf_counter() - t0
+            report.built.append(job.id)
         return report
 
     def adopt(self, ids: list[str]) -> list[str]:

@@ -35,12 +35,18 @@ def compute(params: dict) -> Result:
                        "test": np.array([r["test_loss"] for r in log]), "spans": phase_spans(ph)}
         groks[label] = exact(log[-1]["test_acc"], n=len(t.split.test), unit="held-out pairs (all of them)")
         delayed[label] = timing_estimates(log, t.split.p)["delayed"]
+        if seed == params["seeds"][0]:
+            peak = max(log, key=lambda r: r["test_loss"])
+            first = {"test_loss_start": f"{log[0]['test_loss']:.2f}", "test_loss_peak": f"{peak['test_loss']:.0f}",
+                     "test_loss_peak_epoch": f"{peak['epoch']:,}",
+                     "test_acc_at_peak": f"{100 * peak['test_acc']:.1f} %",
+                     "train_loss_at_peak": f"{peak['train_loss']:.0e}"}
         rows.append([label, f"{ph.memorised.epoch:,}", f"{ph.generalising.epoch:,}",
                      f"{ph.cleaned.epoch:,}" if ph.cleaned else "not reached", f"{log[-1]['epoch']:,}",
                      f"{100 * log[-1]['test_acc']:.2f} %"])
     return Result(
         data={"runs": runs},
-        values={"epochs_seed0": rows[0][4], "memorised_seed0": rows[0][1], "generalising_seed0": rows[0][2],
+        values={**first, "epochs_seed0": rows[0][4], "memorised_seed0": rows[0][1], "generalising_seed0": rows[0][2],
                 "cleaned_seed0": rows[0][3], "log_every": int(step)},
         verdicts={"groks": groks, "delayed": delayed},
         tables={"phases": Table(columns=["seed", "memorised (train acc 100 %)", "generalising (test acc ≥ 50 %)",
