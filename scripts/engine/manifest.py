@@ -38,7 +38,7 @@ from scripts.engine.tracing import TraceError, library_versions, trace
 ENGINE_SOURCES = {
     "figure": ("scripts/engine/job.py", "scripts/engine/style.py", "scripts/engine/normalise.py"),
     "notebook": ("scripts/engine/notebook.py",),
-    "artifact": ("scripts/engine/artifacts.py",),
+    "artifact": (),  # artifacts.py only starts the training and moves folders: what shapes a model is its own code
 }
 # Libraries that shape every output of a kind even when the script does not import them.
 ENGINE_LIBRARIES = {"figure": {"matplotlib"}, "notebook": {"nbclient", "jupytext", "nbformat"}, "artifact": set()}
