@@ -187,3 +187,13 @@ def test_the_repository_declares_the_zoo_and_grokking_as_artifacts():
     zoo_readers = [j for j in jobs.values() if j.kind == "figure" and any(str(p).startswith("models/attn-only-2l")
                                                                               for p in j.inputs)]
     assert zoo_readers  # the zoo figures read artifacts, so editing scripts/zoo/train.py reaches them
+
+
+def test_removing_an_artifacts_declaration_never_deletes_the_model(project):
+    engine = trained(project)
+    (project / "figures" / "models.yml").unlink()
+    (project / "figures" / "figs.yml").write_text((project / "figures" / "figs.yml").read_text()
+                                                  .replace("inputs: [models/toy/weights.json]", ""))
+    engine.build(progress=False)
+    assert (project / "models" / "toy" / "weights.json").exists()
+    assert "toy" not in json.loads((project / "figures" / "manifest.json").read_text())

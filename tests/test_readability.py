@@ -44,12 +44,7 @@ VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 # Figures not yet converted to the shared style (issue #14). Convert one (style.subplots, sizes, real
 # text, direct labels; see scripts/engine/style.py), rebuild it, delete its line here.
-LEGACY_FIGURES = {
-    "attention-explorer", "bigrams", "composition", "copying", "embedding-crowding", "head-subspaces",
-    "icl-by-position", "induction-circuit", "interference-budget", "minilm-basis", "minilm-crowding",
-    "minilm-explorer", "minilm-post-ln", "phase-change", "privileged-basis", "rotation-invariance",
-    "skip-trigrams", "term-importance", "virtual-weights", "zoo-heads",
-}
+LEGACY_FIGURES: set[str] = set()  # every figure converted (issue #14); keep it empty
 
 _FONT_SIZE = re.compile(r"font-size:\s*([\d.]+)px|font:\s*(?:[a-z-]+\s+)*([\d.]+)px")
 _TEXT_STYLE = re.compile(r"<(?:text|tspan)\b[^>]*?style=\"([^\"]*)\"")
@@ -309,4 +304,31 @@ def test_notebook_plots_are_not_white_boxes_in_dark_mode(browser, site):
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         page_rgb = np.array([float(v) for v in re.findall(r"[\d.]+", bg)[:3]]) / 255
         assert np.abs(pixels[2, 2] - page_rgb).max() < 0.05, (pixels[2, 2] * 255, bg)
+        context.close()
+
+
+def test_hovering_a_heatmap_cell_or_bar_shows_its_number(browser, site):
+    """Values on hover (docs/assets/javascripts/hover.js): pointing at a heatmap cell shows its row, column
+    and value, read from the hidden data the figure script wrote into its SVG; leaving hides it."""
+    with gzip_server(site) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        page = context.new_page()
+        page.route("**/*", _local_only)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/{[r for r in posts(site) if 'residual-stream' in r][0]}", wait_until="networkidle")
+        img = page.locator("#fig-virtual-weights img:visible")
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('#fig-virtual-weights img').complete")
+        box = img.bounding_box()
+        tip = page.locator(".figure-hover")
+        for _ in range(2):  # the first move fetches the SVG's hover data (from the cache)
+            page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.04)  # the W_E row
+            page.wait_for_timeout(300)
+        tip.wait_for(state="visible")
+        assert re.fullmatch(r"W_E → L\dH\d [QKV]: z = -?\d+\.\d", tip.inner_text()), tip.inner_text()
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(100)
+        assert not tip.is_visible()
+        assert errors == []
         context.close()

@@ -136,3 +136,54 @@ def test_rasterize_dense_shrinks_a_big_scatter(theme):
     assert len(style.rasterize_dense(fig)) == 1
     after = len(svg_of(fig))
     assert before > 1_500_000 and after < before / 5, (before, after)
+
+
+def _hover_json(svg: str) -> dict:
+    import html
+    import json
+    import re
+
+    m = re.search(r'<text class="hover-data" style="display: none">(.*?)</text>', svg, re.S)
+    assert m, "no hover data in the SVG"
+    return json.loads(html.unescape(m.group(1)))
+
+
+def test_hover_data_maps_svg_units_to_cells_bars_and_points(theme):
+    """What hover.js reads: cell edges, bar boxes and points in the SVG's own units (its viewBox), the
+    values as formatted text (inside <text>, canonical_svg keeps every digit)."""
+    import re
+
+    from scripts.engine.normalise import canonical_svg
+
+    fig, (a1, a2) = style.subplots(theme, 1, 2, width=1.0, height=2.5)
+    m = np.array([[0.12345, 0.5], [np.nan, 1.0], [0.25, 0.75]])
+    a1.imshow(m)
+    style.hover_grid(a1, m, ["r0", "r1", "r2"], ["c0", "c1"], fmt="{:.4f}", template="{row} → {col}: {v}")
+    bars = a2.bar([0, 1], [2.0, 3.0])
+    style.hover_bars(a2, bars, ["first bar", "second bar"])
+    style.hover_points(a2, [1], [3.0], ["a point"])
+    svg = canonical_svg(svg_of(fig))
+    assert style.check_figure(fig) == []  # the hidden data is no text of the drawing
+    data = _hover_json(svg)
+    g = data["grids"][0]
+    assert g["v"][0][0] == "0.1235" and g["v"][1][0] == "" and g["rows"] == ["r0", "r1", "r2"]
+    assert len(g["x"]) == 3 and len(g["y"]) == 4 and g["y"][0] < g["y"][-1]  # SVG y grows downwards
+    vb_w, vb_h = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    assert 0 <= g["x"][0] < g["x"][-1] <= vb_w / 2 + 5  # the left panel, inside the picture
+    (x0, y0, x1, y1, label), second = data["rects"]
+    assert label == "first bar" and vb_w / 2 < x0 < x1 <= vb_w and 0 <= y0 < y1 <= vb_h
+    assert second[1] < y0  # the taller bar reaches higher (smaller SVG y)
+    px, py, plabel = data["points"][0]
+    assert plabel == "a point" and abs(px - (second[0] + second[2]) / 2) < 1 and abs(py - second[1]) < 1
+
+
+def test_label_lines_works_in_subfigures_and_spaces_two_line_labels(theme):
+    fig = style.figure(theme, width=1.0, height=4)
+    top, _ = fig.subfigures(2, 1)
+    ax = top.subplots()
+    x = np.arange(10)
+    ax.plot(x, np.full(10, 1.0), label="first\nline")
+    ax.plot(x, np.full(10, 1.02), label="second\nline")
+    ax.set_xlim(0, 14)
+    style.label_lines(ax, theme)
+    assert style.check_no_overlaps(fig) == []

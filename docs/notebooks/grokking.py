@@ -1,12 +1,12 @@
 # %% [markdown]
 # # Reading the grokking model in the Fourier basis
 #
-# A companion to the note [Grokking, measured](../posts/2026-11-22-grokking.md). It loads one trained model
-# (seed 0 of the three the build trains: `models/grokking-seed0`) and takes its algorithm apart step by step,
+# A companion to the note [Grokking, measured](../../2026/11/22/grokking/). It loads one trained model
+# (seed 0 of the seeds the build trains: `models/grokking-seed0`) and takes its algorithm apart step by step,
 # with the same functions the note's figures use (`scripts/analysis/fourier.py`, `scripts/analysis/grokking.py`).
 # Download it as `.ipynb` (button at the top of the page), change `SEED` or the frequencies, and rerun.
 #
-# engine-inputs: models/grokking-seed0 models/grokking-seed1 models/grokking-seed2
+# engine-inputs: models/grokking-seed0
 
 # %%
 import matplotlib.pyplot as plt

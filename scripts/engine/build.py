@@ -438,10 +438,13 @@ class Engine:
         return None
 
     def _prune(self, manifest: dict, jobs: dict[str, Job]) -> None:
-        """Forget jobs that are no longer declared, and delete their outputs."""
+        """Forget jobs that are no longer declared, and delete their outputs — figure files only: a trained
+        model whose declaration went away is left where it is (declare it again, or delete it by hand)."""
         for jid in sorted(set(manifest) - set(jobs)):
             for rel in manifest[jid].get("outputs", {}):
-                (self.root / rel).unlink(missing_ok=True)
+                path = self.root / rel
+                if path.is_relative_to(self.out_dir):
+                    path.unlink(missing_ok=True)
             del manifest[jid]
         write_manifest(self.manifest_path, manifest)
 

@@ -42,6 +42,9 @@ Rules the helpers encode, measured in Chromium on the built site:
   an image) nor for a few hundred points (vector is smaller and sharper).
 * **Log axes.** Matplotlib labels them 10^k with the exponent at 70 % size (8 px): use
   `plain_log_ticks(ax)`; the check reports mathtext exponents and subscripts under 11 px.
+* **Values on hover.** `hover_grid` (heatmap cells), `hover_bars`, `hover_rect` and `hover_points`
+  write what the reader sees under the cursor into the SVG (a hidden <text> of JSON in the SVG's own
+  units); `docs/assets/javascripts/hover.js` shows it beside the cursor, offline.
 * **Tokens.** Show whitespace with `visible_whitespace(" the\\n")` -> "␣the↵" (also for tables).
 * **Tables** of numbers or tokens are not figures: return `Result(tables={"key": api.Table(...)})` and
   write `{{ table("figure-id.key") }}` in the page (scripts/engine/api.py).
@@ -270,6 +273,11 @@ def subplots(theme: str, nrows: int = 1, ncols: int = 1, *, width: float = 1.0, 
 
 # -- labels -----------------------------------------------------------------------------------------------
 
+def root_figure(ax):
+    """The Figure an axes is drawn in, also when it sits in a SubFigure (`fig.subfigures`)."""
+    return ax.get_figure(root=True)
+
+
 def spread(positions: Sequence[float], min_gap: float, lo: float | None = None,
            hi: float | None = None) -> list[float]:
     """Move 1-D label positions apart by at least `min_gap`, as little as possible, keeping their order,
@@ -295,7 +303,7 @@ def spread(positions: Sequence[float], min_gap: float, lo: float | None = None,
 
 def data_per_pt(ax, pt: float) -> float:
     """How many data units (y, linear or log decades) `pt` points are at the axes' current size."""
-    fig = ax.figure
+    fig = root_figure(ax)
     h_in = ax.get_position().height * fig.get_figheight()
     y0, y1 = ax.get_ylim()
     if ax.get_yscale() == "log":
@@ -326,12 +334,13 @@ def label_lines(ax, theme: str, lines: Iterable | None = None, labels: Sequence[
         ends.append((x[ok][-1], y[ok][-1]))
     if not ends:
         return []
-    ax.figure.draw_without_rendering()  # settle the layout: the axes' final height sets the gap
+    root_figure(ax).draw_without_rendering()  # settle the layout: the axes' final height sets the gap
     log = ax.get_yscale() == "log"
     to = (lambda v: math.log10(v)) if log else (lambda v: v)
     back = (lambda v: 10 ** v) if log else (lambda v: v)
     lo, hi = (to(v) for v in sorted(ax.get_ylim()))
-    ys = spread([to(y) for _, y in ends], data_per_pt(ax, fontsize * 1.3), lo, hi)
+    n_lines = max(str(label).count("\n") + 1 for label in labels)  # two-line labels need twice the gap
+    ys = spread([to(y) for _, y in ends], data_per_pt(ax, fontsize * 1.3 * n_lines), lo, hi)
     out = []
     for ln, label, (x, _), y in zip(lines, labels, ends, ys):
         out.append(ax.annotate(label, (x, back(y)), xytext=(pad_pt, 0), textcoords="offset points",
@@ -372,7 +381,7 @@ def label_points(ax, theme: str, xs: Sequence[float], ys: Sequence[float], label
     """Label points next to them. Eight positions around each point are tried; the first that overlaps no
     label placed before, stays inside the axes and covers no drawn line or point wins (else the one that
     covers least). Deterministic: the input order decides."""
-    fig = ax.figure
+    fig = root_figure(ax)
     renderer = fig.canvas.get_renderer()
     fig.draw_without_rendering()
     box = ax.get_window_extent(renderer)
@@ -421,12 +430,157 @@ def plain_log_ticks(ax, axis: str = "both", fmt: str = "%g") -> None:
         a.set_minor_formatter(mticker.NullFormatter())
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(v: float) -> str:
+    """A power of ten as plain text at full size: 0.01 ... 1000 as numbers, beyond as "10⁻⁴", "10⁵"."""
+    import math
+
+    if v <= 0:
+        return ""
+    k = round(math.log10(v))
+    if abs(math.log10(v) - k) > 1e-9:
+        return f"{v:g}"
+    return f"{v:g}" if -2 <= k <= 3 else "10" + str(k).translate(_SUPERSCRIPT)
+
+
+def decade_ticks(ax, axis: str = "y") -> None:
+    """Log-axis labels at each decade as `decade_label` text (unicode exponents at full size, no mathtext
+    70 % exponents); minor ticks unlabelled. For axes spanning more decades than `plain_log_ticks` reads well."""
+    import matplotlib.ticker as mticker
+
+    for name in ("x", "y") if axis == "both" else (axis,):
+        a = ax.xaxis if name == "x" else ax.yaxis
+        a.set_major_locator(mticker.LogLocator(base=10, numticks=12))
+        a.set_major_formatter(mticker.FuncFormatter(lambda v, _: decade_label(v)))
+        a.set_minor_formatter(mticker.NullFormatter())
+
+
 def legend_above(ax, ncols: int | None = None, **kw):
     """A legend in one row above the axes, never on the data (when direct labels cannot work)."""
     handles, labels = ax.get_legend_handles_labels()
     kw.setdefault("fontsize", FONT["small"])
     return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01), borderaxespad=0,
                      ncols=ncols or len(labels), frameon=False, **kw)
+
+
+# -- values on hover --------------------------------------------------------------------------------------
+
+HOVER_CLASS = "hover-data"  # the hidden <text> that carries a figure's hover values (read by hover.js)
+
+
+def _fmt_cell(v, fmt: str) -> str:
+    import math
+
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "" if not math.isfinite(f) else fmt.format(f)
+
+
+class _Hover:
+    """What the reader sees on hover, collected by `hover_grid`/`hover_points`/`hover_bars` and written into
+    the SVG as one hidden <text> of JSON (inside <text>, numbers keep their digits: normalise.py rounds
+    only coordinates), with every position already in the SVG's own units (its viewBox), so
+    `docs/assets/javascripts/hover.js` maps the cursor without knowing Matplotlib."""
+
+    def __init__(self):
+        self.grids, self.rects, self.points = [], [], []
+
+
+def _hover(fig) -> _Hover:
+    from matplotlib.artist import Artist
+
+    store = getattr(fig, "_circuits_hover", None)
+    if store is not None:
+        return store
+    store = _Hover()
+
+    class HoverArtist(Artist):
+        def draw(self, renderer):  # only the SVG renderer has a writer; Agg (checks, PNG) draws nothing
+            writer = getattr(renderer, "writer", None)
+            if writer is None or not (store.grids or store.rects or store.points):
+                return
+            import json
+
+            h = renderer.height
+
+            def xy(ax, x, y):
+                import numpy as np
+
+                p = ax.transData.transform(np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]).astype(float))
+                return [[round(float(a), 1), round(float(h - b), 1)] for a, b in p]
+
+            out = {"grids": [], "rects": [], "points": []}
+            for g in store.grids:
+                ax = g["ax"]
+                xs = [p[0] for p in xy(ax, g["xedges"], [g["yedges"][0]] * len(g["xedges"]))]
+                ys = [p[1] for p in xy(ax, [g["xedges"][0]] * len(g["yedges"]), g["yedges"])]
+                out["grids"].append({"x": xs, "y": ys, "v": g["cells"], "rows": g["rows"], "cols": g["cols"],
+                                     "fmt": g["template"]})
+            for ax, x0, y0, x1, y1, label in store.rects:
+                import math
+
+                (a, b), (c, d) = xy(ax, [x0, x1], [y0, y1])
+                box = ax.bbox  # clip to the axes (a bar from 0 on a log axis starts at -inf)
+                bx0, bx1, by0, by1 = box.x0, box.x1, h - box.y1, h - box.y0
+                fix = lambda v, lo, hi: min(max(v, lo), hi) if math.isfinite(v) else lo  # noqa: E731
+                a, c = sorted((fix(a, bx0, bx1), fix(c, bx0, bx1)))
+                b, d = (by1, by1) if not (math.isfinite(b) or math.isfinite(d)) else (b, d)
+                b, d = sorted((fix(b, by0, by1) if math.isfinite(b) else by1, fix(d, by0, by1) if math.isfinite(d) else by1))
+                out["rects"].append([round(a, 1), round(b, 1), round(c, 1), round(d, 1), label])
+            for ax, x, y, label in store.points:
+                (a, b), = xy(ax, x, y)
+                out["points"].append([a, b, label])
+            writer.element("text", text=json.dumps(out, ensure_ascii=False, separators=(",", ":")),
+                           attrib={"class": HOVER_CLASS, "style": "display: none"})
+
+    artist = HoverArtist()
+    artist.set_in_layout(False)  # no box: neither constrained layout nor bbox "tight" see it
+    artist.set_zorder(1e9)
+    fig.add_artist(artist)
+    fig._circuits_hover = store
+    return store
+
+
+def hover_grid(ax, values, rows: Sequence[str], cols: Sequence[str], *, fmt: str = "{:.2f}",
+               template: str = "{row} → {col}: {v}", xedges=None, yedges=None) -> None:
+    """Show each cell's value on hover, for a heatmap drawn with `imshow` (default extent: cell (i, j)
+    centred on (j, i)) or with explicit `xedges`/`yedges` in data units. `template` names the row label,
+    column label and formatted value."""
+    import numpy as np
+
+    values = np.asarray(values)
+    n, m = values.shape
+    xedges = list(np.arange(m + 1) - 0.5) if xedges is None else list(xedges)
+    yedges = list(np.arange(n + 1) - 0.5) if yedges is None else list(yedges)
+    _hover(root_figure(ax)).grids.append({
+        "ax": ax, "xedges": xedges, "yedges": yedges, "rows": [str(r) for r in rows],
+        "cols": [str(c) for c in cols], "template": template,
+        "cells": [[_fmt_cell(v, fmt) for v in row] for row in values]})
+
+
+def hover_points(ax, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str]) -> None:
+    """Show a label (its numbers) when the cursor is near a point (a few hundred points at most: each
+    label is stored in the SVG)."""
+    store = _hover(root_figure(ax))
+    for x, y, label in zip(xs, ys, labels):
+        store.points.append((ax, float(x), float(y), str(label)))
+
+
+def hover_bars(ax, bars, labels: Sequence[str]) -> None:
+    """Show a label over each bar (a BarContainer or a list of Rectangles), e.g. its value and interval."""
+    store = _hover(root_figure(ax))
+    for b, label in zip(bars, labels):
+        x, y, w, hgt = b.get_x(), b.get_y(), b.get_width(), b.get_height()
+        store.rects.append((ax, x, y, x + w, y + hgt, str(label)))
+
+
+def hover_rect(ax, x0: float, y0: float, x1: float, y1: float, label: str) -> None:
+    """Show `label` anywhere inside a data-space rectangle (a box, a band, a histogram bin)."""
+    _hover(root_figure(ax)).rects.append((ax, x0, y0, x1, y1, str(label)))
 
 
 # -- page weight ------------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ bidirectional encoder."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.analysis.induction import attention_patterns, previous_token_scores
-from scripts.engine.api import Result
+from scripts.engine import style
+from scripts.engine.api import Result, visible_whitespace
 from scripts.zoo.load import load_model
 
 SCALE = 1000  # weights are stored in thousandths: three decimals, as the widget shows them
@@ -82,13 +82,25 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     m, labels = result.data["pattern"], result.data["labels"]
-    fig, ax = plt.subplots(figsize=(7.2, 6.4))
+    return attention_heatmap(theme, m, [visible_whitespace(t) for t in labels], title=f"{result.data['head']} attention",
+                             xlabel="source token", ylabel="destination token")
+
+
+def attention_heatmap(theme: str, m: np.ndarray, labels: list[str], *, title: str, xlabel: str, ylabel: str):
+    """An attention pattern at column width: every k-th token labelled (as many as fit at >= 11 px), every
+    cell's weight and tokens on hover. Shared with scripts/figures/minilm_explorer.py."""
+    fig, ax = style.subplots(theme, width=1.0, height=min(6.9, 0.2 * len(labels) + 1.9))
     ax.imshow(m, cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
-    shown = [repr(t)[1:-1] for t in labels]
-    ax.set_xticks(range(len(labels)), shown, rotation=90, fontsize=5)
-    ax.set_yticks(range(len(labels)), shown, fontsize=5)
-    ax.set(title=f"{result.data['head']} attention (rows: destination token)", xlabel="source token",
-           ylabel="destination token")
+    n = len(labels)
+    step = style.tick_step(n, 5.0)
+    ticks = list(range(0, n, step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, family="monospace")
+    ax.set_yticks(ticks, [labels[i] for i in ticks], family="monospace")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    shade = "dark: 0, bright: 1" if theme == "dark" else "white: 0, dark: 1"
+    ax.set_title(f"{title} ({shade}; every {step}{'nd' if step == 2 else 'rd' if step == 3 else 'th'} token "
+                 "labelled)" if step > 1 else f"{title} ({shade})", loc="left")
     ax.grid(False)
-    fig.tight_layout()
+    style.hover_grid(ax, m, [f"{i}: {t}" for i, t in enumerate(labels)], [f"{j}: {t}" for j, t in enumerate(labels)],
+                     fmt="{:.3f}", template="{row} → {col}: {v}")
     return fig

@@ -8,7 +8,6 @@ has no replicate (it has no circuit to vary between seeds).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -16,7 +15,8 @@ from scripts.analysis.circuit_evidence import gap_closed, table_nll, unigram_log
 from scripts.analysis.circuits import bigram_log_probs, direct_path_log_probs
 from scripts.analysis.induction import per_token_loss
 from scripts.analysis.stats import bootstrap_mean
-from scripts.engine.api import Result
+from scripts.engine import style
+from scripts.engine.api import Result, Table, visible_whitespace
 from scripts.zoo.load import corpus_tokens, held_out_text, load_model
 
 UNIT = "held-out windows"
@@ -59,6 +59,11 @@ def compute(params: dict) -> Result:
         top_data = np.argsort(-empirical[t], kind="stable")[:3]
         examples.append((word, [tok.decode([int(i)]) for i in top_data], [tok.decode([int(i)]) for i in top_model]))
     agree = int((predicted[frequent].argmax(1) == empirical[frequent].argmax(1)).sum())
+    vis = lambda ts: " · ".join(visible_whitespace(t) for t in ts)  # noqa: E731
+    table = Table(["current token", "corpus: top 3 next", "0-layer model: top 3 next"],
+                  [[visible_whitespace(w), vis(d), vis(m)] for w, d, m in examples],
+                  caption="The likeliest next tokens after five tokens, by the corpus and by the model "
+                          "(␣ a space, ↵ a newline)")
     return Result(
         data={"x": x[sample], "y": y[sample], "examples": examples,
               "ce": {k: (e.value, e.low, e.high) for k, e in ce.items()}},
@@ -68,39 +73,33 @@ def compute(params: dict) -> Result:
                 "ce_model": ce["0-layer model"].text, "ce_bigram": ce["bigram table"].text,
                 "ce_unigram": ce["unigram table"].text, "gap_closed": closed.text},
         verdicts={"approximates-bigrams": closed},
+        tables={"examples": table},
     )
 
 
 def plot(result: Result, theme: str):
-    fig, (ax, bx, tx) = plt.subplots(1, 3, figsize=(10.4, 3.5), gridspec_kw={"width_ratios": [1.05, 0.75, 1.1]})
-    ax.plot(result.data["x"], result.data["y"], ".", markersize=1.5, alpha=0.4)
-    lo = min(result.data["x"].min(), result.data["y"].min())
-    ax.plot([lo, 0], [lo, 0], ":", color="0.5", linewidth=1)
-    ax.set(xlabel="corpus bigram log P(next | current)", ylabel="0-layer model log P (nats)",
-           title="bigrams seen in training", )
-    ax.title.set_fontsize(8)
-    names = list(result.data["ce"])
+    fig, (ax, bx) = style.subplots(theme, 1, 2, width=1.0, height=3.0, gridspec_kw={"width_ratios": [1.35, 1]})
+    x, y = result.data["x"], result.data["y"]
+    blue, orange = style.palette(theme)[:2]
+    ax.plot(x, y, ".", markersize=2, alpha=0.3, color=blue, markeredgewidth=0)
+    lo = min(x.min(), y.min())
+    ax.plot([lo, 0], [lo, 0], ":", color=style.MUTED[theme], linewidth=1)
+    ax.set(xlabel="corpus log P(next | current)", ylabel="0-layer model log P (nats)")
+    ax.set_title("bigrams seen in training", loc="left")
+    style.rasterize_dense(fig)  # 20,000 points: an embedded PNG, not 3 MB of SVG circles
     order = ["unigram table", "0-layer model", "bigram table"]
-    vals = [result.data["ce"][k] for k in order if k in names]
+    vals = [result.data["ce"][k] for k in order]
     ypos = np.arange(len(vals))
-    bx.barh(ypos, [v[0] for v in vals], color=["0.6", "C0", "C1"],
-            xerr=[[v[0] - v[1] for v in vals], [v[2] - v[0] for v in vals]], capsize=2)
+    colors = [style.MUTED[theme], blue, orange]
+    bars = bx.barh(ypos, [v[0] for v in vals], color=colors, height=0.6,
+                   xerr=[[v[0] - v[1] for v in vals], [v[2] - v[0] for v in vals]], capsize=2,
+                   error_kw={"ecolor": style.INK[theme], "elinewidth": 0.8})
     for yy, v in zip(ypos, vals):
-        bx.text(v[0] + 0.1, yy, f"{v[0]:.2f}", va="center", fontsize=7)
-    bx.set_yticks(ypos, order, fontsize=7)
+        bx.text(v[2] + 0.15, yy, f"{v[0]:.2f}", va="center", fontsize=style.FONT["small"])
+    bx.set_yticks(ypos, order)
     bx.set(xlabel="held-out loss (nats/token)", xlim=(0, max(v[2] for v in vals) * 1.25))
+    bx.grid(axis="y", visible=False)
+    bx.set_axisbelow(True)
     bx.invert_yaxis()
-    tx.axis("off")
-    rows = [[repr(w), ", ".join(map(repr, d)), ", ".join(map(repr, m))] for w, d, m in result.data["examples"]]
-    table = tx.table(cellText=rows, colLabels=["current", "corpus top 3", "model top 3"], loc="center",
-                     cellLoc="left", colWidths=[0.22, 0.39, 0.39])
-    table.auto_set_font_size(False)
-    table.set_fontsize(7)
-    table.scale(1, 1.35)
-    ink = plt.rcParams["text.color"]
-    for cell in table.get_celld().values():
-        cell.set_edgecolor(plt.rcParams["grid.color"])
-        cell.set_facecolor("none")
-        cell.get_text().set_color(ink)
-    fig.tight_layout()
+    style.hover_bars(bx, bars, [f"{k}: {v[0]:.3f} nats/token [{v[1]:.3f}, {v[2]:.3f}]" for k, v in zip(order, vals)])
     return fig

@@ -12,7 +12,6 @@ Bonferroni level over the 3 x 16 tests of a seed, against the critical value 3.0
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -21,6 +20,7 @@ from scripts.analysis.induction import induction_scores, previous_token_scores, 
 from scripts.analysis.nulls import composition_null, haar_blocks
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bonferroni_level, null_z
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model, seed_label, seed_variants
 
@@ -139,22 +139,35 @@ def compute(params: dict) -> Result:
 def plot(result: Result, theme: str):
     comp = result.data["z"]
     vmax = max(np.abs(c).max() for c in comp.values())
-    fig = plt.figure(figsize=(11.6, 3.3), layout="constrained")
-    axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [1, 1, 1, 0.06, 1.5]})
+    crit = result.data["z_crit"]
+    fig = style.figure(theme, width=1.0, height=5.0)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    axes = top.subplots(1, 3, sharey=True)
+    cmap = style.CMAP["diverging"]
     for k, (ax, (mode, c)) in enumerate(zip(axes, comp.items())):
-        im = ax.imshow(c, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        ax.set(title=f"{mode}-composition", xlabel="layer-1 head", xticks=range(c.shape[1]), yticks=range(c.shape[0]))
+        im = ax.imshow(c, cmap=cmap, vmin=-vmax, vmax=vmax)
+        ax.set(title=f"{mode}-composition", xlabel="layer-1 head", xticks=range(c.shape[1]),
+               yticks=range(c.shape[0]))
         if k == 0:
             ax.set_ylabel("layer-0 head")
         ax.grid(False)
         for (a, b), v in np.ndenumerate(c):
-            ax.text(b, a, f"{v:.0f}" + ("*" if v > result.data["z_crit"] else ""), ha="center", va="center",
-                    fontsize=7, color="white" if abs(v) > 0.6 * vmax else "black")
-    fig.colorbar(im, cax=axes[3], label="z vs spectrum-keeping null")
-    ax = axes[4]
+            rgba = im.cmap(im.norm(v))
+            dark_cell = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2] < 0.45
+            ax.text(b, a, f"{v:.0f}" + ("*" if v > crit else ""), ha="center", va="center",
+                    fontsize=style.FONT["small"], color="white" if dark_cell else "black")
+        style.hover_grid(ax, c, [f"L0H{h}" for h in range(c.shape[0])], [f"L1H{h}" for h in range(c.shape[1])],
+                         fmt="{:.1f}", template=f"{{row}} → {{col}}: {mode}-composition z = {{v}}")
+    top.colorbar(im, ax=axes, label="z vs. spectrum-keeping null", shrink=0.9)
+    ax = bottom.subplots()
     steps, score, null_mean, _ = zip(*result.data["over_training"])
-    ax.plot(steps, score, "o-", markersize=3, label="L0H{} → L1H{}".format(*result.data["pair"]))
-    ax.plot(steps, null_mean, ":", color="0.5", label="null mean")
-    ax.set(xlabel="training step", ylabel="K-composition score", title="K-composition over training")
-    ax.legend(fontsize=7, loc="center right")
+    pair = "L0H{} → L1H{}".format(*result.data["pair"])
+    blue = style.palette(theme)[0]
+    ax.plot(steps, score, "o-", markersize=3, color=blue, label=pair)
+    ax.plot(steps, null_mean, ":", color=style.MUTED[theme], label="null mean")
+    ax.set(xlabel="training step", ylabel="K-composition score", xlim=(0, max(steps) * 1.14))
+    ax.set_title(f"K-composition {pair} over training", loc="left")
+    style.label_lines(ax, theme)
+    style.hover_points(ax, steps, score, [f"step {s}: score {v:.3f} (null mean {m:.3f}, z = {z:.1f})"
+                                          for s, v, m, z in result.data["over_training"]])
     return fig

@@ -8,12 +8,13 @@ The 2-layer model (seed 0) is shown and counted descriptively, its 8 heads a fam
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgba
 import torch
 
 from scripts.analysis.circuit_evidence import critical_z, significant_fraction
 from scripts.analysis.nulls import haar_blocks, ov_copying_null
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants
 
@@ -69,24 +70,40 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, ax = plt.subplots(figsize=(7.0, 3.2))
-    labels, vals, colors, sig = [], [], [], []
-    for k, (name, s) in enumerate(result.data["scores"].items()):
+    fig, ax = style.subplots(theme, width=1.0, height=3.0)
+    labels, vals, colors, sig, names = [], [], [], [], []
+    x, pos, groups = 0.0, [], []
+    for name, s in result.data["scores"].items():
+        start = x
         for head, v in s.items():
-            labels.append(f"{name.removeprefix('attn-only-')} {head}")
+            labels.append(head)
             vals.append(v)
-            colors.append(f"C{k}")
+            colors.append(style.color_for(name))
             sig.append(result.data["sig"][name][head])
-    x = np.arange(len(vals))
-    bars = ax.bar(x, vals, color=colors)
-    for b, s in zip(bars, sig):
-        if not s:
-            b.set_alpha(0.35)
-    ax.axhspan(result.data["null_lo"], result.data["null_hi"], color="0.6", alpha=0.3, linewidth=0,
-               label="rotated heads (99 % of the null)")
-    ax.axhline(0, color="0.5", linewidth=0.8)
-    ax.set_xticks(x, labels, rotation=90, fontsize=7)
-    ax.set(ylabel="Σλ / Σ|λ| of the OV circuit", ylim=(-1.05, 1.05))
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+            names.append(name)
+            pos.append(x)
+            x += 1
+        groups.append((name, start, x - 1))
+        x += 0.8  # a gap between the models
+    bars = ax.bar(pos, vals, color=colors, width=0.75)
+    for b, s, c in zip(bars, sig, colors):
+        if not s:  # faded, with a full-colour outline so it still reads on a dark page
+            b.set_facecolor(to_rgba(c, 0.3))
+            b.set_edgecolor(c)
+            b.set_linewidth(1.0)
+    lo, hi = result.data["null_lo"], result.data["null_hi"]
+    ax.axhspan(lo, hi, color=style.MUTED[theme], alpha=0.22, linewidth=0, zorder=0)
+    ax.annotate("rotated heads:\n99 % of the null", (pos[-1] + 0.5, hi), xytext=(4, -2), textcoords="offset points",
+                ha="left", va="top", fontsize=style.FONT["small"], color=style.MUTED[theme])
+    ax.axhline(0, color=style.MUTED[theme], linewidth=0.8)
+    ax.set_xticks(pos, labels)
+    ax.set(ylabel="Σλ / Σ|λ| of the OV circuit", ylim=(-1.05, 1.18), xlim=(-0.6, pos[-1] + 3.4),
+           yticks=[-1, -0.5, 0, 0.5, 1])
+    ax.grid(axis="x", visible=False)
+    ax.set_axisbelow(True)
+    for name, a, b in groups:  # the model's name over its bars, in its colour
+        ax.text((a + b) / 2, 1.06, name.replace("attn-only-", "").replace("l", "-layer model"), ha="center",
+                va="bottom", fontsize=style.FONT["small"], color=style.text_color(style.color_for(name), theme))
+    style.hover_bars(ax, bars, [f"{n.replace('attn-only-', '')} {h}: {v:.3f}" + ("" if s else " (within the null at the Bonferroni level)")
+                                for n, h, v, s in zip(names, labels, vals, sig)])
     return fig

@@ -7,11 +7,11 @@ divided by one of 200 draws of the random null), on every training seed of the 2
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.analysis.crowding import crowding_ratio
 from scripts.analysis.geometry import pairwise_cosines, random_unit_vectors
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants
 
@@ -58,15 +58,24 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, ax = plt.subplots(figsize=(6.6, 3.3))
+    # small multiples: each model against the same random baseline, named in its colour (no legend)
+    models = [k for k in result.data["cos"] if k != "random"]
+    fig, axes = style.subplots(theme, 1, len(models), width=1.0, height=2.7, sharey=True)
     bins = np.linspace(-1, 1, 161)
-    for k, v in result.data["cos"].items():
-        style = {"color": "0.55", "linestyle": "--"} if k == "random" else {}
-        ax.hist(v, bins=bins, density=True, histtype="step", linewidth=1.4, label=k if k != "random" else "random, same shape", **style)
     t = result.data["threshold"]
-    for s in (-t, t):
-        ax.axvline(s, color="0.5", linestyle=":", linewidth=1)
-    ax.set(xlabel="cosine similarity between two token embeddings", ylabel="density", yscale="log", xlim=(-1, 1))
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    for ax, k in zip(np.atleast_1d(axes), models):
+        ax.hist(result.data["cos"]["random"], bins=bins, density=True, histtype="step", linewidth=1.2,
+                color=style.MUTED[theme], linestyle="--")
+        color = style.color_for(k)
+        ax.hist(result.data["cos"][k], bins=bins, density=True, histtype="step", linewidth=1.4, color=color)
+        for s in (-t, t):
+            ax.axvline(s, color=style.MUTED[theme], linestyle=":", linewidth=1)
+        ax.set(xlabel="cosine between two\ntoken embeddings", yscale="log", xlim=(-1, 1), xticks=[-1, -0.5, 0, 0.5, 1],
+               xticklabels=["−1", "", "0", "", "1"])
+        ax.set_title(k.replace("attn-only-", "").replace("l", "-layer model"), loc="left",
+                     color=style.text_color(color, theme), fontsize=style.FONT["text"])
+    axes[0].set_ylabel("density")
+    style.decade_ticks(axes[0], "y")
+    axes[0].text(0.02, 0.42, "dashed:\nrandom\nvectors", transform=axes[0].transAxes, ha="left", va="top",
+                 fontsize=style.FONT["small"], color=style.MUTED[theme])
     return fig

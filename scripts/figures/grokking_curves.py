@@ -18,6 +18,15 @@ from scripts.grokking.load import load
 PHASE_NAMES = ("memorisation", "circuit formation", "clean-up")
 
 
+def decades(ax) -> None:
+    """Log-axis labels as 1e-7 … 1e1 in the tick font (Matplotlib's 10^k draws the exponent too small)."""
+    import matplotlib.ticker as mticker
+
+    ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"1e{round(np.log10(v))}" if v > 0 else ""))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+
+
 def phase_spans(ph) -> list[tuple[float, float]]:
     """(start, end) epochs of the three phases; the log interval's uncertainty is drawn as the edges."""
     end = ph.cleaned.epoch if ph.cleaned else np.nan
@@ -67,6 +76,7 @@ def plot(result: Result, theme: str):
         ax.plot(run["epoch"], run["train"], color=style.palette(theme)[0], lw=1.4, label="train")
         ax.plot(run["epoch"], run["test"], color=style.palette(theme)[1], lw=1.4, label="test")
         ax.set_yscale("log")
+        decades(ax)
         ax.set_title(label, fontsize=style.FONT["text"])
         ax.set_xlabel("epoch (thousands)")
         ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}")

@@ -10,6 +10,7 @@ import numpy as np
 from scripts.analysis.grokking import phases
 from scripts.engine import style
 from scripts.engine.api import Result
+from scripts.figures.grokking_curves import decades
 from scripts.grokking.load import load
 
 
@@ -42,6 +43,7 @@ def plot(result: Result, theme: str):
     for key, c in (("train", colors[0]), ("test", colors[1]), ("restricted", colors[2])):
         ax.plot(d["epoch"], d[key], color=c, lw=1.3, label=key)
     ax.set_yscale("log")
+    decades(ax)
     ax.set(xlabel="epoch (thousands)", ylabel="loss (nats)", xlim=(0, d["epoch"][-1] * 1.35))
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}")
     style.label_lines(ax, theme)

@@ -61,9 +61,11 @@ def plot(result: Result, theme: str):
         is_key = np.isin(k, keys[label])
         ax.bar(k[~is_key], spec[~is_key], width=0.8, color=style.MUTED[theme])
         bars = ax.bar(k[is_key], spec[is_key], width=0.8, color=colors[0])
-        ax.bar_label(bars, labels=[str(x) for x in k[is_key]], fontsize=style.FONT["small"], padding=1)
-        ax.set_ylim(0, max(s.max() for s in spectra.values()) * 1.35)
-        ax.text(0.99, 0.9, label, transform=ax.transAxes, ha="right", va="top", fontsize=style.FONT["small"])
+        style.hover_bars(ax, bars, [f"k = {x}: {v:.3f}" for x, v in zip(k[is_key], spec[is_key])])
+        ax.set_ylim(0, max(s.max() for s in spectra.values()) * 1.45)
+        # the key frequencies are named in the panel's label: adjacent ones (19, 20, 22) leave no room above bars
+        ax.text(0.99, 0.95, f"{label}: k = {', '.join(str(x) for x in k[is_key])}", transform=ax.transAxes,
+                ha="right", va="top", fontsize=style.FONT["small"], color=style.text_color(colors[0], theme))
         if i < len(spectra) - 1:
             ax.tick_params(labelbottom=False)
         if i == len(spectra) // 2:

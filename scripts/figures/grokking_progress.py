@@ -16,7 +16,7 @@ import numpy as np
 from scripts.analysis.grokking import crossing, phases, timing_estimates
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.figures.grokking_curves import phase_spans
+from scripts.figures.grokking_curves import decades, phase_spans
 from scripts.grokking.load import load
 
 KEYS = ("restricted-leads", "excluded-rises", "cleanup-shrinks")
@@ -60,6 +60,7 @@ def plot(result: Result, theme: str):
         ax.plot(d["epoch"], d[key], color=c, lw=1.4, label=name)
     ax.axhline(d["half_chance"], color=style.MUTED[theme], lw=0.8, ls="--")
     ax.set_yscale("log")
+    decades(ax)
     ax.set_ylabel("loss (nats)")
     ax.set_xlim(0, d["epoch"][-1] * 1.18)
     style.label_lines(ax, theme)

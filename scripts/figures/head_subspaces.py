@@ -8,11 +8,11 @@ dimension (Bonferroni threshold for 48 pairs).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.linalg import effective_rank, head_overlaps, strongest_cell, subspace_overlap_null
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants
 
@@ -49,18 +49,31 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.6, 3.3), gridspec_kw={"width_ratios": [1, 1.6]})
-    x = np.arange(len(result.data["labels"]))
-    a1.bar(x - 0.2, result.data["qk"], width=0.4, label="QK circuit")
-    a1.bar(x + 0.2, result.data["ov"], width=0.4, label="OV circuit")
-    a1.set_xticks(x, result.data["labels"], rotation=90, fontsize=7)
-    a1.set(ylabel="effective rank (of 32 possible)")
-    a1.legend(fontsize=7)
+    fig = style.figure(theme, width=1.0, height=5.0)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.05])
+    a1 = top.subplots()
+    pal = style.palette(theme)
+    labels = result.data["labels"]
+    x = np.arange(len(labels))
+    qk = a1.bar(x - 0.2, result.data["qk"], width=0.4, color=pal[0])
+    ov = a1.bar(x + 0.2, result.data["ov"], width=0.4, color=pal[1])
+    a1.set_xticks(x, labels)
+    a1.set(ylabel="effective rank\n(of 32 possible)", xlim=(-0.6, len(labels) + 0.4))
+    a1.grid(axis="x", visible=False)
+    a1.set_axisbelow(True)
+    for bars, name, color in ((qk, "QK circuit", pal[0]), (ov, "OV circuit", pal[1])):  # named at the last pair
+        b = bars[-1]
+        a1.annotate(name, (len(labels) - 0.45, b.get_height()), xytext=(0, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=style.FONT["small"], color=style.text_color(color, theme))
+    style.hover_bars(a1, list(qk) + list(ov), [f"{h} QK circuit: effective rank {v:.1f}" for h, v in zip(labels, result.data["qk"])]
+                     + [f"{h} OV circuit: effective rank {v:.1f}" for h, v in zip(labels, result.data["ov"])])
+    a2 = bottom.subplots()
     m = result.data["overlap"]
-    im = a2.imshow(m, vmin=0, vmax=max(0.6, m.max()), cmap="magma" if theme == "dark" else "viridis", aspect="auto")
-    a2.set_xticks(range(m.shape[1]), result.data["reads"], rotation=90, fontsize=7)
-    a2.set_yticks(range(m.shape[0]), [f"L0H{h} out" for h in range(m.shape[0])], fontsize=7)
+    im = a2.imshow(m, vmin=0, vmax=max(0.6, m.max()), cmap=style.CMAP["sequential"], aspect="auto")
+    a2.set_xticks(range(m.shape[1]), result.data["reads"], rotation=90)
+    rows = [f"L0H{h} out" for h in range(m.shape[0])]
+    a2.set_yticks(range(m.shape[0]), rows)
     a2.grid(False)
-    fig.colorbar(im, ax=a2, label=f"subspace overlap (chance {result.data['chance']:.2f})", fraction=0.04)
-    fig.tight_layout()
+    bottom.colorbar(im, ax=a2, label=f"subspace overlap\n(chance {result.data['chance']:.2f})", fraction=0.05, pad=0.02)
+    style.hover_grid(a2, m, rows, result.data["reads"], template="{row} → {col}: overlap {v}")
     return fig

@@ -6,11 +6,11 @@ difference, each bootstrapped over every non-overlapping held-out window (~1,700
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.analysis.induction import icl_per_window, per_token_loss
 from scripts.analysis.stats import bootstrap_mean
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
@@ -44,12 +44,17 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, ax = plt.subplots(figsize=(6.6, 3.3))
+    fig, ax = style.subplots(theme, width=1.0, height=3.0)
     for name, c in result.data["curves"].items():
         x = np.arange(1, len(c) + 1)
         smooth = np.convolve(c, np.ones(5) / 5, mode="valid")
-        ax.plot(x[2:-2], smooth, linewidth=1.4, label=name)
-    ax.set(xscale="log", xlabel="token position in the context", ylabel="loss (nats, 5-position mean)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+        ax.plot(x[2:-2], smooth, linewidth=1.4, color=style.color_for(name),
+                label=name.replace("attn-only-", "").replace("l", "-layer model"))
+        every = range(0, len(smooth), 4)
+        style.hover_points(ax, [x[2 + i] for i in every], [smooth[i] for i in every],
+                           [f"{name}, position {x[2 + i]}: {smooth[i]:.2f} nats" for i in every])
+    ax.set(xscale="log", xlabel="token position in the context", ylabel="loss (nats, 5-position mean)",
+           xlim=(2.5, 270), xticks=[3, 10, 30, 100])
+    style.plain_log_ticks(ax, "x")
+    style.label_lines(ax, theme)
     return fig

@@ -10,7 +10,6 @@ as a z-score; the verdict reports the weakest head's z, with a Bonferroni-correc
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -19,6 +18,7 @@ from scripts.analysis.nulls import haar_blocks, ov_copying_null
 from scripts.analysis.per_unit import induction_stripe, qk_path_null, unit_pass
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bonferroni_level, bootstrap_mean, null_z
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants
 
@@ -88,13 +88,20 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.2, 3.6), gridspec_kw={"width_ratios": [1, 1.25]})
-    a1.imshow(result.data["pattern"], cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
-    a1.set(title=f"L1H{result.data['head']} attention", xlabel="source position", ylabel="destination position")
+    fig, (a1, a2) = style.subplots(theme, 1, 2, width=1.0, height=3.4, gridspec_kw={"width_ratios": [1, 1.05]})
+    m = result.data["pattern"]
+    a1.imshow(m, cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
+    a1.set(xlabel="source position", ylabel="destination position")
+    a1.set_title(f"L1H{result.data['head']} attention (light: 0, dark: 1)" if theme == "light"
+                 else f"L1H{result.data['head']} attention (dark: 0, bright: 1)", loc="left")
     a1.grid(False)
+    n = m.shape[0]
+    style.hover_grid(a1, m, [str(i) for i in range(n)], [str(j) for j in range(n)],
+                     template="destination {row} → source {col}: attention {v}")
     ov, qk, ind = result.data["ov"], result.data["qk"], result.data["ind"]
-    sc = a2.scatter(qk, ov, c=ind, cmap="viridis", vmin=0, vmax=1, s=60, edgecolors="0.5", zorder=3)
-    # heads that land on (almost) the same point share one label, placed inside the axes
+    a2.axhline(0, color=style.MUTED[theme], linewidth=0.8)
+    a2.axvline(0, color=style.MUTED[theme], linewidth=0.8)
+    # heads that land on (almost) the same point share one label
     groups: list[list[int]] = []
     for h in range(len(qk)):
         for g in groups:
@@ -103,14 +110,15 @@ def plot(result: Result, theme: str):
                 break
         else:
             groups.append([h])
-    for g in groups:
-        x, y = qk[g[0]], ov[g[0]]
-        a2.annotate(" & ".join(f"L1H{h}" for h in g), (x, y), textcoords="offset points",
-                    xytext=(-8 if x > 0.3 else 8, -12 if y > 0.6 else 8), ha="right" if x > 0.3 else "left", fontsize=7)
-    a2.axhline(0, color="0.5", linewidth=0.8)
-    a2.axvline(0, color="0.5", linewidth=0.8)
+    for h in range(len(qk)):
+        a2.plot(qk[h], ov[h], "o", markersize=7, color=style.color_for(f"L1H{h}"), zorder=3)
     a2.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), xlabel="QK positivity (K-composition path)",
            ylabel="OV positivity (copying)")
-    fig.colorbar(sc, ax=a2, label="induction score", pad=0.03)
-    fig.tight_layout()
+    a2.set_title("layer-1 heads (induction score)", loc="left")
+    labels = [" & ".join(f"L1H{h} ({ind[h]:.2f})" for h in g) if len(g) < 2 else
+              "\n".join(f"L1H{h} ({ind[h]:.2f})" for h in g) for g in groups]
+    style.label_points(a2, theme, [qk[g[0]] for g in groups], [ov[g[0]] for g in groups], labels,
+                       color=[style.color_for(f"L1H{g[0]}") if len(g) == 1 else style.INK[theme] for g in groups])
+    style.hover_points(a2, qk, ov, [f"L1H{h}: QK {qk[h]:.2f}, OV {ov[h]:.2f}, induction {ind[h]:.2f}"
+                                    for h in range(len(qk))])
     return fig

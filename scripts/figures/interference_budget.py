@@ -7,11 +7,11 @@ the draws (`scripts.analysis.orthogonality.jl_ratio`).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.analysis.geometry import random_unit_vectors
 from scripts.analysis.orthogonality import jl_estimate, jl_ratio, max_abs_cosine_gram
+from scripts.engine import style
 from scripts.engine.api import Result
 
 
@@ -43,12 +43,19 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = style.subplots(theme, width=1.0, height=3.1)
     counts = np.array(result.data["counts"])
-    for d, w in result.data["worst"].items():
-        line, = ax.semilogx(counts, w, "o-", markersize=3, label=f"d = {d}")
+    lines = []
+    for (d, w), color in zip(result.data["worst"].items(), style.palette(theme)):
+        line, = ax.semilogx(counts, w, "o-", markersize=3, color=color, label=f"d = {d}")
         ax.semilogx(counts, [jl_estimate(n, d) for n in counts], ":", color=line.get_color(), linewidth=1)
-    ax.set(xlabel="number of random directions N", ylabel="largest |cosine| among them", ylim=(0, 1.05))
-    ax.legend(fontsize=8, title="dotted: √(4 ln N / d)", title_fontsize=8)
-    fig.tight_layout()
+        lines.append(line)
+        style.hover_points(ax, counts, w, [f"d = {d}, N = {n:,}: largest |cos| {v:.3f} (estimate {jl_estimate(n, d):.3f})"
+                                           for n, v in zip(counts, w)])
+    ax.set(xlabel="number of random directions N", ylabel="largest |cosine| among them", ylim=(0, 1.05),
+           xlim=(counts.min() / 1.3, counts.max() * 2.2))
+    ax.set_title("solid: measured   dotted: √(4 ln N / d)", loc="left", fontsize=style.FONT["small"],
+                 color=style.MUTED[theme])
+    style.plain_log_ticks(ax, "x", fmt="%d")
+    style.label_lines(ax, theme, lines)
     return fig

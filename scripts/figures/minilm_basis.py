@@ -9,11 +9,11 @@ point). MiniLM is one pretrained checkpoint: there are no training seeds to vary
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.privileged import outlier_estimate
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.corpus import english_sentences
 from scripts.zoo.load import load_model
@@ -64,17 +64,25 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     rows = result.data["rows"]
-    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    fig, ax = style.subplots(theme, width=1.0, height=3.1)
     x = np.arange(len(rows))
-    grey = "0.55"
-    ax.boxplot([r["rot"] for r in rows], positions=x, widths=0.5, whis=(0, 100), medianprops={"color": "C1"},
+    grey = style.MUTED[theme]
+    pal = style.palette(theme)
+    ax.boxplot([r["rot"] for r in rows], positions=x, widths=0.5, whis=(0, 100), medianprops={"color": grey},
                boxprops={"color": grey}, whiskerprops={"color": grey}, capprops={"color": grey})
-    ax.plot(x, [r["max"] for r in rows], "D", color="C0", label="standard basis: largest coordinate kurtosis")
-    ax.plot(x, [r["median"] for r in rows], "s", color="C2", label="standard basis: median coordinate")
-    ax.plot([], [], color=grey, label=f"random bases: largest (range of {len(rows[0]['rot'])})")
+    ax.plot(x, [r["max"] for r in rows], "D", color=pal[0], zorder=3)
+    ax.plot(x, [r["median"] for r in rows], "s", color=pal[2], zorder=3)
     ax.axhline(3, color=grey, linestyle=":", linewidth=1)
     ax.set_xticks(x, [r["point"] for r in rows])
     ax.set(yscale="log", ylabel="kurtosis", xlabel="point in MiniLM-L6's residual stream")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    lo, hi = ax.get_ylim()
+    ax.set_yticks([t for t in (2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100) if lo <= t <= hi])
+    style.plain_log_ticks(ax, "y")
+    ax.grid(axis="x", visible=False)
+    ax.set_title(f"◆ standard basis, largest coordinate   ■ its median coordinate   "
+                 f"▯ {len(rows[0]['rot'])} random bases, largest", loc="left", fontsize=style.FONT["small"])
+    style.hover_points(ax, list(x) + list(x), [r["max"] for r in rows] + [r["median"] for r in rows],
+                       [f"{r['point']}: largest coordinate kurtosis {r['max']:.2f}; random bases {min(r['rot']):.2f}–"
+                        f"{max(r['rot']):.2f}" for r in rows] + [f"{r['point']}: median coordinate kurtosis {r['median']:.2f}"
+                                                                for r in rows])
     return fig

@@ -7,11 +7,11 @@ sampled tokens, each resample divided by one draw of the random null). One pretr
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.analysis.crowding import crowding_ratio
 from scripts.analysis.geometry import pairwise_cosines, random_unit_vectors
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model
 
@@ -39,14 +39,16 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig, ax = plt.subplots(figsize=(6.6, 3.3))
+    fig, ax = style.subplots(theme, width=1.0, height=3.0)
     bins = np.linspace(-1, 1, 161)
-    ax.hist(result.data["cos"], bins=bins, density=True, histtype="step", linewidth=1.4, label="MiniLM-L6 token embeddings")
-    ax.hist(result.data["rand"], bins=bins, density=True, histtype="step", linewidth=1.2, color="0.55", linestyle="--",
-            label="random vectors, same shape")
+    color = style.color_for("minilm")
+    ax.hist(result.data["cos"], bins=bins, density=True, histtype="step", linewidth=1.4, color=color)
+    ax.hist(result.data["rand"], bins=bins, density=True, histtype="step", linewidth=1.2, color=style.MUTED[theme],
+            linestyle="--")
     for s in (-result.data["threshold"], result.data["threshold"]):
-        ax.axvline(s, color="0.5", linestyle=":", linewidth=1)
+        ax.axvline(s, color=style.MUTED[theme], linestyle=":", linewidth=1)
     ax.set(xlabel="cosine similarity between two token embeddings", ylabel="density", yscale="log", xlim=(-1, 1))
-    ax.legend(fontsize=8.5)
-    fig.tight_layout()
+    style.decade_ticks(ax, "y")
+    ax.set_title("MiniLM-L6 token embeddings (solid) and random vectors of the same shape (dashed)", loc="left",
+                 fontsize=style.FONT["small"], color=style.text_color(color, theme))
     return fig

@@ -5,11 +5,10 @@ a causal model cannot have."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.engine.api import Result
-from scripts.figures.attention_explorer import dense, explorer_data
+from scripts.figures.attention_explorer import attention_heatmap, dense, explorer_data
 from scripts.zoo.load import load_model
 
 
@@ -61,13 +60,5 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     m, labels = result.data["pattern"], result.data["labels"]
-    fig, ax = plt.subplots(figsize=(6.4, 5.8))
-    ax.imshow(m, cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.set(title=f"MiniLM-L6 {result.data['head']} (rows: query token; above the diagonal: later tokens)",
-           xlabel="attended token", ylabel="query token")
-    ax.title.set_fontsize(9)
-    ax.grid(False)
-    fig.tight_layout()
-    return fig
+    return attention_heatmap(theme, m, [t.strip() for t in labels], title=f"MiniLM-L6 {result.data['head']}",
+                             xlabel="attended token (above the diagonal: later tokens)", ylabel="query token")

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.privileged import (commutation_estimate, commutator_errors, float32_commutator_bound,
                                          float_count_estimate)
 from scripts.analysis.residual import random_orthogonal, random_orthogonal_fixing_ones
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.corpus import english_sentences
 from scripts.zoo.load import load_model
@@ -80,15 +80,23 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     rows = result.data["rows"]
-    fig, ax = plt.subplots(figsize=(7.1, 3.6))
+    fig, ax = style.subplots(theme, width=1.0, height=3.6)
     x = np.arange(len(rows))
-    ax.plot(x, [max(r["learned"], 1e-9) for r in rows], "o-", label="learned LayerNorm, rotation fixing all-ones")
-    ax.plot(x, [max(r["pure_generic"], 1e-9) for r in rows], "s-", label="gain and bias removed, generic rotation")
-    ax.plot(x, [max(r["pure"], 1e-9) for r in rows], "^-", label="gain and bias removed, rotation fixing all-ones (largest)")
-    ax.set_xticks(x, [r["ln"].replace("blocks.", "") for r in rows], rotation=60, fontsize=8.5)
-    ax.axhline(result.data["threshold"], color="0.5", linestyle=":", linewidth=1)
-    ax.text(len(rows) - 0.5, result.data["threshold"] * 1.6, "float32 threshold 4·d·u", fontsize=8.5, ha="right", color="0.4")
-    ax.set(yscale="log", ylabel="‖LN(xR) − LN(x)R‖ / ‖LN(x)R‖ (median)", xlabel="LayerNorm")
-    ax.legend(fontsize=8.5)
-    fig.tight_layout()
+    pal = style.palette(theme)
+    series = (("learned", "o-", "learned LayerNorm,\nrotation fixing all-ones"),
+              ("pure_generic", "s-", "gain and bias removed,\ngeneric rotation"),
+              ("pure", "^-", "gain and bias removed,\nrotation fixing all-ones\n(largest)"))
+    names = [r["ln"].replace("blocks.", "") for r in rows]
+    for k, (key, fmt, label) in enumerate(series):
+        ys = [max(r[key], 1e-9) for r in rows]
+        ax.plot(x, ys, fmt, markersize=4, color=pal[k], label=label)
+        style.hover_points(ax, x, ys, [f"{n}, {label.replace(chr(10), ' ')}: {r[key]:.3g}" for n, r in zip(names, rows)])
+    ax.set_xticks(x, names, rotation=60, ha="right", rotation_mode="anchor")
+    ax.axhline(result.data["threshold"], color=style.MUTED[theme], linestyle=":", linewidth=1)
+    ax.annotate("float32 threshold 4·d·u", (0, result.data["threshold"]), xytext=(0, 3), textcoords="offset points",
+                ha="left", va="bottom", fontsize=style.FONT["small"], color=style.MUTED[theme])
+    ax.set(yscale="log", ylabel="‖LN(xR) − LN(x)R‖ / ‖LN(x)R‖\n(median)", xlabel="LayerNorm",
+           xlim=(-0.5, len(rows) + 3.2))
+    ax.set_yticks([1e-8, 1e-6, 1e-4, 1e-2, 1], ["10⁻⁸", "10⁻⁶", "10⁻⁴", "0.01", "1"])
+    style.label_lines(ax, theme)
     return fig

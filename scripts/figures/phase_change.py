@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import json
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -25,6 +24,7 @@ from scripts.analysis.per_unit import (
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model
 from scripts.zoo.model import ModelConfig, build_model
@@ -118,31 +118,35 @@ def _fmt(e) -> str:
 def plot(result: Result, theme: str):
     rows = result.data["rows"]
     x = np.array([r["step"] * result.data["tokens_per_step"] / 1e6 for r in rows])
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    fig, (a1, a2) = style.subplots(theme, 2, 1, width=1.0, height=5.0, sharex=True)
     cross = result.data["cross"]
+    pal = style.palette(theme)
     for ax in (a1, a2):
-        ax.axvspan(x[cross - 1], x[cross], color="0.5", alpha=0.15, linewidth=0)
+        ax.axvspan(x[cross - 1], x[cross], color=style.MUTED[theme], alpha=0.15, linewidth=0)
+        ax.set_xlim(0, x[-1] * 1.32)  # room for the curves' names at their ends
+    a1.annotate("induction head forms", (x[cross], 1), xycoords=("data", "axes fraction"), xytext=(3, -2),
+                textcoords="offset points", ha="left", va="top", fontsize=style.FONT["small"],
+                color=style.MUTED[theme])
 
     def band(ax, key, fmt, label, color, start=0):
         v = np.array([r[key] for r in rows])[start:]
         ax.plot(x[start:], v[:, 0], fmt, markersize=3, color=color, label=label)
         ax.fill_between(x[start:], v[:, 1], v[:, 2], color=color, alpha=0.25, linewidth=0)
+        style.hover_points(ax, x[start:], v[:, 0], [f"{label}, {t:.1f}M tokens: {m:.3f} [{lo:.3f}, {hi:.3f}]"
+                                                    for t, (m, lo, hi) in zip(x[start:], v)])
         return v
 
-    band(a1, "ind", "o-", "induction (best layer-1 head)", "C0")
-    band(a1, "prev", "s-", "previous-token (best layer-0 head)", "C1")
-    a1.axhline(result.data["threshold"], color="0.5", linestyle=":", linewidth=1)
-    a1.set(xlabel="training tokens (millions)", ylabel="attention score", ylim=(0, 1))
-    a1.legend(fontsize=7, loc="center right")
+    band(a1, "ind", "o-", "induction\n(best L1 head)", pal[0])
+    band(a1, "prev", "s-", "previous-token\n(best L0 head)", pal[1])
+    a1.axhline(result.data["threshold"], color=style.MUTED[theme], linestyle=":", linewidth=1)
+    a1.set(ylabel="attention score", ylim=(0, 1))
+    style.label_lines(a1, theme)
     # within a group, the score is of the loss in excess of the 0-layer model's: from the first snapshot on
     # (the untrained model's excess is just the 0-layer model's loss with the sign flipped)
-    vs = [band(a2, "icl", "^-", "ICL score, all tokens", "C2"),
-          band(a2, "icl_repeated", "o--", "target seen earlier in the window (excess over 0-layer)", "C3", start=1),
-          band(a2, "icl_new", "s--", "target not seen earlier (excess over 0-layer)", "C4", start=1)]
-    lo, hi = min(v[:, 1].min() for v in vs), max(v[:, 2].max() for v in vs)
-    a2.set_ylim(lo - 0.6 * (hi - lo), hi + 0.05 * (hi - lo))  # room for the legend below the curves
-    a2.axhline(0, color="0.5", linewidth=0.8)
-    a2.set(xlabel="training tokens (millions)", ylabel="ICL score (late − early, nats)")
-    a2.legend(fontsize=6.5, loc="lower right")
-    fig.tight_layout()
+    band(a2, "icl", "^-", "all tokens", pal[2])
+    band(a2, "icl_repeated", "o--", "target seen earlier\n(excess over 0-layer)", pal[3], start=1)
+    band(a2, "icl_new", "s--", "target new\n(excess over 0-layer)", pal[4], start=1)
+    a2.axhline(0, color=style.MUTED[theme], linewidth=0.8)
+    a2.set(xlabel="training tokens (millions)", ylabel="ICL score\n(late − early, nats)")
+    style.label_lines(a2, theme)
     return fig

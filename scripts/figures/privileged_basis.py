@@ -9,12 +9,12 @@ separately, the same statistic for the SGD-trained control.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.basis import kurtosis_null, largest_outlier_z
 from scripts.analysis.induction import per_token_loss
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
@@ -73,24 +73,37 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     rows = result.data["rows"]
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), sharex=True)
+    fig, axes = style.subplots(theme, 2, 1, width=1.0, height=4.6, sharex=True)
     x = np.arange(len(rows))
-    grey = "0.55"
-    for ax, key, label in ((axes[0], "mean", "mean kurtosis over coordinates"),
-                           (axes[1], "max", "largest kurtosis of any coordinate")):
+    grey = style.MUTED[theme]
+    sgd = [i for i, r in enumerate(rows) if r["model"] == result.data["sgd"]]
+    for ax, key, label in ((axes[0], "mean", "mean kurtosis\nover coordinates"),
+                           (axes[1], "max", "largest kurtosis\nof any coordinate")):
         ax.boxplot([r[f"{key}_rotated"] for r in rows], positions=x, widths=0.5, whis=(0, 100),
-                   medianprops={"color": "C1"}, boxprops={"color": grey}, whiskerprops={"color": grey},
+                   medianprops={"color": grey}, boxprops={"color": grey}, whiskerprops={"color": grey},
                    capprops={"color": grey})
-        adam = [i for i, r in enumerate(rows) if r["model"] != result.data["sgd"]]
-        sgd = [i for i, r in enumerate(rows) if r["model"] == result.data["sgd"]]
-        ax.plot(adam, [rows[i][key] for i in adam], "D", color="C0", label="standard basis (AdamW)", zorder=3)
-        ax.plot(sgd, [rows[i][key] for i in sgd], "s", color="C3", label="standard basis (SGD control)", zorder=3)
-        ax.plot([], [], color=grey, label="random orthonormal bases (range)")
+        for i, r in enumerate(rows):
+            ax.plot(i, r[key], "s" if i in sgd else "D", color=style.color_for(r["model"]), zorder=3)
         ax.axhline(3, color=grey, linestyle=":", linewidth=1)
         if sgd:
             ax.axvspan(min(sgd) - 0.5, max(sgd) + 0.5, color=grey, alpha=0.12, linewidth=0)
-        ax.set_xticks(x, [f"{r['model'].removeprefix('attn-only-')}\n{r['point']}" for r in rows], fontsize=7)
         ax.set(ylabel=label, yscale="log")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+        lo, hi = ax.get_ylim()
+        ax.set_yticks([t for t in (2, 3, 4, 5, 7, 10, 20, 30, 50, 100) if lo <= t <= hi])
+        style.plain_log_ticks(ax, "y")
+        ax.grid(axis="x", visible=False)
+        style.hover_points(ax, x, [r[key] for r in rows], [
+            f"{r['model']}, {r['point']}: standard basis {r[key]:.2f}; random bases "
+            f"{min(r[key + '_rotated']):.2f}–{max(r[key + '_rotated']):.2f}" for r in rows])
+    axes[1].set_xticks(x, [r["point"] for r in rows])
+    axes[0].set_title("◆ standard basis   ▯ 50 random orthonormal bases (range)   ··· 3, a Gaussian's",
+                      loc="left", fontsize=style.FONT["small"], pad=22)
+    # each model named once over its points, in its colour
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    for m in models:
+        idx = [i for i, r in enumerate(rows) if r["model"] == m]
+        name = m.removeprefix("attn-only-").replace("l", "-layer").replace("-sgd", ", SGD")
+        axes[0].annotate(name, ((min(idx) + max(idx)) / 2, 1), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                         textcoords="offset points", ha="center", va="bottom", fontsize=style.FONT["small"],
+                         color=style.text_color(style.color_for(m), theme))
     return fig

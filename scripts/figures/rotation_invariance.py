@@ -11,12 +11,12 @@ The claim is about the architecture's algebra, not about a training run, so one 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.basis import float32_threshold, invariance_bound, median_change
 from scripts.analysis.residual import forward, random_orthogonal, random_orthogonal_fixing_ones, rotate, weights_of
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model
 
@@ -76,15 +76,25 @@ def tex_power(x: float) -> str:
 
 
 def plot(result: Result, theme: str):
-    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    # small multiples: one case per row on a shared axis, each named in its colour (no legend on the data)
+    fig, axes = style.subplots(theme, len(CASES), 1, width=1.0, height=5.2, sharex=True)
     bins = np.logspace(-9, 2, 67)
-    for key, label in CASES.items():
+    pal = style.palette(theme)
+    lines = ((result.data["threshold"], "float32 threshold T"), (result.data["scale"], "mean |logit|"))
+    for k, (ax, (key, label)) in enumerate(zip(axes, CASES.items())):
         v = np.clip(result.data["changes"][key], 1e-9, None)
-        ax.hist(v, bins=bins, histtype="step", linewidth=1.5, label=label, weights=np.full(len(v), 1 / len(v)))
-    for x, text in ((result.data["scale"], "mean |logit|"), (result.data["threshold"], "float32 threshold T")):
-        ax.axvline(x, color="0.5", linestyle=":", linewidth=1)
-        ax.annotate(text, (x, 1), xycoords=("data", "axes fraction"), fontsize=7, ha="right", va="top", rotation=90)
-    ax.set(xscale="log", xlabel="|change in a logit| after the change of basis", ylabel="fraction of logits")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
-    fig.tight_layout()
+        ax.hist(v, bins=bins, histtype="stepfilled", linewidth=1.2, color=pal[k], alpha=0.85,
+                weights=np.full(len(v), 1 / len(v)))
+        ax.set_title(label, loc="left", color=style.text_color(pal[k], theme), fontsize=style.FONT["small"])
+        ax.set(xscale="log", ylim=(0, 0.45), yticks=[0, 0.2, 0.4])
+        ax.grid(axis="x", visible=False)
+        for x, text in lines:
+            ax.axvline(x, color=style.MUTED[theme], linestyle=":", linewidth=1)
+    for x, text in lines:  # name the reference lines once, in the top panel
+        axes[0].annotate(text, (x, 0.45), xytext=(-3, -2), textcoords="offset points", ha="right", va="top",
+                         fontsize=style.FONT["small"], color=style.MUTED[theme])
+    axes[-1].set_xlabel("|change in a logit| after the change of basis")
+    axes[len(axes) // 2].set_ylabel("fraction of logits", y=1.1)
+    style.plain_log_ticks(axes[-1], "x", fmt="%g")
+    axes[-1].set_xticks([1e-8, 1e-6, 1e-4, 1e-2, 1], ["10⁻⁸", "10⁻⁶", "10⁻⁴", "0.01", "1"])
     return fig

@@ -11,7 +11,6 @@ Verdicts (declared in figures/circuits.yml), on every training seed:
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -19,7 +18,8 @@ from scripts.analysis.circuit_evidence import (
     BigramIndex, find_bug, ranked_skip_trigrams, source_counts, source_excess, source_logit_boost, triple_corpus_stats,
 )
 from scripts.analysis.stats import bootstrap_mean
-from scripts.engine.api import Estimate, Result
+from scripts.engine import style
+from scripts.engine.api import Estimate, Result, Table, visible_whitespace
 from scripts.zoo.load import corpus_tokens, held_out_text, load_model, seed_label, seed_variants
 
 
@@ -91,6 +91,13 @@ def compute(params: dict) -> Result:
     K = head["K"]
     tables = {f"L0H{h}": [(tri(a, b, c), f"{s:.1f}", head["seen"][(a, b, c)]) + (("copy",) if a == c else ("",))
                           for s, a, b, c in ranked[: params["rows"]]] for h, ranked in head["heads"].items()}
+    tok = lambda t: visible_whitespace(model.tokenizer.decode([t]))  # noqa: E731  (␣ ↵ ⇥ for the HTML tables)
+    html_tables = {f"L0H{h}": Table(
+        ["source a", "dest. b", "output c", "score", "in corpus", "copy"],
+        [[tok(a), tok(b), tok(c), f"{s:.1f}", head["seen"][(a, b, c)], "yes" if a == c else ""]
+         for s, a, b, c in ranked[: params["rows"]]],
+        caption=f"L0H{h}: the strongest skip-trigrams [a] … [b] → [c]", align=["left", "left", "left", "right", "right", "left"])
+        for h, ranked in head["heads"].items()}
     copies = len(head["main"]) - len(head["noncopy"])
     seen_nc = int((head["seen_arr"] > 0).sum())
     rand = bootstrap_mean(head["rand_seen"].astype(float), unit="random triples")
@@ -112,6 +119,7 @@ def compute(params: dict) -> Result:
     return Result(
         data={"tables": tables},
         values=values,
+        tables=html_tables,
         verdicts={
             "sources-match-corpus": {seed_label(n): r["excess"] for n, r in runs.items()},
             "bug-boosts-crossed": {seed_label(n): r["boost"].get("crossed", none) for n, r in runs.items()},
@@ -119,21 +127,31 @@ def compute(params: dict) -> Result:
     )
 
 
+def _short(label: str) -> str:
+    """A run of more than three visible spaces as "␣×n" (indentation tokens), so labels stay short."""
+    import re
+
+    return re.sub("␣{4,}", lambda m: f"␣×{len(m.group(0))}", label)
+
+
 def plot(result: Result, theme: str):
-    tables = result.data["tables"]
-    fig, axes = plt.subplots(2, 2, figsize=(9.4, 4.8))
-    ink, grid = plt.rcParams["text.color"], plt.rcParams["grid.color"]
-    for ax, (head, rows) in zip(axes.flat, tables.items()):
-        ax.axis("off")
-        ax.set_title(head, fontsize=9)
-        t = ax.table(cellText=[list(map(str, r)) for r in rows], colLabels=["skip-trigram", "score", "in corpus", ""],
-                     loc="center", cellLoc="left", colWidths=[0.62, 0.12, 0.16, 0.10])
-        t.auto_set_font_size(False)
-        t.set_fontsize(7)
-        t.scale(1, 1.2)
-        for cell in t.get_celld().values():
-            cell.set_edgecolor(grid)
-            cell.set_facecolor("none")
-            cell.get_text().set_color(ink)
-    fig.tight_layout()
+    # The triples themselves are HTML tables in the page ({{ table("skip-trigrams.L0H0") }} ...); this image
+    # is their overview: each head's strongest triples by score, copies (output = source) in grey.
+    tables = result.tables
+    fig, axes = style.subplots(theme, 4, 1, width=1.0, height=style.rows_height(32, 1.6), sharex=True)
+    top = max(float(r[3]) for t in tables.values() for r in t.rows)
+    for ax, (head, table) in zip(axes.flat, tables.items()):
+        rows = table.rows
+        y = np.arange(len(rows))
+        color = style.color_for(head)
+        bars = ax.barh(y, [float(r[3]) for r in rows], color=[style.MUTED[theme] if r[5] else color for r in rows])
+        ax.set_yticks(y, [_short(f"{a} … {b} → {c}") for a, b, c, *_ in rows], fontsize=style.FONT["small"],
+                      family="monospace")
+        ax.invert_yaxis()
+        ax.set_title(head, color=style.text_color(color, theme), loc="left")
+        ax.set_xlim(0, top * 1.05)
+        ax.grid(axis="y", visible=False)
+        style.hover_bars(ax, bars, [f"{a} … {b} → {c}: score {sc}, {n} in corpus" + (" (copy)" if cp else "")
+                                    for a, b, c, sc, n, cp in rows])
+    axes[-1].set_xlabel("score = QK z + OV z (grey: copies)")
     return fig

@@ -11,14 +11,13 @@ quantity is a difference of losses on the same windows):
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 
 from scripts.analysis.paths import order_of
 from scripts.analysis.per_unit import aggregate_ratio, single_gap, term_importance_per_window, term_marginals
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
@@ -72,25 +71,43 @@ def _ci(e) -> str:
     return f"[{lo}, {hi}]"
 
 
+GROUPS = ("direct path", "single heads", "virtual heads")  # by order of the term: 0, 1, 2
+
+
 def plot(result: Result, theme: str):
     marg = {k: v for k, v in result.data["marginal"].items() if k not in ("heads", "virtual")}
     items = sorted(marg.items(), key=lambda kv: (order_of(kv[0]), -kv[1][0], kv[0]))
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.8, 3.6), gridspec_kw={"width_ratios": [3.2, 1]})
-    x = np.arange(len(items))
+    fig, (a1, a2) = style.subplots(theme, 1, 2, width=1.0, height=style.rows_height(len(items), 0.9),
+                                   gridspec_kw={"width_ratios": [2.3, 1]})
+    colors = style.palette(theme)[:3]  # one per order: direct path, single heads, virtual heads
+    y = np.arange(len(items))
     v = np.array([val for _, val in items])
     err = np.clip(np.stack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]]), 0, None)
-    a1.bar(x, np.clip(v[:, 0], 1e-4, None), color=[f"C{order_of(k)}" for k, _ in items], yerr=err,
-           error_kw={"elinewidth": 0.8, "ecolor": "0.4"})
-    a1.set_xticks(x, [k for k, _ in items], rotation=90, fontsize=6)
-    a1.set(yscale="log", ylabel="loss increase without the term (nats)")
-    a1.legend(handles=[Patch(color=f"C{k}", label=lab) for k, lab in enumerate(("direct path", "single heads", "virtual heads"))],
-              fontsize=7)
-    agg = [result.data["marginal"][k] for k in ("heads", "virtual")]
-    a = np.array(agg)
-    a2.bar([0, 1], a[:, 0], color=["C1", "C2"], yerr=np.clip(np.stack([a[:, 0] - a[:, 1], a[:, 2] - a[:, 0]]), 0, None),
-           error_kw={"elinewidth": 0.8, "ecolor": "0.4"})
-    a2.set(xticks=[0, 1], xticklabels=["all 8\nsingle heads", "all 16\nvirtual heads"],
+    bars = a1.barh(y, np.clip(v[:, 0], 1e-4, None), color=[colors[order_of(k)] for k, _ in items], xerr=err,
+                   height=0.7, error_kw={"elinewidth": 0.8, "ecolor": style.MUTED[theme]})
+    a1.set_yticks(y, [k for k, _ in items])
+    a1.invert_yaxis()
+    a1.set(xscale="log", xlabel="loss increase without the term (nats)")
+    style.plain_log_ticks(a1, "x")
+    a1.grid(axis="y", visible=False)
+    a1.set_axisbelow(True)
+    # each group named once, in its colour, right of its first (largest) bar: no legend
+    for order, name in enumerate(GROUPS):
+        first = next(i for i, (k, _) in enumerate(items) if order_of(k) == order)
+        a1.annotate(name, (v[first, 2], first), xytext=(4, 0), textcoords="offset points", va="center",
+                    fontsize=style.FONT["small"], color=style.text_color(colors[order], theme))
+    style.hover_bars(a1, bars, [f"{k}: {val[0]:.3f} nats [{val[1]:.3f}, {val[2]:.3f}]" for k, val in items])
+    a = np.array([result.data["marginal"][k] for k in ("heads", "virtual")])
+    agg = a2.bar([0, 1], a[:, 0], color=colors[1:3], width=0.6,
+                 yerr=np.clip(np.stack([a[:, 0] - a[:, 1], a[:, 2] - a[:, 0]]), 0, None),
+                 error_kw={"elinewidth": 0.8, "ecolor": style.MUTED[theme]})
+    a2.set(xticks=[0, 1], xticklabels=["all 8\nsingle\nheads", "all 16\nvirtual\nheads"], xlim=(-0.6, 1.6),
            ylabel="loss increase without the group (nats)")
-    a2.tick_params(axis="x", labelsize=7)
-    fig.tight_layout()
+    a2.grid(axis="x", visible=False)
+    a2.set_axisbelow(True)
+    for x, val in zip((0, 1), a):  # the value above its interval
+        a2.annotate(f"{val[0]:.2f}", (x, val[2]), xytext=(0, 2), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=style.FONT["small"])
+    style.hover_bars(a2, agg, [f"{n}: {val[0]:.3f} nats [{val[1]:.3f}, {val[2]:.3f}]"
+                               for n, val in zip(("all 8 single heads", "all 16 virtual heads"), a)])
     return fig

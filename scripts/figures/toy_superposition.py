@@ -8,13 +8,13 @@ bootstrap interval over the seeds. The figure shows the lowest-loss seed of each
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.stats import bootstrap_statistic
 from scripts.analysis.superposition import (dense_error, feature_norms, interference, pentagon_error,
                                             represented_angles, train_toy_models)
+from scripts.engine import style
 from scripts.engine.api import Result
 
 UNIT = "training seeds"
@@ -63,29 +63,33 @@ def compute(params: dict) -> Result:
 def plot(result: Result, theme: str):
     W, norms, interf, probs = (result.data[k] for k in ("W", "norms", "interference", "probs"))
     k = len(probs)
-    fig, axes = plt.subplots(2, k, figsize=(1.4 * k, 3.9), gridspec_kw={"height_ratios": [1.25, 1]})
+    fig, axes = style.subplots(theme, 2, k, width=1.0, height=3.9, gridspec_kw={"height_ratios": [1.25, 1]})
     top = 1.1 * max(norms.max(), interf.max())
-    colors = [f"C{i}" for i in range(W.shape[-1])]
+    colors = style.palette(theme)[: W.shape[-1]]
+    grey = style.MUTED[theme]
     for j in range(k):
         ax = axes[0, j]
         for i in range(W.shape[-1]):
             ax.plot([0, W[j, 0, i]], [0, W[j, 1, i]], color=colors[i], linewidth=1.6)
             ax.plot(W[j, 0, i], W[j, 1, i], "o", color=colors[i], markersize=3)
-        ax.set(xlim=(-1.3, 1.3), ylim=(-1.3, 1.3), aspect="equal", xticks=[], yticks=[],
-               title=f"sparsity {1 - probs[j]:.2f}")
-        ax.title.set_fontsize(9)
+        style.hover_points(ax, W[j, 0], W[j, 1], [f"feature {i}: ‖Wᵢ‖ = {norms[j, i]:.2f}, interference "
+                                                  f"{interf[j, i]:.2f}" for i in range(W.shape[-1])])
+        ax.set(xlim=(-1.3, 1.3), ylim=(-1.3, 1.3), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(f"sparsity {1 - probs[j]:.2f}", fontsize=style.FONT["small"])
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
         bx = axes[1, j]
         x = np.arange(W.shape[-1])
-        bx.bar(x - 0.2, norms[j], width=0.4, color=colors, label="‖W_i‖")
-        bx.bar(x + 0.2, interf[j], width=0.4, color="0.6", label="interference")
+        nb = bx.bar(x - 0.2, norms[j], width=0.4, color=colors)
+        ib = bx.bar(x + 0.2, interf[j], width=0.4, color=grey)
         bx.set(ylim=(0, top), xticks=x, xlabel="feature")
+        bx.grid(axis="x", visible=False)
+        bx.set_axisbelow(True)
+        style.hover_bars(bx, list(nb) + list(ib), [f"feature {i}: ‖Wᵢ‖ = {v:.2f}" for i, v in enumerate(norms[j])]
+                         + [f"feature {i}: interference {v:.2f}" for i, v in enumerate(interf[j])])
         if j == 0:
-            bx.set_ylabel("norm / interference")
-            bx.legend(fontsize=8.5, loc="upper left")
+            bx.set_ylabel("‖Wᵢ‖ (colour)\ninterference (grey)")
         else:
             bx.set_yticklabels([])
-    fig.tight_layout()
     return fig

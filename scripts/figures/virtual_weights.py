@@ -8,11 +8,11 @@ and the strongest positional-embedding input of a layer-0 head (12 inputs).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from scripts.analysis.linalg import null_zscores, random_orthogonal_stack, strongest_cell, virtual_weight_scores
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants
 
@@ -57,13 +57,14 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     z = result.data["z"]
-    fig, ax = plt.subplots(figsize=(8.6, 3.4))
+    fig, ax = style.subplots(theme, width=1.0, height=style.rows_height(len(result.data["writers"]), 1.7))
     lim = float(np.nanmax(np.abs(z)))
-    im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-    ax.set_xticks(range(len(result.data["readers"])), result.data["readers"], rotation=90, fontsize=7)
-    ax.set_yticks(range(len(result.data["writers"])), result.data["writers"], fontsize=7)
+    im = ax.imshow(z, cmap=style.CMAP["diverging"], vmin=-lim, vmax=lim, aspect="auto")
+    ax.set_xticks(range(len(result.data["readers"])), result.data["readers"], rotation=90)
+    ax.set_yticks(range(len(result.data["writers"])), result.data["writers"])
     ax.set(xlabel="reader", ylabel="writer")
     ax.grid(False)
-    fig.colorbar(im, ax=ax, label="composition score, z vs. rotated writer", fraction=0.03)
-    fig.tight_layout()
+    fig.colorbar(im, ax=ax, label="composition z vs.\nrotated writer", fraction=0.05, pad=0.02)
+    style.hover_grid(ax, z, result.data["writers"], result.data["readers"], fmt="{:.1f}",
+                     template="{row} → {col}: z = {v}")
     return fig

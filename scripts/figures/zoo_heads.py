@@ -11,13 +11,13 @@ random sequences for the rest) and computed for every training seed of the 1- an
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.per_unit import PREV, best_head, induction_stripe, repeat_gain, repeat_halves, unit_pass
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_statistic
+from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
@@ -76,22 +76,33 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    fig = plt.figure(figsize=(8.4, 3.2))
-    gs = fig.add_gridspec(1, 3, width_ratios=[2.2, 1, 1], wspace=0.45)
-    ax = fig.add_subplot(gs[0])
+    fig = style.figure(theme, width=1.0, height=4.9)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.2, 1])
+    ax = top.subplots()
     for name, curve in result.data["curves"].items():
-        ax.plot(np.arange(1, len(curve) + 1), curve, linewidth=1.2, label=name)
-    ax.axvline(result.data["seq_len"] + 0.5, color="0.5", linestyle=":", linewidth=1)
-    ax.set(xlabel="position (tokens)", ylabel="loss (nats)", title="repeated random tokens")
-    ax.legend(fontsize=7)
-    cmap = "magma" if theme == "dark" else "viridis"
-    for k, (key, title) in enumerate((("prev", "previous-token score"), ("ind", "induction score"))):
-        a = fig.add_subplot(gs[k + 1])
+        ax.plot(np.arange(1, len(curve) + 1), curve, linewidth=1.3, color=style.color_for(name),
+                label=name.replace("attn-only-", "").replace("l", "-layer"))
+    n = len(next(iter(result.data["curves"].values())))
+    seq = result.data["seq_len"]
+    ax.axvline(seq + 0.5, color=style.MUTED[theme], linestyle=":", linewidth=1)
+    ax.annotate("the sequence repeats", (seq + 0.5, 1), xycoords=("data", "axes fraction"), xytext=(4, -2),
+                textcoords="offset points", ha="left", va="top", fontsize=style.FONT["small"],
+                color=style.MUTED[theme])
+    ax.set(xlabel="position (tokens)", ylabel="loss (nats)", xlim=(0, n * 1.13))
+    ax.set_title("loss on repeated random tokens", loc="left")
+    style.label_lines(ax, theme)
+    cmap = style.CMAP["sequential"]
+    axes = bottom.subplots(1, 2, sharey=True)
+    for a, (key, title) in zip(axes, (("prev", "previous-token score"), ("ind", "induction score"))):
         m = result.data[key]
         im = a.imshow(m, vmin=0, vmax=1, cmap=cmap, aspect="auto")
-        a.set(title=title, xlabel="head", ylabel="layer", xticks=range(m.shape[1]), yticks=range(m.shape[0]))
+        a.set(title=title, xlabel="head", xticks=range(m.shape[1]), yticks=range(m.shape[0]))
         a.grid(False)
         for (i, j), v in np.ndenumerate(m):
-            a.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.6 else "black")
-    fig.colorbar(im, ax=fig.axes[1:], fraction=0.05, pad=0.04)
+            a.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=style.FONT["small"],
+                   color="white" if v < 0.6 else "black")
+        style.hover_grid(a, m, [f"L{i}" for i in range(m.shape[0])], [f"H{j}" for j in range(m.shape[1])],
+                         template=f"{{row}}{{col}}: {title} {{v}}")
+    axes[0].set_ylabel("layer")
+    bottom.colorbar(im, ax=axes, shrink=0.9)
     return fig
