@@ -22,24 +22,36 @@
     const range = h("input", { type: "range", min: 0, max: run.epoch.length - 1, value: idx, step: 1,
                                "aria-label": "epoch" });
     const status = h("output", { class: "ts-status", "aria-live": "polite" });
-    const curves = s("svg", { viewBox: "0 0 640 220", class: "ts-curves", role: "img" });
-    const bars = s("svg", { viewBox: "0 0 640 170", class: "ts-bars", role: "img" });
+    // a narrow column (a phone) gets a narrower drawing, so the text keeps a readable size when scaled down
+    const W = el.clientWidth && el.clientWidth < 500 ? 400 : 640;
+    const curves = s("svg", { viewBox: `0 0 ${W} 220`, class: "ts-curves", role: "img" });
+    const bars = s("svg", { viewBox: `0 0 ${W} 186`, class: "ts-bars", role: "img" });
     el.append(h("div", { class: "ts-controls" }, pick, range), status, curves, bars);
 
-    const W = 640, L = 48, R = 12, T = 10, B = 28;
+    const L = 48, R = 12, T = 10, B = 28;
     const series = [["train", "var(--ts-c0)"], ["test", "var(--ts-c1)"], ["restricted", "var(--ts-c2)"]];
     function drawCurves() {
       curves.replaceChildren();
       const xs = run.epoch, xmax = xs[xs.length - 1];
       const all = series.flatMap(([k]) => run[k]).filter((v) => v > 0);
       const lo = Math.log10(Math.min(...all)), hi = Math.log10(Math.max(...all));
-      const X = (e) => L + (W - L - R) * (e / xmax), Y = (v) => T + (220 - T - B) * (1 - (Math.log10(v) - lo) / (hi - lo));
+      const RC = W < 640 ? 72 : 84;  // right margin: the curves' labels sit there, clear of the lines and the marker
+      const X = (e) => L + (W - L - RC) * (e / xmax), Y = (v) => T + (220 - T - B) * (1 - (Math.log10(v) - lo) / (hi - lo));
       for (const e of run.phases) curves.append(s("line", { x1: X(e), x2: X(e), y1: T, y2: 220 - B, class: "ts-phase" }));
+      const ends = [];
       for (const [k, color] of series) {
         const d = xs.map((e, i) => `${i ? "L" : "M"}${X(e).toFixed(1)},${Y(Math.max(run[k][i], 10 ** lo)).toFixed(1)}`).join("");
         curves.append(s("path", { d, stroke: color, fill: "none", "stroke-width": 1.6 }));
-        const label = s("text", { x: W - R, y: Y(run[k][xs.length - 1]) - 4, "text-anchor": "end", fill: color, class: "ts-label" });
-        label.textContent = k;
+        ends.push({ k, color, y: Y(Math.max(run[k][xs.length - 1], 10 ** lo)) });
+      }
+      // labels at the curves' ends, pushed apart (14 px) and kept inside the plot, so they never overlap
+      ends.sort((p, q) => p.y - q.y);
+      ends.forEach((e, i) => { if (i) e.y = Math.max(e.y, ends[i - 1].y + 14); });
+      const over = ends.length ? ends[ends.length - 1].y - (220 - B - 4) : 0;
+      for (const e of ends) {
+        const label = s("text", { x: W - RC + 8, y: (e.y - Math.max(0, over) + 4).toFixed(1), "text-anchor": "start",
+                                  fill: e.color, class: "ts-label" });
+        label.textContent = e.k;
         curves.append(label);
       }
       for (let p = Math.ceil(lo); p <= Math.floor(hi); p += Math.max(1, Math.round((hi - lo) / 4))) {
@@ -47,7 +59,7 @@
         t.textContent = `1e${p}`;
         curves.append(t);
       }
-      const xl = s("text", { x: (L + W - R) / 2, y: 216, "text-anchor": "middle", class: "ts-tick" });
+      const xl = s("text", { x: (L + W - RC) / 2, y: 216, "text-anchor": "middle", class: "ts-tick" });
       xl.textContent = `epoch (0 – ${xmax.toLocaleString()})`;
       curves.append(xl);
       curves.append(s("line", { x1: X(run.epoch[idx]), x2: X(run.epoch[idx]), y1: T, y2: 220 - B, class: "ts-marker" }));
@@ -64,12 +76,15 @@
         tip.textContent = `k = ${k}: ${v.toFixed(3)}`;
         r.append(tip);
         bars.append(r);
-        if (run.keys.includes(k)) {
-          const t = s("text", { x: L + (i + 0.5) * bw, y: 170 - B + 14, "text-anchor": "middle", class: "ts-tick" });
-          t.textContent = k;
-          bars.append(t);
-        }
       });
+      for (const k of W < 640 ? [1, 20, 40] : [1, 10, 20, 30, 40, 50]) {  // a plain axis: ticks every 10 frequencies
+        const t = s("text", { x: L + (k - 0.5) * bw, y: 170 - B + 14, "text-anchor": "middle", class: "ts-tick" });
+        t.textContent = k;
+        bars.append(t);
+      }
+      const xl = s("text", { x: (L + W - R) / 2, y: 182, "text-anchor": "middle", class: "ts-tick" });
+      xl.textContent = `frequency k (final key frequencies: ${run.keys.join(", ")})`;
+      bars.append(xl);
       const yl = s("text", { x: L - 6, y: T + 10, "text-anchor": "end", class: "ts-tick" });
       yl.textContent = top.toFixed(2);
       bars.append(yl);
