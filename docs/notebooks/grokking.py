@@ -9,6 +9,10 @@
 # engine-inputs: models/grokking-seed0
 
 # %%
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice names a local path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -57,6 +57,17 @@ def run(spec: dict, staging: pathlib.Path, root: pathlib.Path | None = None) -> 
             if "execution_count" in out:
                 out["execution_count"] = i + 1
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:  # how a kernel splits printed text into chunks depends on timing: join them
+        cell_outputs = cell.get("outputs", [])
+        merged = []
+        for out in cell_outputs:
+            if merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream" \
+                    and merged[-1].get("name") == out.get("name"):
+                merged[-1]["text"] = merged[-1]["text"] + out["text"]
+            else:
+                merged.append(out)
+        if cell_outputs:
+            cell["outputs"] = merged
     (staging / "notebooks").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, staging / "notebooks" / paths.notebook_name(spec["id"]))
 
