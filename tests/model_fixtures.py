@@ -20,3 +20,22 @@ def random_folded_pair(d_model: int = 32):
     folded = copy.deepcopy(model)
     folded.process_weights()
     return model, folded
+
+
+def one_hot_attn_only(V: int, N: int, D: int, n_heads: int, d_head: int):
+    """(model, raw module): a 2-layer attention-only bridge without LayerNorm, every weight zero except a
+    one-hot token embedding in dimensions [0, V) and a one-hot position embedding in [V, V + N). The
+    hand-built circuit models of the tests set their heads by hand on top of it."""
+    from transformer_lens import TransformerBridge, TransformerBridgeConfig
+
+    cfg = TransformerBridgeConfig(n_layers=2, d_model=D, n_heads=n_heads, d_head=d_head, n_ctx=N, d_vocab=V,
+                                  attn_only=True, normalization_type=None, positional_embedding_type="standard",
+                                  seed=0, init_mode="gpt2")
+    model = TransformerBridge.boot_native(cfg)
+    raw = model.original_model
+    with torch.no_grad():
+        for p in raw.parameters():
+            p.zero_()
+        raw.tok_embed.weight[:, :V] = torch.eye(V)
+        raw.pos.weight[:, V:V + N] = torch.eye(N)
+    return model, raw

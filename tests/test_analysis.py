@@ -172,19 +172,11 @@ def hand_built_induction_model():
     L0H0 attends from position i to i-1 (QK on positions) and copies the token there into the slot (OV).
     L1H0 attends from token t to positions whose slot holds t (K-composition with L0H0) and copies the token.
     """
-    from transformer_lens import TransformerBridge, TransformerBridgeConfig
+    from tests.model_fixtures import one_hot_attn_only
 
     V, N, D, c = 8, 16, 32, 12.0
-    cfg = TransformerBridgeConfig(n_layers=2, d_model=D, n_heads=1, d_head=16, n_ctx=N, d_vocab=V, attn_only=True,
-                                  normalization_type=None, positional_embedding_type="standard", seed=0,
-                                  init_mode="gpt2")
-    model = TransformerBridge.boot_native(cfg)
-    raw = model.original_model
+    model, raw = one_hot_attn_only(V, N, D, n_heads=1, d_head=16)
     with torch.no_grad():
-        for p in raw.parameters():
-            p.zero_()
-        raw.tok_embed.weight[:, :V] = torch.eye(V)
-        raw.pos.weight[:, V:V + N] = torch.eye(N)
         a0, a1 = raw.layers[0].attn, raw.layers[1].attn
         for p in range(N):  # query at position p matches key at position p - 1
             a0.q.weight[p, V + p] = c

@@ -43,20 +43,13 @@ def built(*, second: str, query: str = "token", key: str = "prev", value: str = 
     attends to, which is the current token — and lowers that token's logit (in a permutation the next token is
     never the current one), while the copy itself is weaker: the previous-token head then matters to the
     induction head's *values*. L1H1 does nothing."""
-    from transformer_lens import TransformerBridge, TransformerBridgeConfig
+    from tests.model_fixtures import one_hot_attn_only
 
     A, B = V + N, 2 * V + N
     D, dh = 2 * V + N + V, 16
-    cfg = TransformerBridgeConfig(n_layers=2, d_model=D, n_heads=2, d_head=dh, n_ctx=N, d_vocab=V, attn_only=True,
-                                  normalization_type=None, positional_embedding_type="standard", seed=0, init_mode="gpt2")
-    model = TransformerBridge.boot_native(cfg)
-    raw = model.original_model
+    model, raw = one_hot_attn_only(V, N, D, n_heads=2, d_head=dh)
     slot = {"token": 0, "prev": A, "two-back": B}
     with torch.no_grad():
-        for p in raw.parameters():
-            p.zero_()
-        raw.tok_embed.weight[:, :V] = torch.eye(V)
-        raw.pos.weight[:, V:V + N] = torch.eye(N)
         a0, a1 = raw.layers[0].attn, raw.layers[1].attn
         back = {0: 1, 1: 2 if second == "two-back" else 1}
         share = 0.5 if second == "copy" else 1.0

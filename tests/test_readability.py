@@ -164,6 +164,16 @@ _TAP_JS = """async (id) => {
 }"""
 
 
+def local_page(browser, width: int, height: int):
+    """(context, page, errors): a page that may load only the local site, collecting its script errors."""
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = context.new_page()
+    page.route("**/*", _local_only)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page, errors
+
+
 def measure_post(browser, base: str, rel: str, viewport: str, svgs: dict) -> dict:
     width, height = VIEWPORTS[viewport]
     context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
@@ -254,11 +264,7 @@ def test_figure_text_is_readable_and_pages_are_light(browser, site):
 def test_tap_opens_full_size_and_escape_closes_after_instant_navigation(browser, site):
     """Reach a post through Material's instant navigation, tap a figure, read it, press Esc."""
     with gzip_server(site) as base:
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
-        page = context.new_page()
-        page.route("**/*", _local_only)
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        context, page, errors = local_page(browser, 390, 844)
         page.goto(f"{base}/", wait_until="networkidle")
         page.locator("article", has_text="superposition").locator("a", has_text="Continue reading").first.click()
         page.wait_for_selector(".computed-figure img")
@@ -311,11 +317,7 @@ def test_hovering_a_heatmap_cell_or_bar_shows_its_number(browser, site):
     """Values on hover (docs/assets/javascripts/hover.js): pointing at a heatmap cell shows its row, column
     and value, read from the hidden data the figure script wrote into its SVG; leaving hides it."""
     with gzip_server(site) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-        page = context.new_page()
-        page.route("**/*", _local_only)
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        context, page, errors = local_page(browser, 1280, 900)
         page.goto(f"{base}/{[r for r in posts(site) if 'residual-stream' in r][0]}", wait_until="networkidle")
         img = page.locator("#fig-virtual-weights img:visible")
         img.scroll_into_view_if_needed()

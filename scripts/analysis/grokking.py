@@ -82,6 +82,12 @@ def bounded(value: float, low: float, high: float, *, step: int) -> Estimate:
                     f"bounds from the log interval ({step} epochs): each event lies within one interval")
 
 
+def at_boundaries(value: float) -> Estimate:
+    """A measure read at the logged phase boundaries themselves: one run, no sampling, no interval."""
+    return Estimate(float(value), float(value), float(value), 1, "training run",
+                    "exact, read at the logged epochs of the phase boundaries (one run: no sampling)")
+
+
 def delay_ratio(first: Event, second: Event, step: int) -> Estimate:
     """second / first, with the bounds the log resolution allows."""
     return bounded(second.epoch / first.epoch, max(second.low, 1) / first.epoch,
@@ -179,7 +185,7 @@ def timing_estimates(log: list[dict], p: int) -> dict[str, Estimate]:
     ratio = (weight_fall_rate(log, ph.generalising.epoch, end)
              / weight_fall_rate(log, ph.memorised.epoch, ph.generalising.epoch))
     return {"delayed": delay_ratio(ph.memorised, ph.generalising, step), "restricted-leads": lead(r_cross, t_cross, step),
-            "excluded-rises": bounded(rise, rise, rise, step=step), "cleanup-shrinks": bounded(ratio, ratio, ratio, step=step)}
+            "excluded-rises": at_boundaries(rise), "cleanup-shrinks": at_boundaries(ratio)}
 
 
 @dataclass
