@@ -510,6 +510,28 @@ def test_a_no_op_check_trusts_its_snapshot_only_while_nothing_moved(project, mon
     assert not snapshot.still_fresh(snap, project)
 
 
+def test_source_pages_are_reused_only_under_the_same_fresh_snapshot(project, monkeypatch):
+    """sources.cached_pages: a no-op build reuses the source-view pages; any edit makes them afresh."""
+    from scripts.engine import snapshot, sources
+
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.0)
+    engine = Engine(project)
+    engine.build(progress=False)
+    stale(engine)
+    assert engine.fresh_stamp is not None
+    cache, scripts = project / ".cache" / "source-pages.json", [pathlib.Path("scripts/figs/deep.py")]
+    first = sources.cached_pages(project, scripts, cache, engine.fresh_stamp)
+    assert "VALUE = 3" in first["source/scripts/lib/a.py.html"]
+    made = []
+    monkeypatch.setattr(sources, "pages", lambda *a: made.append(a) or {})
+    assert sources.cached_pages(project, scripts, cache, engine.fresh_stamp) == first and made == []
+    monkeypatch.undo()
+    (project / "scripts" / "lib" / "a.py").write_text("VALUE = 5\n")
+    stale(engine)
+    assert engine.fresh_stamp is None  # the snapshot no longer stands
+    assert "VALUE = 5" in sources.cached_pages(project, scripts, cache, engine.fresh_stamp)["source/scripts/lib/a.py.html"]
+
+
 def test_a_racy_snapshot_is_not_written(project, monkeypatch):
     from scripts.engine import snapshot
 

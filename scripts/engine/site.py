@@ -198,7 +198,8 @@ class SiteBridge:
         self._titles = series.titles_of(pages)
         self._site = (config.site_url or "", config.site_name, config.site_author or config.site_name)
         scripts = [job.script for job in self._jobs.values() if job.kind == "figure"]
-        for uri, content in sources.pages(self.engine.root, scripts).items():
+        cache = self.engine.cache_dir / "source-pages.json"
+        for uri, content in sources.cached_pages(self.engine.root, scripts, cache, self.engine.fresh_stamp).items():
             files.append(File.generated(config, uri, content=content))
         mj = mathjax_dir()
         if mj is None:

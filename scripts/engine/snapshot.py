@@ -16,6 +16,7 @@ that something stale is fresh.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -76,6 +77,14 @@ def still_fresh(path: pathlib.Path, root: pathlib.Path) -> bool:
     if set(_folders(root)) - set(stats):  # a new folder
         return False
     return all(_stat(p) == s for p, s in stats.items())
+
+
+def stamp(path: pathlib.Path) -> str | None:
+    """An id of the snapshot at `path` (None if there is none): caches derived from a fresh project key on it."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def forget(path: pathlib.Path) -> None:

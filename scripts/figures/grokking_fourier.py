@@ -40,7 +40,8 @@ def compute(params: dict) -> Result:
             neurons = {"best": reading.best, "share": reading.share, "keys": t.key_frequencies}
     return Result(
         data={"spectra": spectra, "keys": keys, "neurons": neurons},
-        values={"keys_seed0": rows[0][1], "top": TOP, "neuron_share": NEURON_SHARE},
+        values={"keys_seed0": rows[0][1], "top": TOP, "neuron_share": NEURON_SHARE,
+                "fewest_keys": min(map(len, keys.values())), "most_keys": max(map(len, keys.values()))},
         verdicts=verdicts,
         tables={"frequencies": Table(columns=["seed", "key frequencies k", f"share of the top {TOP}",
                                               "logit variance explained", "neurons on one key frequency"],
