@@ -1,5 +1,7 @@
-"""Can-fail tests for the verdicts of causal-paths (figures/causal.yml), with the analysis the figure uses
-(`causal.induction_verdicts`) on models where each claim is false, built by hand or left untrained:
+"""Can-fail tests for the verdicts of the causal note (figures/causal.yml), with the analysis each figure uses,
+on models where each claim is false, built by hand or left untrained.
+
+causal-paths (`causal.induction_verdicts`):
 
 - an untrained model: no layer-0 head matters to anything, so nothing in the keys is needed;
 - induction models whose induction head also reads the previous-token head in its *values* (to lower the
@@ -8,6 +10,14 @@
 - a redundant model: two identical previous-token heads, so neither alone is necessary and the necessary set
   (empty) is not sufficient.
 And the hand-built induction model of test_analysis, where the claims are true.
+
+causal-decomposition (`decompose.previous_token_by_term`, `decompose.induction_by_query_part`): a layer-0 head
+that finds the previous token by token (a query for token c matching keys of token c - 1, on counting
+sequences) fails both position claims; an induction head whose query reads layer 0 fails the query claim.
+causal-dla (`attribution.second_copy_share`, `attribution.attended_minus_baseline`): a second induction head
+that writes most of the answer fails the share claim; a head whose OV eigenvalues are negative on balance but
+only on tokens the text never uses fails the negative-copying claim. Each also has a model where it holds.
+causal-over-training: tests/test_over_training.py.
 """
 
 from __future__ import annotations
@@ -119,3 +129,156 @@ def test_untrained_model_needs_nothing_in_its_keys():
     r = _verdicts(model, rep, ref)
     assert decide("causal-paths.keys-need-layer0", r["est"]["keys-need-layer0"]) != "supported"
     assert decide("causal-paths.prev-head-alone", r["est"]["prev-head-alone"]) != "supported"
+
+
+# -- causal-decomposition: which score term makes the previous-token head, what the induction query reads -----
+
+def _prev_estimates(model, tokens):
+    """The decomposition verdicts' estimates as causal_decomposition.py makes them (previous-token head = the
+    layer-0 head with the highest previous-token attention)."""
+    from scripts.analysis import decompose as dc
+    from scripts.analysis.stats import bootstrap_statistic
+
+    r = dc.previous_token_by_term(model, tokens)
+    prev = int(r["full"].mean(0).argmax())
+    kept = lambda a: bootstrap_statistic(causal.ratio_of_means, a[:, prev], r["full"][:, prev], unit="sequences")  # noqa: E731
+    return prev, {"prev-from-position": kept(r["pos·pos"]), "prev-needs-position": kept(r["no pos·pos"]),
+                  "score": float(r["full"][:, prev].mean())}
+
+
+def _token_chain_model():
+    """Layer-0 head 0 finds the previous token by *token*: its query for token c matches keys of token c - 1
+    (mod 7, tokens 1..7), with no positional term at all; head 1 attends uniformly. On sequences that count up
+    through the tokens, that is the previous token."""
+    from tests.model_fixtures import one_hot_attn_only
+
+    model, raw = one_hot_attn_only(V, N, V + N, n_heads=2, d_head=V)
+    with torch.no_grad():
+        a0 = raw.layers[0].attn
+        for c in range(1, V):
+            before = (c - 2) % (V - 1) + 1
+            a0.q.weight[c, c] = C
+            a0.k.weight[c, before] = 1.0
+    return model.eval()
+
+
+def _counting(n: int, seed: int) -> torch.Tensor:
+    starts = torch.randint(0, V - 1, (n, 1), generator=G(seed))
+    return torch.cat([torch.zeros(n, 1, dtype=torch.long), (starts + torch.arange(N - 1)) % (V - 1) + 1], 1)
+
+
+def test_positional_previous_token_head_supports_the_decomposition_claims():
+    model = built(second="two-back")  # L0H0 attends to i - 1 by position only
+    prev, est = _prev_estimates(model, _counting(48, 0))
+    assert prev == 0 and est["score"] > 0.9
+    assert decide("causal-decomposition.prev-from-position", est["prev-from-position"]) == "supported"
+    assert decide("causal-decomposition.prev-needs-position", est["prev-needs-position"]) == "supported"
+
+
+def test_a_token_driven_previous_token_head_fails_the_position_claims():
+    model = _token_chain_model()
+    tokens = _counting(48, 0)
+    prev, est = _prev_estimates(model, tokens)
+    assert prev == 0 and est["score"] > 0.5  # a real previous-token head, by token
+    assert decide("causal-decomposition.prev-from-position", est["prev-from-position"]) != "supported"
+    assert decide("causal-decomposition.prev-needs-position", est["prev-needs-position"]) != "supported"
+
+
+def _query_estimate(model, tokens):
+    from scripts.analysis import decompose as dc
+    from scripts.analysis.stats import bootstrap_statistic
+
+    r = dc.induction_by_query_part(model, tokens, {"token": ["tok"]})
+    ind = int(r["full"].mean(0).argmax())
+    return ind, bootstrap_statistic(causal.ratio_of_means, r["token"][:, ind], r["full"][:, ind], unit="sequences")
+
+
+def test_induction_query_from_the_token_holds_when_it_reads_the_token(tokens):
+    ind, est = _query_estimate(hand_built_induction_model(), tokens[0])
+    assert ind == 0
+    assert decide("causal-decomposition.induction-query-token", est) == "supported"
+
+
+def test_induction_query_from_layer0_fails_induction_query_token(tokens):
+    model = built(second="two-back", query="prev", key="two-back", value="token")  # query from slot A (layer 0)
+    ind, est = _query_estimate(model, tokens[0])
+    assert ind == 0
+    assert decide("causal-decomposition.induction-query-token", est) != "supported"
+
+
+# -- causal-dla: who writes the answer, and does a negative-eigenvalue head copy negatively -------------------
+
+def _share_estimate(model, tokens):
+    from scripts.analysis import attribution as at
+    from scripts.analysis.patching import induction_per_sequence
+    from scripts.analysis.stats import bootstrap_statistic
+
+    ind = int(induction_per_sequence(at.head_outputs(model, tokens)["pattern"][:, 1]).mean(0).argmax())
+    share, total = at.second_copy_share(model, tokens, f"L1H{ind}")
+    return ind, bootstrap_statistic(causal.ratio_of_means, share, total, unit="sequences")
+
+
+def test_an_induction_head_that_writes_the_answer_supports_the_share_claim(tokens):
+    ind, est = _share_estimate(built(second="two-back"), tokens[0])
+    assert ind == 0
+    assert decide("causal-dla.induction-head-writes-answer", est) == "supported"
+
+
+def test_a_second_head_writing_most_of_the_answer_fails_the_share_claim(tokens):
+    model = built(second="two-back")
+    with torch.no_grad():  # L1H1: the same circuit, attending less sharply but writing three times as much
+        a1, dh = model.original_model.layers[1].attn, 16
+        a1.q.weight[dh:dh + V] = 0.5 * a1.q.weight[:V]
+        a1.k.weight[dh:dh + V] = a1.k.weight[:V]
+        a1.v.weight[dh:dh + V] = a1.v.weight[:V]
+        a1.o.weight[:, dh:dh + V] = 3 * a1.o.weight[:, :V]
+    ind, est = _share_estimate(model, tokens[0])
+    assert ind == 0  # still the sharper induction head
+    assert decide("causal-dla.induction-head-writes-answer", est) != "supported"
+
+
+def _negative_copying_estimate(model, text):
+    from scripts.analysis import attribution as at
+    from scripts.analysis.circuits import copying_score
+    from scripts.analysis.stats import bootstrap_mean
+
+    copy = [copying_score(model, 0, h) for h in range(model.cfg.n_heads)]
+    neg = int(torch.tensor(copy).argmin())
+    return neg, copy[neg], bootstrap_mean(at.attended_minus_baseline(model, text, [(0, neg)])[(0, neg)], unit="sequences")
+
+
+def _ov_model(diagonal):
+    """Layer-0 head 0 attends to the previous token (by position) and moves token a to the logit of a with weight
+    `diagonal[a]`; head 1 attends uniformly and copies (+1). The unembedding reads the token slot."""
+    from tests.model_fixtures import one_hot_attn_only
+
+    model, raw = one_hot_attn_only(V, N, 2 * V + N, n_heads=2, d_head=N)
+    with torch.no_grad():
+        a0 = raw.layers[0].attn
+        for p in range(N - 1):
+            a0.q.weight[p, V + p + 1] = C
+            a0.k.weight[p, V + p] = 1.0
+        a0.v.weight[:V, :V] = torch.eye(V)
+        a0.o.weight[V + N:, :V] = torch.diag(torch.as_tensor(diagonal, dtype=torch.float32))
+        a0.v.weight[N:N + V, :V] = torch.eye(V)
+        a0.o.weight[V + N:, N:N + V] = 0.5 * torch.eye(V)
+        raw.head.weight[:, V + N:] = torch.eye(V)
+    return model.eval()
+
+
+def test_a_head_that_lowers_what_it_attends_to_supports_negative_copying():
+    model = _ov_model([-1.0] * V)
+    text = torch.cat([torch.zeros(48, 1, dtype=torch.long), torch.randint(1, V, (48, N - 1), generator=G(5))], 1)
+    neg, copy, est = _negative_copying_estimate(model, text)
+    assert neg == 0 and copy < -0.5
+    assert decide("causal-dla.negative-copying", est) == "supported"
+
+
+def test_negative_eigenvalues_on_tokens_the_text_never_uses_fail_negative_copying():
+    """Strongly negative on tokens 4..7, positive on 1..3, and the text uses only 1..3: the eigenvalues are
+    negative on balance, yet on this text the head raises the tokens it attends to."""
+    model = _ov_model([0.0, 1.0, 1.0, 1.0, -3.0, -3.0, -3.0, -3.0])
+    text = torch.cat([torch.zeros(48, 1, dtype=torch.long), torch.randint(1, 4, (48, N - 1), generator=G(6))], 1)
+    neg, copy, est = _negative_copying_estimate(model, text)
+    assert neg == 0 and copy < 0
+    assert decide("causal-dla.negative-copying", est) != "supported"

@@ -1,0 +1,196 @@
+"""Figure: the residual stream as a channel, in bits — what linear probes read about the current and the previous
+token at each stream point of the 1- and 2-layer models, what each head's mean ablation costs at the final
+stream, and the stream's effective dimensionality as components are added, on every training seed.
+
+The analysis is `scripts/analysis/channel.py` (`channel_measures`); this script splits the held-out text,
+collects the estimates and draws. Probes train on evenly spaced windows of the first half of the held-out
+text and are scored on windows of the second half. Verdicts (figures/channel.yml): layer0-writes-prev(-1l),
+prev-head-carries(-1l), current-token-kept, layers-add-dimensions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scripts.analysis import channel
+from scripts.engine import style
+from scripts.engine.api import Result, Table
+from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
+
+UNIT = "evaluation windows"
+SHORT = {"attn-only-1l": "1-layer", "attn-only-2l": "2-layer"}
+POINT_NAMES = {"embed": "embeddings", "L0": "after layer 0", "L1": "after layer 1"}
+VERDICTS = {"attn-only-2l": {"layer0-writes-prev": "layer0-writes-prev", "prev-head-carries": "prev-head-carries",
+                             "current-token-kept": "current-token-kept", "layers-add-dimensions": "layers-add-dimensions"},
+            "attn-only-1l": {"layer0-writes-prev": "layer0-writes-prev-1l", "prev-head-carries": "prev-head-carries-1l"}}
+
+
+def split(tokens, n_train: int, n_eval: int):
+    """Probe-training windows from the first half of the held-out windows, evaluation windows from the second
+    (evenly spaced: different files of the corpus, so the probe is scored on text it never saw)."""
+    half = tokens.shape[0] // 2
+    return (tokens[np.linspace(0, half - 1, n_train).astype(int)],
+            tokens[np.linspace(half, tokens.shape[0] - 1, n_eval).astype(int)])
+
+
+def run(name: str, params: dict) -> dict:
+    m = load_model(name, fold=True)  # folded: the stream as its readers see it, up to LayerNorm's scale
+    train, evaluation = split(held_out_text(m, None), params["train_windows"], params["eval_windows"])
+    r = channel.channel_measures(m, train, evaluation, classes=params["classes"],
+                                 weight_decay=params["weight_decay"], iterations=params["iterations"], unit=UNIT)
+    cmap = channel.class_map(train[:, channel.FIRST_POS:], params["classes"], m.cfg.d_vocab)
+    r["H_token"] = channel.entropy_bits(evaluation[:, channel.FIRST_POS:], m.cfg.d_vocab)
+    r["H_token_train"] = channel.entropy_bits(cmap[train[:, channel.FIRST_POS:]], r["n_classes"])
+    r["d_model"], r["d_vocab"], r["scored"] = m.cfg.d_model, m.cfg.d_vocab, evaluation.shape[1] - channel.FIRST_POS
+    r["bits"] = {t: {p: float(r["H"][t] - ce.mean()) for p, ce in r["ce"][t].items()} for t in r["ce"]}
+    r["fixed"] = {t: {hd: float(c.mean()) for hd, c in r["cost_fixed"][t].items()} for t in r["cost_fixed"]}
+    return r
+
+
+def _head(hd) -> str:
+    return f"L{hd[0]}H{hd[1]}"
+
+
+def compute(params: dict) -> Result:
+    runs = {base: {seed_label(n): run(n, params) for n in seed_variants(base, params["seeds"])} for base in params["models"]}
+    verdicts: dict = {}
+    for base, keys in VERDICTS.items():
+        for k, declared in keys.items():
+            verdicts[declared] = {label: r["est"][k] for label, r in runs[base].items()}
+    rows = []
+    for base, per_seed in runs.items():
+        for label, r in per_seed.items():
+            b, final = r["bits"], r["points"][-1]
+            rows.append([SHORT[base], label, f"{_head(r['prev'])} ({r['prev_scores'][r['prev'][1]]:.2f})",
+                         " → ".join(f"{b['current'][p]:.2f}" for p in r["points"]),
+                         " → ".join(f"{b['previous'][p]:.2f}" for p in r["points"]),
+                         f"{r['fixed']['previous'][r['prev']]:.2f}", f"{r['cost_retrained'].mean():.2f}",
+                         r["est"]["prev-head-carries"].text,
+                         f"{r['dims'][0][1]:.0f} → {r['dims'][-1][1]:.0f}", f"{r['dims'][0][2]} → {r['dims'][-1][2]}"])
+    two, one = runs["attn-only-2l"]["seed 0"], runs["attn-only-1l"]["seed 0"]
+    others = sorted(((v, hd) for hd, v in two["fixed"]["previous"].items() if hd != two["prev"] and hd[0] == 0), reverse=True)
+    b2 = two["bits"]
+    values = {
+        "train_windows": params["train_windows"], "eval_windows": params["eval_windows"],
+        "positions": f"{params['eval_windows'] * two['scored']:,}", "train_positions": f"{params['train_windows'] * two['scored']:,}",
+        "classes": two["n_classes"], "common": two["n_classes"] - 1, "coverage": f"{100 * two['coverage']:.0f} %",
+        "H_token": f"{two['H_token']:.2f}", "log2V": f"{math.log2(two['d_vocab']):.0f}",
+        "H_target": f"{two['H']['current']:.2f}", "H_target_train": f"{two['H_token_train']:.2f}",
+        "cur_embed": f"{b2['current']['embed']:.2f}", "cur_final": f"{b2['current']['L1']:.2f}",
+        "prev_embed": f"{b2['previous']['embed']:.2f}", "prev_L0": f"{b2['previous']['L0']:.2f}",
+        "prev_final": f"{b2['previous']['L1']:.2f}",
+        "prev_head": _head(two["prev"]), "prev_score": f"{two['prev_scores'][two['prev'][1]]:.2f}",
+        "prev_fixed": f"{two['fixed']['previous'][two['prev']]:.2f}",
+        "prev_retrained": f"{two['cost_retrained'].mean():.2f}",
+        "fixed_fraction": f"{two['fixed']['previous'][two['prev']] / (b2['previous']['L1'] - b2['previous']['embed']):.2f}",
+        "second_head": _head(others[0][1]), "second_fixed": f"{others[0][0]:.2f}",
+        "second_score": f"{two['prev_scores'][others[0][1][1]]:.2f}",
+        "max_cur_cost": f"{max(two['fixed']['current'].values()):.2f}",
+        "one_prev_head": _head(one["prev"]), "one_prev_fixed": f"{one['fixed']['previous'][one['prev']]:.2f}",
+        "one_prev_retrained": f"{one['cost_retrained'].mean():.2f}",
+        "one_prev_L0": f"{one['bits']['previous']['L0']:.2f}",
+        "pr_embed": f"{two['dims'][0][1]:.0f}", "pr_final": f"{two['dims'][-1][1]:.0f}",
+        "pr_peak": f"{max(d[1] for d in two['dims']):.0f}",
+        "n90_embed": two["dims"][0][2], "n90_final": two["dims"][-1][2], "d_model": two["d_model"],
+        "weight_decay": f"{params['weight_decay']:g}", "iterations": params["iterations"],
+    }
+    data = {
+        "bits": {base: {label: {t: [r["bits"][t][p] for p in r["points"]] for t in ("current", "previous")}
+                        for label, r in per_seed.items()} for base, per_seed in runs.items()},
+        "H": {base: per_seed["seed 0"]["H"]["current"] for base, per_seed in runs.items()},
+        "dims": {base: per_seed["seed 0"]["dims"] for base, per_seed in runs.items()},
+        "d_model": two["d_model"],
+        "costs": {base: {"heads": [_head(hd) for hd in per_seed["seed 0"]["heads"]],
+                         "previous": [per_seed["seed 0"]["fixed"]["previous"][hd] for hd in per_seed["seed 0"]["heads"]],
+                         "current": [per_seed["seed 0"]["fixed"]["current"][hd] for hd in per_seed["seed 0"]["heads"]],
+                         "prev": per_seed["seed 0"]["heads"].index(per_seed["seed 0"]["prev"]),
+                         "retrained": float(per_seed["seed 0"]["cost_retrained"].mean())}
+                  for base, per_seed in runs.items()},
+    }
+    return Result(
+        data=data, values=values, verdicts=verdicts,
+        tables={"per-seed": Table(
+            ["model", "seed", "previous-token head", "current-token bits", "previous-token bits",
+             "prev. head ablated: bits lost, fixed probe", "…, probe retrained", "fraction of the gain lost",
+             "participation ratio", "dims for 90 %"], rows,
+            caption="Bits read by the probe at each stream point (embeddings → after each layer); bits lost at "
+                    "the final stream when the previous-token head is mean-ablated; effective dimensionality, "
+                    "embeddings → final stream. Intervals of the verdicts' statistics are in the verdicts.")},
+    )
+
+
+def plot(result: Result, theme: str):
+    d = result.data
+    fig = style.figure(theme, width=1.0, height=6.4)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1])
+    ax_bits, ax_dim = top.subplots(1, 2)
+    muted = style.MUTED[theme]
+    # bits at each stream point
+    for base, per_seed in d["bits"].items():
+        color = style.color_for(base)
+        for label, t in per_seed.items():
+            x = np.arange(len(t["current"]))
+            ax_bits.plot(x, t["current"], color=color, linewidth=1.3, marker="o", markersize=3)
+            ax_bits.plot(x, t["previous"], color=color, linewidth=1.3, linestyle="--", marker="o", markersize=3)
+    H = d["H"]["attn-only-2l"]
+    ax_bits.axhline(H, color=muted, linewidth=1, linestyle=":")
+    ax_bits.text(2.0, H + 0.12, f"H(target) {H:.1f}", color=muted, fontsize=style.FONT["small"], ha="right", va="bottom")
+    ax_bits.text(0.0, H + 0.12, "current (solid)", fontsize=style.FONT["small"], color=style.INK[theme], va="bottom")
+    ax_bits.text(1.1, 0.5, "previous (dashed)", fontsize=style.FONT["small"], color=style.INK[theme])
+    for base, y in (("attn-only-2l", 3.2), ("attn-only-1l", 2.3)):
+        ax_bits.text(1.95, y, SHORT[base], color=style.text_color(style.color_for(base), theme),
+                     fontsize=style.FONT["small"], ha="right")
+    ax_bits.set_xticks([0, 1, 2], ["embed", "after L0", "after L1"])
+    ax_bits.set_ylim(0, H + 0.7)
+    ax_bits.set_xlim(-0.15, 2.15)
+    ax_bits.set_ylabel("bits read by the probe")
+    ax_bits.set_title("bits about the token, 3 seeds", fontsize=style.FONT["text"])
+    # effective dimensionality, component by component
+    for base, dims in d["dims"].items():
+        color = style.color_for(base)
+        x = np.arange(len(dims))
+        ax_dim.plot(x, [v[1] for v in dims], color=color, linewidth=1.3, marker="o", markersize=3)
+        ax_dim.plot(x, [v[2] for v in dims], color=color, linewidth=1.3, linestyle="--", marker="o", markersize=3)
+    dm = d["d_model"]
+    ax_dim.axhline(dm, color=muted, linewidth=1, linestyle=":")
+    ax_dim.text(8, dm - 3, f"d_model {dm}", color=muted, fontsize=style.FONT["small"], ha="right", va="top")
+    ax_dim.text(0, 95, "90 % variance (dashed)", fontsize=style.FONT["small"], color=style.INK[theme])
+    ax_dim.text(0, 10, "participation ratio (solid)", fontsize=style.FONT["small"], color=style.INK[theme])
+    labels = [v[0] for v in d["dims"]["attn-only-2l"]]
+    ax_dim.set_xticks(range(len(labels)), ["emb"] + [f"+{lab[:2]}\n{lab[2:]}" for lab in labels[1:]])
+    ax_dim.set_ylim(0, dm + 8)
+    ax_dim.set_ylabel("dimensions")
+    ax_dim.set_title("effective dimension, seed 0", fontsize=style.FONT["text"])
+    # bits lost per head
+    ax = bottom.subplots()
+    colors = [style.OKABE_ITO[2], style.OKABE_ITO[3]]  # not the models' colours: these are the two targets
+    x0, ticks, names = 0.0, [], []
+    top_y = max(max(d["costs"][b]["previous"]) for b in d["costs"])
+    for base in ("attn-only-1l", "attn-only-2l"):
+        c = d["costs"][base]
+        xs = x0 + np.arange(len(c["heads"]))
+        ax.bar(xs - 0.19, c["previous"], width=0.36, color=colors[0])
+        ax.bar(xs + 0.19, c["current"], width=0.36, color=colors[1])
+        ax.plot([xs[c["prev"]] - 0.19], [c["retrained"]], marker="o", markersize=8, markerfacecolor="none",
+                markeredgecolor=style.INK[theme], linestyle="none")
+        style.hover_points(ax, [xs[c["prev"]] - 0.19], [c["retrained"]],
+                           [f"{SHORT[base]} {c['heads'][c['prev']]}: {c['retrained']:.2f} bits, probe retrained"])
+        ax.text(xs[0] - 0.4, top_y + 0.35, SHORT[base], ha="left", va="bottom", fontsize=style.FONT["text"],
+                color=style.text_color(style.color_for(base), theme))
+        ticks += list(xs)
+        names += c["heads"]
+        x0 = xs[-1] + 1.6
+    ax.set_xticks(ticks, names)
+    ax.axhline(0, color=muted, linewidth=0.8)
+    ax.set_ylim(-0.3, top_y + 0.6)
+    ax.text(ticks[-1] + 0.4, top_y + 0.35, "previous token", color=style.text_color(colors[0], theme),
+            fontsize=style.FONT["small"], ha="right")
+    ax.text(ticks[-1] + 0.4, top_y + 0.05, "current token", color=style.text_color(colors[1], theme),
+            fontsize=style.FONT["small"], ha="right")
+    ax.text(ticks[-1] + 0.4, top_y - 0.25, "○ probe retrained", color=style.INK[theme],
+            fontsize=style.FONT["small"], ha="right")
+    ax.set_ylabel("bits lost at the final stream")
+    ax.set_title("one head mean-ablated (seed 0, probe fixed)", fontsize=style.FONT["text"])
+    return fig
