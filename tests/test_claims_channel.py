@@ -94,3 +94,17 @@ def test_erasing_the_token_fails_current_token_kept_and_dimensions(data):
     r = _measure(built("none", "erase"), data)
     assert decide("channel-bits.current-token-kept", r["est"]["current-token-kept"]) == "contradicted"
     assert decide("channel-bits.layers-add-dimensions", r["est"]["layers-add-dimensions"]) == "contradicted"
+
+
+def test_removing_both_redundant_heads_removes_the_bits(data):
+    """previous_bits with a group ablated: one of two redundant heads costs little, both together cost the
+    bits layer 0 wrote; the one-head case agrees with channel_measures' retrained probe."""
+    model = built("prev", "copy")
+    r = _measure(model, data)
+    fit = dict(classes=128, weight_decay=1e-4, iterations=30, points=("L1",))
+    clean = r["H"]["previous"] - r["ce"]["previous"]["L1"].mean()
+    one = channel.previous_bits(model, *data, ablate=[(0, 0)], **fit)["L1"]
+    both = channel.previous_bits(model, *data, ablate=[(0, 0), (0, 1)], **fit)["L1"]
+    assert clean - one == pytest.approx(r["cost_retrained"].mean(), abs=1e-4)
+    assert clean - one < 0.2 * clean
+    assert clean - both > 0.8 * clean

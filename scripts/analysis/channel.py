@@ -261,6 +261,24 @@ def cumulative_components(model, s: dict[str, Tensor]) -> list[tuple[str, Float[
     return out
 
 
+def previous_bits(model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
+                  classes: int, weight_decay: float, iterations: int, points: Sequence[str] = ("embed", "L0"),
+                  ablate: Sequence[tuple[int, int]] = ()) -> dict[str, float]:
+    """Bits about the previous token a probe reads at each of `points` (H(target) - its mean cross-entropy on
+    `evaluation`), with `ablate`'s heads mean-ablated together (mean z over `train`) and the probe trained on
+    the stream it reads. For checking how the numbers move with the probe's data and fit, and what a group of
+    heads carries together; the figure's verdicts use `channel_measures`."""
+    cmap = class_map(train[:, FIRST_POS:], classes, model.cfg.d_vocab)
+    n_classes = int(cmap.max()) + 1
+    y_tr, y_ev = targets(train, cmap)["previous"], targets(evaluation, cmap)["previous"]
+    means = mean_z(model, train, sorted({layer for layer, _ in ablate})) if ablate else None
+    s_tr = stream_points(model, train, ablate=ablate, mean_z=means)
+    s_ev = stream_points(model, evaluation, ablate=ablate, mean_z=means)
+    H = entropy_bits(y_ev, n_classes)
+    return {p: float(H - probe_ce(s_tr[p], y_tr, s_ev[p], y_ev, n_classes, weight_decay=weight_decay,
+                                  iterations=iterations)[1].mean()) for p in points}
+
+
 # -- effective dimensionality --------------------------------------------------------------------------------
 
 def covariance_eigenvalues(x: Float[Tensor, "n d"]) -> Float[np.ndarray, " d"]:
