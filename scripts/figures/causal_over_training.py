@@ -12,7 +12,6 @@ keys-with-phase-change, prev-key-with-phase-change.
 
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np
@@ -24,20 +23,11 @@ from scripts.analysis.patching import Path, reference_z
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result, Table
+from scripts.zoo.initial import initial_model
 from scripts.zoo.load import MODELS_DIR, load_model
-from scripts.zoo.model import ModelConfig, build_model
 
 SEQS = "random sequences"
 CURVES = {"all_k": "all L0 heads out of K", "prev_k": "prev. head out of K", "all_q": "all L0 heads out of Q"}
-
-
-def _initial_model(name: str):
-    """The model as training started: the same config and seed (scripts/zoo/train.py builds it this way)."""
-    cfg = ModelConfig(**json.loads((MODELS_DIR / name / "config.json").read_text()))
-    seed = json.loads((MODELS_DIR / name / "meta.json").read_text())["seed"]
-    model = copy.deepcopy(build_model(cfg, seed))
-    model.process_weights()
-    return model
 
 
 def measure_snapshot(model, rep, ref_rep, ind: int, prev: int) -> dict[str, np.ndarray]:
@@ -69,7 +59,7 @@ def compute(params: dict) -> Result:
     c = causal.measure(final, rep, loss=False)
     ind, prev = causal._best(c["ind"].mean(0)), causal._best(c["prev"].mean(0))
     steps = [0, *(int(s.split("-")[1]) for s in snapshots), meta["steps"]]
-    models = [_initial_model(name), *(load_model(name, snapshot=s, fold=True) for s in snapshots), final]
+    models = [initial_model(name), *(load_model(name, snapshot=s, fold=True) for s in snapshots), final]
     rows = [measure_snapshot(m, rep, ref_rep, ind, prev) for m in models]
     best = [float(r["ind"].mean(0).max()) for r in rows]
     cross = crossing(best, params["threshold"])

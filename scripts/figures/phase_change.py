@@ -12,7 +12,6 @@ Snapshots exist for the seed-0 run only, so these are single-seed verdicts.
 
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np
@@ -26,19 +25,10 @@ from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result
+from scripts.zoo.initial import initial_model
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model
-from scripts.zoo.model import ModelConfig, build_model
 
 WINDOWS, SEQS = "held-out windows", "random sequences"
-
-
-def _initial_model(name: str):
-    """The model as training started: the same config and seed (scripts/zoo/train.py builds it this way)."""
-    cfg = ModelConfig(**json.loads((MODELS_DIR / name / "config.json").read_text()))
-    seed = json.loads((MODELS_DIR / name / "meta.json").read_text())["seed"]
-    model = copy.deepcopy(build_model(cfg, seed))
-    model.process_weights()
-    return model
 
 
 def compute(params: dict) -> Result:
@@ -56,7 +46,7 @@ def compute(params: dict) -> Result:
     repeated = seen_before(text)[:, early + late]
     prev_units = text[: params["prev_windows"]]
     steps = [0, *(int(s.split("-")[1]) for s in snapshots), meta["steps"]]
-    models = [_initial_model(name), *(load_model(name, snapshot=s, fold=True) for s in snapshots), final]
+    models = [initial_model(name), *(load_model(name, snapshot=s, fold=True) for s in snapshots), final]
     w0 = weights_of(load_model(params["zero_layer_model"], fold=True))  # sees only the current token
     base = unit_pass(w0, text, positions=early + late)["loss"]
     rows, icl_units = [], []
