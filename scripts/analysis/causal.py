@@ -92,8 +92,9 @@ def complement(keep: Sequence[tuple[int, str]], head: int, n_heads: int, kinds: 
     return [Path((0, h), (1, head, kind)) for h in range(n_heads) for kind in kinds if (h, kind) not in set(keep)]
 
 
-def _best(x: np.ndarray) -> int:
-    return int(np.argmax(np.round(x, 6)))  # ties: the lowest index, on any machine
+def best_index(x) -> int:
+    """The index of the largest value, compared at 6 decimals so that ties go to the lowest index on any machine."""
+    return int(np.argmax(np.round(np.asarray(x, dtype=np.float64), 6)))
 
 
 def induction_verdicts(model, tokens: Int[Tensor, "batch 1+2*seq_len"], *, ablation: Ablation = "mean",
@@ -114,7 +115,7 @@ def induction_verdicts(model, tokens: Int[Tensor, "batch 1+2*seq_len"], *, ablat
     kept = lambda patched, clean: bootstrap_statistic(ratio_of_means, patched, clean, unit=unit)  # noqa: E731
     H = model.cfg.n_heads
     clean = measure(model, tokens)
-    ind, prev = _best(clean["ind"].mean(0)), _best(clean["prev"].mean(0))
+    ind, prev = best_index(clean["ind"].mean(0)), best_index(clean["prev"].mean(0))
     c_ind = clean["ind"][:, ind]
     sweep = induction_sweep(model, tokens, ablation=ablation, reference=reference)
     single = {hk: kept(scores[:, ind], c_ind) for hk, scores in sweep.items()}

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from scripts.analysis.causal import best_index
 from scripts.analysis.patching import reference_z
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine.api import Estimate
@@ -324,10 +325,6 @@ def pr_ratio(a: Float[Tensor, "batch pos d"], b: Float[Tensor, "batch pos d"], *
 
 # -- the verdicts' statistics for one model --------------------------------------------------------------------
 
-def _best(x) -> int:
-    return int(np.argmax(np.round(np.asarray(x, dtype=np.float64), 6)))  # ties: the lowest index, on any machine
-
-
 def channel_measures(model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
                      classes: int = 128, weight_decay: float = 1e-4, iterations: int = 20,
                      unit: str = "evaluation windows") -> dict:
@@ -356,7 +353,7 @@ def channel_measures(model, train: Int[Tensor, "batch pos"], evaluation: Int[Ten
     Hs = {t: entropy_bits(y_ev[t], n_classes) for t in y_ev}
 
     prev_scores = previous_token_scores(s_ev["pattern0"])
-    prev = (0, _best(prev_scores))
+    prev = (0, best_index(prev_scores))
     heads = [(layer, h) for layer in range(L) for h in range(H)]
     means = mean_z(model, train, list(range(L)))
     abl = ablated_final(model, evaluation, heads, means, clean=s_ev)

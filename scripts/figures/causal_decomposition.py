@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.analysis import decompose as dc
-from scripts.analysis.causal import ratio_of_means
+from scripts.analysis.causal import best_index, ratio_of_means
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.stats import bootstrap_statistic
 from scripts.engine import style
@@ -26,10 +26,6 @@ TERMS, TERM_LABEL = dc.TERMS, dc.TERM_LABEL
 QUERY_FROM = {"token": ["tok"], "position": ["pos"], "layer 0": ["heads"], "token + position": ["tok", "pos"]}
 
 
-def _best(x: np.ndarray) -> int:
-    return int(np.argmax(np.round(x, 6)))
-
-
 def run_seed(name: str, params: dict) -> dict:
     m = load_model(name, fold=True)
     every = held_out_text(m, None)
@@ -37,7 +33,7 @@ def run_seed(name: str, params: dict) -> dict:
     rep = repeated_random_tokens(params["sequences"], params["seq_len"], m.cfg.d_vocab, m.tokenizer.bos_token_id,
                                  seed=params["seed"])
     l0, l1 = dc.previous_token_by_term(m, text), dc.induction_by_query_part(m, rep, QUERY_FROM)
-    prev, ind = _best(l0["full"].mean(0)), _best(l1["full"].mean(0))
+    prev, ind = best_index(l0["full"].mean(0)), best_index(l1["full"].mean(0))
     kept = lambda a, b, unit: bootstrap_statistic(ratio_of_means, a, b, unit=unit)  # noqa: E731
     est = {"prev-from-position": kept(l0["pos·pos"][:, prev], l0["full"][:, prev], WINDOWS),
            "prev-needs-position": kept(l0["no pos·pos"][:, prev], l0["full"][:, prev], WINDOWS),

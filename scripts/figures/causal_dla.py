@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.analysis import attribution as at
-from scripts.analysis.causal import ratio_of_means
+from scripts.analysis.causal import best_index, ratio_of_means
 from scripts.analysis.circuits import copying_score
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.patching import induction_per_sequence
@@ -26,10 +26,6 @@ from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variant
 WINDOWS, SEQS = "held-out windows", "random sequences"
 
 
-def _best(x: np.ndarray) -> int:
-    return int(np.argmax(np.round(x, 6)))
-
-
 def run_seed(name: str, params: dict, *, full: bool) -> dict:
     """Every verdict's estimate on one seed; with `full` (the headline seed), the attended-token effect of
     every layer-0 head and of the induction head too, for the figure."""
@@ -39,7 +35,7 @@ def run_seed(name: str, params: dict, *, full: bool) -> dict:
     text = every[np.linspace(0, len(every) - 1, params["windows"]).round().astype(int)]
     rep = repeated_random_tokens(params["sequences"], n, m.cfg.d_vocab, m.tokenizer.bos_token_id, seed=params["seed"])
     ind_scores = induction_per_sequence(at.head_outputs(m, rep)["pattern"][:, 1]).double().numpy()
-    ind = _best(ind_scores.mean(0))
+    ind = best_index(ind_scores.mean(0))
     names, dla_text = at.direct_logit_attribution(m, text)
     _, dla_rep = at.direct_logit_attribution(m, rep)
     second = dla_rep[:, n + 1:].double().numpy()  # predictions of the second copy (as patching.repeat_halves)

@@ -57,7 +57,7 @@ def compute(params: dict) -> Result:
     rep = repeated_random_tokens(params["sequences"], params["seq_len"], V, bos, seed=params["seed"])
     ref_rep = repeated_random_tokens(params["sequences"], params["seq_len"], V, bos, seed=params["reference_seed"])
     c = causal.measure(final, rep, loss=False)
-    ind, prev = causal._best(c["ind"].mean(0)), causal._best(c["prev"].mean(0))
+    ind, prev = causal.best_index(c["ind"].mean(0)), causal.best_index(c["prev"].mean(0))
     steps = [0, *(int(s.split("-")[1]) for s in snapshots), meta["steps"]]
     models = [initial_model(name), *(load_model(name, snapshot=s, fold=True) for s in snapshots), final]
     rows = [measure_snapshot(m, rep, ref_rep, ind, prev) for m in models]

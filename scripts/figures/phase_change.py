@@ -21,6 +21,7 @@ from scripts.analysis.per_unit import (
     PREV, best_head, gain_fraction, icl_positions, icl_split, icl_within, induction_stripe, seen_before, unit_pass,
 )
 from scripts.analysis.induction import repeated_random_tokens
+from scripts.analysis.over_training import crossing
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
@@ -64,9 +65,9 @@ def compute(params: dict) -> Result:
                          "late_sum", "late_n", "early_sum", "early_n")), unit=WINDOWS) for c in ("repeated", "new")}})
         icl_units.append(icl)
     # the crossing: the first trained snapshot whose best induction score reaches the threshold
-    cross = next((i for i in range(1, len(rows)) if rows[i]["ind"].value >= threshold), None)
-    if cross is None or cross < 2:
-        raise ValueError(f"the induction score never crosses {threshold} after step 0 (or crosses at the first snapshot)")
+    cross = crossing([r["ind"].value for r in rows], threshold)
+    if cross < 2:
+        raise ValueError(f"the induction score crosses {threshold} at the first snapshot: no trained model before it")
     before, after = cross - 1, cross
     # The ICL score itself measures use of context (0 = none). The untrained model is no zero point: its
     # uniform attention averages more random values late in a window, which flattens its logits there, so it
