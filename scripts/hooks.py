@@ -4,9 +4,12 @@
   then check every source (scripts/engine/preflight.py): a broken post, a failed figure or a broken
   declaration stops a strict build before site/ is emptied (under `serve`, which would freeze on a failed
   build, they are logged and the last good figure, or the rest of the site, stays live instead);
+- on_config: anchor mkdocs-jupyter's notebook cache to the project folder;
 - on_startup: note whether this is `serve` (the engine then keeps its warm worker between builds);
 - on_files: publish figure outputs, executed notebooks and the site's own MathJax copy;
 - on_page_markdown: expand {{ figure() }}, {{ ref() }}, {{ value() }} and [@citations]; errors name page and line;
+- on_pre_page, on_page_content, on_env, on_post_build: reuse converted pages and excerpts and compiled templates
+  whose inputs did not change (scripts/engine/rendercache.py), and drop the cache entries a build did not use;
 - on_serve: watch the code, the declarations and the inputs, so editing or adding them rebuilds (but not the
   engine's own writes: the manifest, figures/out/, __pycache__/, which would trigger a second build);
 - on_shutdown: stop the warm worker.
@@ -30,9 +33,15 @@ _site = site.SiteBridge(paths.ROOT, log)
 
 
 def on_pre_build(config) -> None:
+    _site.start_build()
     _site.build_figures()
     _site.load_bibliography()
     _site.preflight(config)  # raises before MkDocs empties site/: a failed build leaves the last one in place
+
+
+def on_config(config):
+    _site.configure(config)
+    return config
 
 
 def on_startup(command, dirty) -> None:
@@ -48,6 +57,27 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     return _site.render_page(markdown, page)
+
+
+# After mkdocs-jupyter (priority 0) has given notebook pages their own render, which is left alone.
+@event_priority(-10)
+def on_pre_page(page, config, files):
+    _site.cache_render(page, config, files)
+    return page
+
+
+def on_page_content(html, page, config, files):
+    _site.cache_excerpt(page, config, files)  # the blog plugin made it in on_page_markdown
+    return html
+
+
+def on_env(env, config, files):
+    _site.cache_templates(env)
+    return env
+
+
+def on_post_build(config) -> None:
+    _site.finish_build()
 
 
 def on_serve(server, config, builder):

@@ -252,6 +252,37 @@ def test_warm_worker_sees_edits_and_survives_a_crashing_job(project):
         engine.close()
 
 
+def test_warm_worker_learns_a_jobs_third_party_imports_but_never_the_projects(project):
+    """The second child finds the library the first one imported already loaded; project modules are still
+    imported fresh by every child (an edit is seen)."""
+    probe = """
+        import sys
+        LOADED = "xml.dom.minidom" in sys.modules  # a library the worker does not preload
+        import xml.dom.minidom  # noqa: F401
+        """
+    write(project / "scripts" / "lib" / "a.py", probe + "VALUE = 1 if LOADED else 0\n")
+    from scripts.engine import worker
+
+    engine = Engine(project)
+    engine.keep_warm = True
+    try:
+        engine.build(progress=False)
+        assert engine.values("deep") == {"answer": "0"}  # the first child imported it itself
+        write(project / "scripts" / "lib" / "a.py", probe + "VALUE = 10 if LOADED else 20\n")
+        assert engine.build(progress=False).built == ["deep"]
+        assert engine.values("deep") == {"answer": "10"}  # learned by the worker; the edit is seen
+    finally:
+        engine.close()
+    import types
+
+    local = types.ModuleType("helpers")
+    local.__file__ = str(project / "helpers.py")  # a project file outside scripts/
+    assert not worker._third_party("helpers", local, str(project))
+    assert not worker._third_party("scripts.lib.a", types.ModuleType("scripts.lib.a"), str(project))
+    assert worker._third_party("xml.dom.minidom", __import__("xml.dom.minidom").dom.minidom, str(project))
+    assert not worker._third_party("os.path", sys.modules["os.path"], str(project))  # an alias of posixpath
+
+
 def test_parallel_build_equals_serial_build(project, tmp_path):
     other = tmp_path / "copy"
     shutil.copytree(project, other)

@@ -18,7 +18,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from scripts.engine import callouts, citations, claims, preflight, series, shortcodes, sources
+import jinja2
+
+from scripts.engine import callouts, citations, claims, preflight, rendercache, series, shortcodes, sources
 from scripts.engine import paths
 from scripts.engine.build import Engine
 from scripts.engine.declarations import Job
@@ -56,8 +58,38 @@ class SiteBridge:
         self._bib_error: str | None = None
         self.serving = False  # set by the `startup` event under `mkdocs serve`
         self._left_out: set[str] = set()  # posts too broken to build, left out of a serve preview
+        self.renders = rendercache.RenderCache(self.engine.cache_dir / rendercache.FOLDER)
 
     # -- events ----------------------------------------------------------------------------------------
+    def start_build(self) -> None:
+        """A new build: its own view of the render cache (the set of files, hence every key, may differ)."""
+        self.renders = rendercache.RenderCache(self.engine.cache_dir / rendercache.FOLDER)
+
+    def configure(self, config) -> None:
+        """mkdocs-jupyter's cache folder, relative to mkdocs.yml rather than to wherever mkdocs was started."""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is not None and not os.path.isabs(jupyter.config["cache_dir"]):
+            jupyter.config["cache_dir"] = os.path.join(os.path.dirname(config.config_file_path),
+                                                       jupyter.config["cache_dir"])
+
+    def cache_templates(self, env: jinja2.Environment) -> None:
+        """Keep the theme's compiled templates between builds (Jinja checks each against its source)."""
+        folder = self.engine.cache_dir / rendercache.TEMPLATES_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+
+    def cache_render(self, page, config, files) -> None:
+        self.renders.wrap_page(page, config, files)
+
+    def cache_excerpt(self, page, config, files) -> None:
+        excerpt = getattr(page, "excerpt", None)  # set by the blog plugin on posts
+        if excerpt is not None:
+            self.renders.wrap_excerpt(excerpt, config, files)
+
+    def finish_build(self) -> None:
+        self.renders.finish()
+        self.log.debug(f"converted pages: {self.renders.hits} reused, {self.renders.misses} converted")
+
     def load_bibliography(self) -> None:
         """(Re)parse docs/references.bib when it changed since the last build."""
         self._bib_error = None

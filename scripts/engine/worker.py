@@ -8,7 +8,9 @@ project, then forks a child per job. Each child:
 - gets the runner's thread count and seeds (`runtime.apply_in_job`), a stdin of /dev/null, and the
   worker's stderr as its stdout (the worker's stdout is the protocol);
 - runs the job module's `run(spec, staging)` through `main` below and exits; a crash, a segfault or an
-  `os._exit` in a script ends the child, never the worker or `mkdocs serve`.
+  `os._exit` in a script ends the child, never the worker or `mkdocs serve`;
+- on success, lists the third-party modules it imported beyond the worker's, which the worker then imports
+  itself (`_learn`): the preload grows to what the jobs actually use, so the next child starts warm.
 The worker is single-threaded (a `select` loop, children reaped with `waitpid`) because forking a threaded
 process can copy a held lock into the child. It runs as a file, not `-m`, so not even the `scripts` package
 is imported before the fork. Where `os.fork` does not exist (Windows) it starts each job as a fresh
@@ -25,6 +27,7 @@ exited 0 without an error file.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -36,6 +39,8 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+
+IMPORTS_FILE = "imports.json"  # in a job's staging folder: the third-party modules it imported (see _learn)
 
 
 def main(run: Callable[[dict, pathlib.Path], None], argv: list[str]) -> int:
@@ -64,9 +69,46 @@ def _preload(names: list[str]) -> list[str]:
     return done
 
 
+def _third_party(name: str, module: object, root: str) -> bool:
+    """A module the worker may import itself: a real module, not the project's, not an alias of another."""
+    if name == "__main__" or name.split(".")[0] in ("scripts", "tests") or getattr(module, "__name__", None) != name:
+        return False
+    file = getattr(module, "__file__", None)
+    return not (file and os.path.abspath(file).startswith(os.path.join(os.path.abspath(root), "")))
+
+
+def _report_imports(root: str, at_fork: set[str], staging: str) -> None:
+    """Tell the worker which third-party modules this job imported that it had not (see `_learn`)."""
+    names = sorted(n for n, m in list(sys.modules.items()) if n not in at_fork and _third_party(n, m, root))
+    pathlib.Path(staging, IMPORTS_FILE).write_text(json.dumps(names))
+
+
+def _read_imports(staging: str) -> list[str]:
+    try:
+        return json.loads(pathlib.Path(staging, IMPORTS_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def _learn(names: list[str]) -> None:
+    """Import, in the worker itself, the third-party modules a finished job needed beyond the preload (a script's
+    scipy, sympy through torch.fx, transformer_lens' bridge submodules...): the next child forked finds them
+    loaded, so editing that script under serve costs its compute, not seconds of imports. Project modules are
+    never learned (`_third_party`), so an edited module is still imported fresh by every child. A module that
+    cannot be imported on its own is skipped; the job that needs it imports it as before."""
+    with contextlib.redirect_stdout(sys.stderr):  # our stdout is the protocol
+        for name in names:
+            if name not in sys.modules:
+                try:
+                    importlib.import_module(name)
+                except BaseException:  # noqa: BLE001 - any failure only means "not preloaded"
+                    pass
+
+
 def _child(root: str, req: dict) -> None:
     """In the forked child: become a fresh job process and run the job. Never returns."""
     code = 1
+    at_fork = set(sys.modules)
     try:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -82,6 +124,8 @@ def _child(root: str, req: dict) -> None:
         job_main = importlib.import_module("scripts.engine.worker").main
         spec = {**req["spec"], "threads": req["threads"]}
         code = job_main(runner.run, [json.dumps(spec), req["staging"]])
+        if code == 0:
+            _report_imports(root, at_fork, req["staging"])
     except BaseException:
         try:
             pathlib.Path(req["staging"], "error.txt").write_text(traceback.format_exc())
@@ -128,6 +172,7 @@ def serve(root: str, preload: list[str]) -> None:
     out.write(json.dumps({"ready": loaded, "seconds": round(time.perf_counter() - t0, 3)}) + "\n")
     out.flush()
     running: dict[str, int | subprocess.Popen] = {}
+    staging: dict[str, str] = {}
     buf, stdin_fd, eof = b"", sys.stdin.fileno(), False
     while not eof or running:
         if not eof:
@@ -141,6 +186,7 @@ def serve(root: str, preload: list[str]) -> None:
                     if line.strip():
                         req = json.loads(line)
                         running[req["token"]] = _start(root, req)
+                        staging[req["token"]] = req["staging"]
         else:  # the engine is gone: stop the children, their outputs would never be installed
             for proc in running.values():
                 try:
@@ -148,9 +194,13 @@ def serve(root: str, preload: list[str]) -> None:
                 except (ProcessLookupError, OSError):
                     pass
             time.sleep(0.02)
-        for token, rc in _reap(running):
+        finished = _reap(running)
+        learned = [n for token, rc in finished for n in _read_imports(staging.pop(token)) if rc == 0]
+        for token, rc in finished:  # the engine removes the staging folder once it has this answer
             out.write(json.dumps({"token": token, "returncode": rc}) + "\n")
             out.flush()
+        if learned and not eof and hasattr(os, "fork"):  # after answering: the engine installs meanwhile
+            _learn(sorted(set(learned)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,203 @@
+"""Reuse Markdown conversions across builds: a page or blog excerpt whose input did not change is not converted again.
+
+MkDocs converts every page's Markdown on every build, and Material's blog converts each post once more for every
+view that lists it (to cut its excerpt). A no-op build, or a rebuild under `mkdocs serve` after one figure
+changed, would redo all of it. This cache wraps the `render` of each page and each excerpt object (per object, as
+mkdocs-jupyter does for notebooks: no class is patched) with a content-addressed lookup. The key covers everything
+a conversion reads:
+
+- the Markdown after every `on_page_markdown` handler (so the figures' values, verdicts and citations are in it);
+- the page's source path and URL, and for an excerpt the URL of the view it is shown on and of its post;
+- the source path and URL of every file in the build (relative links resolve against them);
+- the Markdown extensions with their configuration, and the link-validation settings;
+- the versions of mkdocs, Markdown, pymdown-extensions, Material and this module's own code.
+
+What a hit restores: the HTML, the table of contents, the title found in the text, the anchors the page defines
+and the links it makes to other pages' anchors (MkDocs validates those after every page is rendered).
+
+A conversion that logged anything at INFO or above (a broken link, an extension's warning) is never stored, so
+every build says it again and `--strict` still fails on it. Entries a complete build did not use are deleted at its
+end. Errors: none of its own — a cache entry that cannot be read is a miss.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import pathlib
+import re
+import tempfile
+
+from mkdocs.structure.toc import AnchorLink, TableOfContents, get_toc
+
+# Under .cache/ (paths.Layout.cache_dir). Named here, not in paths.py, because every figure script imports
+# paths.py: a new name there would make every figure stale.
+FOLDER = "render"  # converted pages and excerpts, one JSON file per key
+TEMPLATES_FOLDER = "templates"  # Jinja's compiled theme templates (site.SiteBridge.cache_templates)
+_LIBRARIES = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-material")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable(obj) -> object:
+    """A JSON-able form of configuration that is the same in every process (no memory addresses)."""
+    if isinstance(obj, collections.abc.Mapping):
+        return {str(k): _stable(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        items = [_stable(v) for v in obj]
+        return sorted(items, key=json.dumps) if isinstance(obj, (set, frozenset)) else items
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        return f"{getattr(obj, '__module__', '?')}.{obj.__qualname__}"
+    if hasattr(obj, "getConfigs"):  # a Markdown extension instance
+        return [f"{type(obj).__module__}.{type(obj).__qualname__}", _stable(obj.getConfigs())]
+    return _ADDRESS.sub("", repr(obj))
+
+
+def _toc_tokens(toc: TableOfContents | list[AnchorLink]) -> list[dict]:
+    return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)} for a in toc]
+
+
+@contextlib.contextmanager
+def _logged():
+    """Collect what is logged meanwhile (MkDocs' loggers do not propagate to the root logger, so watch both)."""
+    seen: list[logging.LogRecord] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.INFO and all(record is not r for r in seen):
+                seen.append(record)
+
+    handler = _Collect(logging.INFO)
+    watched = [logging.getLogger(), logging.getLogger("mkdocs")]
+    for logger in watched:
+        logger.addHandler(handler)
+    try:
+        yield seen
+    finally:
+        for logger in watched:
+            logger.removeHandler(handler)
+
+
+class RenderCache:
+    """One build's view of the cache folder; `finish` (after a complete build) deletes what it did not use."""
+
+    def __init__(self, directory: pathlib.Path):
+        self.dir = directory
+        self.hits = 0
+        self.misses = 0
+        self._context: str | None = None
+        self._used: set[str] = set()
+
+    # -- keys ------------------------------------------------------------------------------------------------
+    def _build_context(self, config, files) -> str:
+        if self._context is None:
+            h = hashlib.sha256(pathlib.Path(__file__).read_bytes())
+            for lib in _LIBRARIES:
+                h.update(f"{lib}={importlib.metadata.version(lib)}\n".encode())
+            settings = [config["markdown_extensions"], config["mdx_configs"], config["validation"],
+                        config["use_directory_urls"], logging.getLogger("mkdocs").getEffectiveLevel()]
+            h.update(json.dumps(_stable(settings), sort_keys=True).encode())
+            for f in sorted(files, key=lambda f: f.src_uri):
+                h.update(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\n".encode())
+            self._context = h.hexdigest()
+        return self._context
+
+    def _key(self, kind: str, *parts: str) -> str:
+        h = hashlib.sha256(f"{kind}\0{self._context}".encode())
+        for part in parts:
+            h.update(b"\0" + part.encode())
+        return h.hexdigest()[:40]
+
+    # -- storage ---------------------------------------------------------------------------------------------
+    def _load(self, key: str) -> dict | None:
+        self._used.add(key)
+        try:
+            entry = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry
+
+    def _store(self, key: str, entry: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(entry, f)
+        os.replace(tmp, self.dir / f"{key}.json")
+
+    def finish(self) -> None:
+        """After a complete build: delete the entries (and stray temporary files) it did not use."""
+        if not self.dir.is_dir():
+            return
+        for path in self.dir.iterdir():
+            if path.stem not in self._used:
+                path.unlink(missing_ok=True)
+
+    # -- wrapping ----------------------------------------------------------------------------------------------
+    def wrap_page(self, page, config, files) -> None:
+        """Serve `page.render` from the cache. A page whose render another plugin already replaced is left alone
+        (mkdocs-jupyter's notebook pages: they have that plugin's own content-hashed cache)."""
+        if "render" in vars(page):
+            return
+        self._build_context(config, files)
+        original = page.render
+
+        def render(config, files) -> None:
+            key = self._key("page", page.file.src_uri, page.file.url, page.markdown or "")
+            entry = self._load(key)
+            if entry is not None:
+                page.content = entry["content"]
+                page.toc = get_toc(entry["toc"])
+                page._title_from_render = entry["title"]
+                page.present_anchor_ids = set(entry["anchors"])
+                if entry["links"] is not None:
+                    page.links_to_anchors = {files.get_file_from_path(src): links
+                                             for src, links in entry["links"].items()}
+                return
+            with _logged() as logged:
+                original(config, files)
+            if logged:
+                return
+            links = getattr(page, "links_to_anchors", None)
+            self._store(key, {"content": page.content, "toc": _toc_tokens(page.toc),
+                              "title": page._title_from_render, "anchors": sorted(page.present_anchor_ids or ()),
+                              "links": None if links is None else {f.src_uri: v for f, v in links.items()}})
+
+        page.render = render
+
+    def wrap_excerpt(self, excerpt, config, files) -> None:
+        """Serve a blog excerpt's `render(view, separator)` from the cache (Material's blog plugin calls it once
+        per view that lists the post, converting the whole post each time)."""
+        if "render" in vars(excerpt):
+            return
+        self._build_context(config, files)
+        original, post = excerpt.render, excerpt.post
+
+        def render(page, separator: str) -> None:
+            key = self._key("excerpt", excerpt.file.src_uri, post.url, page.url, separator, post.title or "",
+                            str(bool(post._title_from_render)), post.markdown or "")
+            entry = self._load(key)
+            if entry is not None:
+                excerpt.markdown = entry["markdown"]
+                excerpt.content = entry["content"]
+                if entry["more"] is not None:
+                    excerpt.more = entry["more"]
+                excerpt.toc = get_toc(entry["toc"])
+                return
+            before = getattr(excerpt, "more", None)
+            with _logged() as logged:
+                original(page, separator)
+            if logged:
+                return
+            more = getattr(excerpt, "more", None)
+            self._store(key, {"markdown": excerpt.markdown, "content": excerpt.content,
+                              "more": None if more is before else more, "toc": _toc_tokens(excerpt.toc)})
+
+        excerpt.render = render

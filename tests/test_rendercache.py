@@ -1,0 +1,133 @@
+"""The render cache (scripts/engine/rendercache.py): a warm build publishes exactly what a cold one does, an edit
+is converted again, and a page that warns is never cached (so a strict build fails on it every time)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import pathlib
+import re
+import subprocess
+
+from scripts.engine import rendercache
+from tests.conftest import BIN
+from tests.mini_site import mini_project
+
+POST = """---
+date: 2026-01-0{n} 10:00:00
+authors: [circuits]
+categories: [Papers]
+description: Post {n}.
+slug: post-{n}
+---
+
+# Post {n}
+
+Opening of post {n}, with a link to [the other post](2026-01-0{other}-post.md#details) and a footnote.[^1]
+
+<!-- more -->
+
+## Details
+
+Body of post {n}: $x^2$ and *emphasis*.
+
+[^1]: The footnote of post {n}.
+"""
+
+
+def _project(tmp_path: pathlib.Path) -> pathlib.Path:
+    project = mini_project(tmp_path / "p")
+    (project / "docs" / "conventions.md").write_text("# Conventions\n\n## Verdicts\n")  # the Claims page links it
+    posts = project / "docs" / "posts"
+    posts.mkdir()
+    for n, other in ((1, 2), (2, 1)):
+        (posts / f"2026-01-0{n}-post.md").write_text(POST.format(n=n, other=other))
+    return project
+
+
+def _build(project: pathlib.Path, site: pathlib.Path, *, strict: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "FIGURES_BUILD": "0"}
+    return subprocess.run([str(BIN / "mkdocs"), "build", "-v", *(["--strict"] if strict else []), "-d", str(site)],
+                          cwd=project, capture_output=True, text=True, env=env)
+
+
+def _counts(proc: subprocess.CompletedProcess) -> tuple[int, int]:
+    found = re.findall(r"converted pages: (\d+) reused, (\d+) converted", proc.stderr + proc.stdout)
+    assert found, proc.stderr[-3000:]
+    return int(found[-1][0]), int(found[-1][1])
+
+
+def _pages(site: pathlib.Path) -> dict[str, bytes]:
+    """Every HTML page and the search index (the feeds carry the build's time and are left out)."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.suffix == ".html" or p.name == "search_index.json"}
+
+
+def test_a_warm_build_converts_nothing_and_publishes_the_same_site(tmp_path):
+    project = _project(tmp_path)
+    cold = _build(project, tmp_path / "cold")
+    assert cold.returncode == 0, cold.stderr[-3000:]
+    reused, converted = _counts(cold)
+    assert reused == 0 and converted > 4  # pages, views, and each post's excerpt once per view that lists it
+    warm = _build(project, tmp_path / "warm")
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    assert _counts(warm) == (converted, 0)
+    assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")
+    index = (tmp_path / "warm" / "index.html").read_text()
+    assert "Opening of post 1" in index and "Body of post 1" not in index  # excerpts, cut at the separator
+
+
+def test_an_edited_post_is_converted_again_and_nothing_else(tmp_path):
+    project = _project(tmp_path)
+    first = _build(project, tmp_path / "a")
+    assert first.returncode == 0, first.stderr[-3000:]
+    total = sum(_counts(first))
+    post = project / "docs" / "posts" / "2026-01-01-post.md"
+    post.write_text(post.read_text().replace("Opening of post 1", "Revised opening of post 1"))
+    second = _build(project, tmp_path / "b")
+    assert second.returncode == 0, second.stderr[-3000:]
+    reused, converted = _counts(second)
+    views = len(re.findall("Revised opening of post 1",
+                           "".join(p.read_text() for p in (tmp_path / "b").rglob("index.html"))))
+    assert converted == views and reused == total - converted  # the post and its excerpt in each view, only
+    assert "Revised opening of post 1" in (tmp_path / "b" / "2026" / "01" / "01" / "post-1" / "index.html").read_text()
+    assert "Revised opening of post 1" in (tmp_path / "b" / "index.html").read_text()
+    assert len(list((project / ".cache" / rendercache.FOLDER).glob("*.json"))) == total  # the old entries dropped
+
+
+def test_a_page_that_warns_is_never_cached_and_fails_every_strict_build(tmp_path):
+    project = _project(tmp_path)
+    (project / "docs" / "about.md").write_text("# About\n\nSee [the missing page](missing.md).\n")
+    for site in ("a", "b"):
+        proc = _build(project, tmp_path / site)
+        assert proc.returncode != 0
+        assert "missing.md" in proc.stderr
+    lenient = _build(project, tmp_path / "c", strict=False)
+    assert lenient.returncode == 0 and "missing.md" in lenient.stderr
+    assert _counts(lenient)[1] >= 1  # converted again: it was not stored
+
+
+def test_adding_a_file_changes_every_key(tmp_path):
+    """Links resolve against the whole set of files, so a new file is a new context (a cold build)."""
+    project = _project(tmp_path)
+    assert _build(project, tmp_path / "a").returncode == 0
+    (project / "docs" / "reading.md").write_text("# Reading list\n")
+    proc = _build(project, tmp_path / "b")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _counts(proc)[0] == 0
+
+
+def test_configuration_is_keyed_without_memory_addresses():
+    def f():
+        pass
+
+    class Ext:
+        def getConfigs(self):
+            return {"emoji_generator": f}
+
+    a = rendercache._stable({"x": [Ext(), f, {1, 2}], "y": object()})
+    b = rendercache._stable({"y": object(), "x": [Ext(), f, {2, 1}]})
+    assert a == b
+    assert "0x" not in repr(a)
+    partial = functools.partial(f)
+    assert rendercache._stable(partial) == rendercache._stable(functools.partial(f))
