@@ -4,12 +4,12 @@
   then check every source (scripts/engine/preflight.py): a broken post, a failed figure or a broken
   declaration stops a strict build before site/ is emptied (under `serve`, which would freeze on a failed
   build, they are logged and the last good figure, or the rest of the site, stays live instead);
-- on_config: anchor mkdocs-jupyter's notebook cache to the project folder;
+- on_config: anchor mkdocs-jupyter's notebook cache to the project folder; compiled templates are kept;
 - on_startup: note whether this is `serve` (the engine then keeps its warm worker between builds);
 - on_files: publish figure outputs, executed notebooks and the site's own MathJax copy;
 - on_page_markdown: expand {{ figure() }}, {{ ref() }}, {{ value() }} and [@citations]; errors name page and line;
-- on_pre_page, on_page_content, on_env, on_post_build: reuse converted pages and excerpts and compiled templates
-  whose inputs did not change (scripts/engine/rendercache.py), and drop the cache entries a build did not use;
+- on_pre_page, on_page_content, on_env, on_post_build: reuse converted pages and excerpts, search entries and
+  reading times whose inputs did not change (scripts/engine/rendercache.py); drop the entries a build did not use;
 - on_serve: watch the code, the declarations and the inputs, so editing or adding them rebuilds (but not the
   engine's own writes: the manifest, figures/out/, __pycache__/, which would trigger a second build);
 - on_shutdown: stop the warm worker.
@@ -39,8 +39,11 @@ def on_pre_build(config) -> None:
     _site.preflight(config)  # raises before MkDocs empties site/: a failed build leaves the last one in place
 
 
+# Before the plugins' own (the search plugin compiles templates in its on_config).
+@event_priority(100)
 def on_config(config):
     _site.configure(config)
+    _site.cache_templates(config)
     return config
 
 
@@ -66,13 +69,16 @@ def on_pre_page(page, config, files):
     return page
 
 
+# Before the blog plugin's (priority 0), which would compute the reading time itself.
+@event_priority(10)
 def on_page_content(html, page, config, files):
     _site.cache_excerpt(page, config, files)  # the blog plugin made it in on_page_markdown
+    _site.cache_readtime(html, page, config)
     return html
 
 
 def on_env(env, config, files):
-    _site.cache_templates(env)
+    _site.cache_search(config, files)  # the search plugin made its index in on_config
     return env
 
 

@@ -51,10 +51,11 @@ def _build(project: pathlib.Path, site: pathlib.Path, *, strict: bool = True) ->
                           cwd=project, capture_output=True, text=True, env=env)
 
 
-def _counts(proc: subprocess.CompletedProcess) -> tuple[int, int]:
-    found = re.findall(r"converted pages: (\d+) reused, (\d+) converted", proc.stderr + proc.stdout)
+def _counts(proc: subprocess.CompletedProcess) -> dict[str, tuple[int, int]]:
+    """{kind: (reused, converted)} from the build's debug log, for page, excerpt, search and readtime."""
+    found = re.findall(r"render cache: (.*)", proc.stderr + proc.stdout)
     assert found, proc.stderr[-3000:]
-    return int(found[-1][0]), int(found[-1][1])
+    return {kind: (int(a), int(b)) for kind, a, b in re.findall(r"(\w+): (\d+) reused, (\d+) converted", found[-1])}
 
 
 def _pages(site: pathlib.Path) -> dict[str, bytes]:
@@ -67,12 +68,13 @@ def test_a_warm_build_converts_nothing_and_publishes_the_same_site(tmp_path):
     project = _project(tmp_path)
     cold = _build(project, tmp_path / "cold")
     assert cold.returncode == 0, cold.stderr[-3000:]
-    reused, converted = _counts(cold)
-    assert reused == 0 and converted > 4  # pages, views, and each post's excerpt once per view that lists it
+    counts = _counts(cold)
+    assert all(reused == 0 for reused, _ in counts.values())
+    assert counts["page"][1] > 4 and counts["excerpt"][1] >= 4 and counts["readtime"][1] == 2  # 2 posts, >= 2 views
     warm = _build(project, tmp_path / "warm")
     assert warm.returncode == 0, warm.stderr[-3000:]
-    assert _counts(warm) == (converted, 0)
-    assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")
+    assert _counts(warm) == {kind: (converted, 0) for kind, (_, converted) in counts.items()}
+    assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")  # HTML, reading times and the search index
     index = (tmp_path / "warm" / "index.html").read_text()
     assert "Opening of post 1" in index and "Body of post 1" not in index  # excerpts, cut at the separator
 
@@ -81,17 +83,19 @@ def test_an_edited_post_is_converted_again_and_nothing_else(tmp_path):
     project = _project(tmp_path)
     first = _build(project, tmp_path / "a")
     assert first.returncode == 0, first.stderr[-3000:]
-    total = sum(_counts(first))
+    before = _counts(first)
     post = project / "docs" / "posts" / "2026-01-01-post.md"
     post.write_text(post.read_text().replace("Opening of post 1", "Revised opening of post 1"))
     second = _build(project, tmp_path / "b")
     assert second.returncode == 0, second.stderr[-3000:]
-    reused, converted = _counts(second)
-    views = len(re.findall("Revised opening of post 1",
-                           "".join(p.read_text() for p in (tmp_path / "b").rglob("index.html"))))
-    assert converted == views and reused == total - converted  # the post and its excerpt in each view, only
+    after = _counts(second)
+    views = sum("Revised opening of post 1" in p.read_text() for p in (tmp_path / "b").rglob("index.html")) - 1
+    assert after["page"] == (before["page"][1] - 1, 1)  # the post itself, only
+    assert after["excerpt"] == (before["excerpt"][1] - views, views)  # its excerpt in each view that lists it
+    assert after["readtime"] == (1, 1)
     assert "Revised opening of post 1" in (tmp_path / "b" / "2026" / "01" / "01" / "post-1" / "index.html").read_text()
     assert "Revised opening of post 1" in (tmp_path / "b" / "index.html").read_text()
+    total = sum(reused + converted for reused, converted in after.values())
     assert len(list((project / ".cache" / rendercache.FOLDER).glob("*.json"))) == total  # the old entries dropped
 
 
@@ -104,7 +108,7 @@ def test_a_page_that_warns_is_never_cached_and_fails_every_strict_build(tmp_path
         assert "missing.md" in proc.stderr
     lenient = _build(project, tmp_path / "c", strict=False)
     assert lenient.returncode == 0 and "missing.md" in lenient.stderr
-    assert _counts(lenient)[1] >= 1  # converted again: it was not stored
+    assert _counts(lenient)["page"][1] >= 1  # converted again: it was not stored
 
 
 def test_adding_a_file_changes_every_key(tmp_path):
@@ -114,7 +118,7 @@ def test_adding_a_file_changes_every_key(tmp_path):
     (project / "docs" / "reading.md").write_text("# Reading list\n")
     proc = _build(project, tmp_path / "b")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert _counts(proc)[0] == 0
+    assert _counts(proc)["page"][0] == 0 and _counts(proc)["excerpt"][0] == 0
 
 
 def test_configuration_is_keyed_without_memory_addresses():

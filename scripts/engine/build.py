@@ -214,7 +214,7 @@ class Engine:
                 report.built.append(job.id)
             if not ids and not decl.errors:  # with a broken declaration we cannot tell removed from unreadable
                 self._prune(manifest, decl.jobs)
-            self._record_timings(report.seconds)
+            self._record_timings(report.seconds, report.compute)
         return report
 
     def train(self, ids: list[str] | None = None, *, force: bool = False) -> BuildReport:
@@ -353,7 +353,10 @@ class Engine:
 
     def warm_up(self) -> None:
         """Start the warm worker now (in the background) with every declared job's libraries, so that the
-        first edit under `mkdocs serve` does not wait for torch to import."""
+        first edit under `mkdocs serve` does not wait for torch to import. A live worker is kept as it is (tracing
+        every job for its libraries costs a third of a second; a job that needs more restarts it anyway)."""
+        if self._worker is not None and self._worker.proc.poll() is None:
+            return
         try:
             jobs = self.jobs()
             self._worker_for(list(jobs.values()))
@@ -452,12 +455,14 @@ class Engine:
             del manifest[jid]
         write_manifest(self.manifest_path, manifest)
 
-    def _record_timings(self, seconds: dict[str, float]) -> None:
+    def _record_timings(self, seconds: dict[str, float], compute: dict[str, float]) -> None:
+        """.cache/timings.json: each job's last wall time and its compute and plot (read by the benchmarks)."""
         if not seconds:
             return
         path = self.layout.timings
         timings = json.loads(path.read_text()) if path.exists() else {}
-        timings.update({k: round(v, 3) for k, v in seconds.items()})
+        timings.update({k: {"wall": round(v, 3), "compute": round(compute.get(k, float("nan")), 3)}
+                        for k, v in seconds.items()})
         write_if_changed(path, (json.dumps(timings, indent=1, sort_keys=True) + "\n").encode())
 
 

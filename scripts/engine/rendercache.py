@@ -1,5 +1,8 @@
 """Reuse Markdown conversions across builds: a page or blog excerpt whose input did not change is not converted again.
 
+Also cached the same way: the search index entries of each page (Material's search parses every page's HTML on
+every build) and each post's reading time (Material's blog parses every post's HTML again for it).
+
 MkDocs converts every page's Markdown on every build, and Material's blog converts each post once more for every
 view that lists it (to cut its excerpt). A no-op build, or a rebuild under `mkdocs serve` after one figure
 changed, would redo all of it. This cache wraps the `render` of each page and each excerpt object (per object, as
@@ -22,6 +25,7 @@ end. Errors: none of its own — a cache entry that cannot be read is a miss.
 
 from __future__ import annotations
 
+import collections
 import collections.abc
 import contextlib
 import hashlib
@@ -89,8 +93,8 @@ class RenderCache:
 
     def __init__(self, directory: pathlib.Path):
         self.dir = directory
-        self.hits = 0
-        self.misses = 0
+        self.hits: collections.Counter[str] = collections.Counter()  # by kind: page, excerpt, search, readtime
+        self.misses: collections.Counter[str] = collections.Counter()
         self._context: str | None = None
         self._used: set[str] = set()
 
@@ -115,15 +119,19 @@ class RenderCache:
         return h.hexdigest()[:40]
 
     # -- storage ---------------------------------------------------------------------------------------------
-    def _load(self, key: str) -> dict | None:
+    def _load(self, kind: str, key: str) -> dict | None:
         self._used.add(key)
         try:
             entry = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self.misses += 1
+            self.misses[kind] += 1
             return None
-        self.hits += 1
+        self.hits[kind] += 1
         return entry
+
+    def summary(self) -> str:
+        return "; ".join(f"{kind}: {self.hits[kind]} reused, {self.misses[kind]} converted"
+                         for kind in ("page", "excerpt", "search", "readtime"))
 
     def _store(self, key: str, entry: dict) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +159,7 @@ class RenderCache:
 
         def render(config, files) -> None:
             key = self._key("page", page.file.src_uri, page.file.url, page.markdown or "")
-            entry = self._load(key)
+            entry = self._load("page", key)
             if entry is not None:
                 page.content = entry["content"]
                 page.toc = get_toc(entry["toc"])
@@ -183,7 +191,7 @@ class RenderCache:
         def render(page, separator: str) -> None:
             key = self._key("excerpt", excerpt.file.src_uri, post.url, page.url, separator, post.title or "",
                             str(bool(post._title_from_render)), post.markdown or "")
-            entry = self._load(key)
+            entry = self._load("excerpt", key)
             if entry is not None:
                 excerpt.markdown = entry["markdown"]
                 excerpt.content = entry["content"]
@@ -201,3 +209,38 @@ class RenderCache:
                               "more": None if more is before else more, "toc": _toc_tokens(excerpt.toc)})
 
         excerpt.render = render
+
+    def wrap_search(self, index, settings, config, files) -> None:
+        """Serve Material's search index entries for a page from the cache: `add_entry_from_context(page)` parses
+        the page's final HTML into sections on every build. The key is everything an entry is made of: the
+        page's URL, title, front matter, HTML and table of contents, and the search plugin's settings."""
+        if "add_entry_from_context" in vars(index):
+            return
+        self._build_context(config, files)
+        original, options = index.add_entry_from_context, json.dumps(_stable(settings), sort_keys=True)
+
+        def add_entry_from_context(page) -> None:
+            key = self._key("search", options, page.url, str(page.title), json.dumps(_stable(page.meta), sort_keys=True),
+                            page.content or "", json.dumps(_toc_tokens(page.toc or [])))
+            entry = self._load("search", key)
+            if entry is not None:
+                index.entries.extend(entry["entries"])
+                return
+            before = len(index.entries)
+            with _logged() as logged:
+                original(page)
+            if not logged:
+                self._store(key, {"entries": index.entries[before:]})
+
+        index.add_entry_from_context = add_entry_from_context
+
+    def readtime(self, html: str, words_per_minute: int) -> int:
+        """Material's reading time of a post (it parses the post's whole HTML on every build), from the cache."""
+        from material.plugins.blog.readtime import readtime
+
+        key = self._key("readtime", str(words_per_minute), html)
+        entry = self._load("readtime", key)
+        if entry is None:
+            entry = {"minutes": readtime(html, words_per_minute)}
+            self._store(key, entry)
+        return entry["minutes"]

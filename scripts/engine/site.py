@@ -72,11 +72,37 @@ class SiteBridge:
             jupyter.config["cache_dir"] = os.path.join(os.path.dirname(config.config_file_path),
                                                        jupyter.config["cache_dir"])
 
-    def cache_templates(self, env: jinja2.Environment) -> None:
-        """Keep the theme's compiled templates between builds (Jinja checks each against its source)."""
+    def cache_templates(self, config) -> None:
+        """Keep the theme's compiled templates between builds (Jinja's bytecode cache checks each against its
+        source). Every environment the theme makes gets it — the search plugin makes its own in on_config."""
         folder = self.engine.cache_dir / rendercache.TEMPLATES_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
-        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+        theme = config.theme
+        if "get_env" in vars(theme):
+            return
+        make = theme.get_env
+
+        def get_env() -> jinja2.Environment:
+            folder.mkdir(parents=True, exist_ok=True)
+            env = make()
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+            return env
+
+        theme.get_env = get_env
+
+    def cache_search(self, config, files) -> None:
+        search = config.plugins.get("material/search")
+        if search is not None and getattr(search, "search_index", None) is not None:
+            self.renders.wrap_search(search.search_index, dict(search.config), config, files)
+
+    def cache_readtime(self, html: str, page, config) -> None:
+        """Set a post's reading time from the cache before the blog plugin computes it (an explicit
+        `readtime:` in the front matter is left alone)."""
+        blog = config.plugins.get("material/blog")
+        post_config = getattr(page, "config", None)
+        if blog is None or not blog.config.post_readtime or post_config is None or post_config.readtime:
+            return
+        if page in blog.blog.posts:
+            post_config.readtime = self.renders.readtime(html, blog.config.post_readtime_words_per_minute)
 
     def cache_render(self, page, config, files) -> None:
         self.renders.wrap_page(page, config, files)
@@ -88,7 +114,7 @@ class SiteBridge:
 
     def finish_build(self) -> None:
         self.renders.finish()
-        self.log.debug(f"converted pages: {self.renders.hits} reused, {self.renders.misses} converted")
+        self.log.debug(f"render cache: {self.renders.summary()}")
 
     def load_bibliography(self) -> None:
         """(Re)parse docs/references.bib when it changed since the last build."""
@@ -191,7 +217,9 @@ class SiteBridge:
         for jid, message in (report.waiting.items() if report else ()):
             self.log.warning(f"{jid}: {message}")  # the committed version is published meanwhile
         if report and report.built:
-            self.log.info(f"rebuilt {len(report.built)} figure job(s): {', '.join(report.built)}")
+            self.log.info(f"rebuilt {len(report.built)} figure job(s): " + ", ".join(
+                f"{jid} ({report.seconds[jid]:.1f} s, compute and plot {report.compute[jid]:.1f} s)"
+                if jid in report.compute else jid for jid in report.built))
         if self.serving:
             self.engine.warm_up()  # import torch & co. now, in the worker, not when the first edit comes
 
