@@ -283,6 +283,28 @@ def test_warm_worker_learns_a_jobs_third_party_imports_but_never_the_projects(pr
     assert not worker._third_party("os.path", sys.modules["os.path"], str(project))  # an alias of posixpath
 
 
+def test_fingerprints_are_reused_only_while_their_files_do_not_move(project, monkeypatch):
+    """Under serve one engine checks after every save: only the jobs that read the edited file are traced and
+    hashed again, and the edit is never hidden."""
+    import os
+    import time
+
+    from scripts.engine import build
+
+    past = time.time() - 60  # older than the racy window: stats can vouch for these files
+    for p in project.rglob("*"):
+        os.utime(p, (past, past))
+    engine = Engine(project)
+    engine.build(progress=False)
+    calls: list[str] = []
+    real = build.fingerprint
+    monkeypatch.setattr(build, "fingerprint", lambda job, *a, **k: calls.append(job.id) or real(job, *a, **k))
+    assert stale(engine) == set() and calls == []  # nothing moved: nothing traced or hashed
+    (project / "scripts" / "lib" / "a.py").write_text("VALUE = 4\n")
+    assert stale(engine) == {"deep"} and calls == ["deep"]  # only the job that imports it
+    assert stale(Engine(project)) == {"deep"}  # the same answer as a fresh check
+
+
 def test_parallel_build_equals_serial_build(project, tmp_path):
     other = tmp_path / "copy"
     shutil.copytree(project, other)

@@ -37,6 +37,12 @@ from scripts.engine.manifest import (
 from scripts.engine.runner import WarmWorker, WorkerError, preload_for
 from scripts.engine.tracing import TraceError
 
+# Fingerprints of jobs whose files have not moved, kept for the life of the process (under `mkdocs serve`, one
+# engine builds after every save): after an edit only the jobs that read the edited file are traced and hashed
+# again. The rule is snapshot.py's: the stats of every file the fingerprint read, and of the project's and the
+# libraries' folders, must match exactly, and stats taken within RACY_SECONDS of a file's change are not kept.
+_FINGERPRINTS: dict[tuple[str, str], tuple[Job, str, dict, Fingerprint]] = {}
+
 ROOT = paths.ROOT
 RUNNERS = {"figure": "scripts.engine.job", "notebook": "scripts.engine.notebook"}
 
@@ -129,6 +135,7 @@ class Engine:
             plan.fresh, plan.reasons = list(jobs), {jid: [] for jid in jobs}
             self.fresh_stamp = snapshot.stamp(self.layout.fresh_snapshot)
             return plan
+        folders = snapshot.folders_stamp(self.root)
         read: set[str] = {str(p) for p in self.figures_dir.glob("*.yml")} | {str(self.manifest_path)}
         facts = filecache.use(self.cache_dir)  # hashes and parsed imports of unchanged files, from earlier builds
         resolved: dict = {}  # which dotted names are project files, for this scan
@@ -140,7 +147,7 @@ class Engine:
             if not wanted and job.kind != "artifact":  # artifacts are always looked at: others may read them
                 continue
             try:
-                fp = fingerprint(job, self.root, resolved)
+                fp = self._fingerprint(job, resolved, folders)
             except EngineError as e:
                 if wanted and deps:  # e.g. its input is not trained yet
                     plan.reasons[jid] = [f"reads {deps[0].output}, from artifact {deps[0].id!r}, which is stale"]
@@ -177,6 +184,20 @@ class Engine:
             snapshot.save(self.layout.fresh_snapshot, self.root, read)
             self.fresh_stamp = snapshot.stamp(self.layout.fresh_snapshot)  # None if the save was racy
         return plan
+
+    def _fingerprint(self, job: Job, resolved: dict, folders: str) -> Fingerprint:
+        """`fingerprint(job)`, or the one computed earlier in this process if nothing it read has moved."""
+        key = (str(self.root), job.id)
+        memo = _FINGERPRINTS.get(key)
+        if memo is not None and memo[0] == job and memo[1] == folders and snapshot.unchanged(memo[2]):
+            return memo[3]
+        fp = fingerprint(job, self.root, resolved)
+        stats = snapshot.file_stats([self.root / f for f in fp.sources] + [self.root / p for p in job.inputs])
+        if stats is None:
+            _FINGERPRINTS.pop(key, None)
+        else:
+            _FINGERPRINTS[key] = (job, folders, stats, fp)
+        return fp
 
     def _select(self, decl: Declarations, ids: list[str] | None) -> None:
         unknown = sorted(set(ids or []) - set(decl.jobs) - set(decl.unavailable))

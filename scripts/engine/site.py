@@ -315,21 +315,32 @@ def _is_declaration(path: str, figures_dir: pathlib.Path) -> bool:
     return p.suffix == ".yml" and not p.name.startswith(".") and str(p.parent) == str(figures_dir)
 
 
+_WRITES = frozenset({"created", "modified", "deleted", "moved", "closed"})  # watchdog's event types that change a file
+
+
 def watch_filtered(server, path: pathlib.Path, recursive: bool, wanted: Callable[[str], bool] | None) -> None:
     """`server.watch(path)`, but a build is triggered only by changed files that are `wanted`.
 
-    MkDocs' `watch` has no filter, so this schedules a handler on the server's own observer that triggers a
-    build the way MkDocs' handler does. If a future MkDocs lacks those internals, it falls back to
-    `server.watch` (correct, but a build writing the manifest then triggers one more)."""
+    MkDocs' `watch` has no filter, so this schedules a handler that triggers a build the way MkDocs' handler
+    does. The handler runs on an observer of our own, watchdog's native one (inotify on Linux): MkDocs' polls
+    every 0.5 s, which an author editing a figure's script would wait for on every save. If a future MkDocs
+    lacks those internals, it falls back to `server.watch` (correct, but a build writing the manifest then
+    triggers one more)."""
     cond = getattr(server, "_rebuild_cond", None)
-    observer = getattr(server, "observer", None)
-    if wanted is None or cond is None or observer is None or not hasattr(server, "_want_rebuild"):
+    if wanted is None or cond is None or getattr(server, "observer", None) is None or not hasattr(server, "_want_rebuild"):
         server.watch(str(path), recursive=recursive)
         return
     import watchdog.events
+    import watchdog.observers
+
+    observer = getattr(server, "_figures_observer", None)
+    if observer is None:
+        observer = server._figures_observer = watchdog.observers.Observer()
+        observer.daemon = True
+        observer.start()
 
     def on_any_event(event) -> None:
-        if event.is_directory:
+        if event.is_directory or event.event_type not in _WRITES:  # inotify also reports reads: opened, closed_no_write
             return
         files = [event.src_path, getattr(event, "dest_path", "") or ""]
         if any(f and wanted(os.fsdecode(f)) for f in files):

@@ -38,9 +38,9 @@ def _stat(path: str) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size, st.st_ino]
 
 
-def _folders(root: pathlib.Path) -> list[str]:
+def _folders(root: pathlib.Path, tops: tuple[str, ...] = ("scripts", "docs", "figures")) -> list[str]:
     out = []
-    for top in ("scripts", "docs", "figures"):
+    for top in tops:
         for dirpath, dirnames, _ in os.walk(root / top):
             dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
             out.append(dirpath)
@@ -85,6 +85,31 @@ def stamp(path: pathlib.Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+# -- one job at a time (the engine keeps these in memory for the life of the process, e.g. `mkdocs serve`) ------
+
+def folders_stamp(root: pathlib.Path) -> str:
+    """The stats of the code's folders (a new module can change what an import resolves to) and the library
+    folders, and the runner's settings, as one id. Not figures/: every build that installs a figure rewrites the
+    manifest there, and declarations are compared job by job."""
+    stats = {p: _stat(p) for p in _folders(root, ("scripts", "docs"))}
+    return hashlib.sha256(json.dumps([_key(), stats], sort_keys=True).encode()).hexdigest()
+
+
+def file_stats(files: list[pathlib.Path]) -> dict[str, list[int] | None] | None:
+    """The stats of `files` (folders: of every file under them), or None if one was modified within
+    RACY_SECONDS: such stats cannot vouch for the content (see the module docstring)."""
+    paths = []
+    for f in files:
+        paths += [str(f)] + ([str(x) for x in f.rglob("*")] if f.is_dir() else [])
+    stats = {p: _stat(p) for p in paths}
+    newest = max((s[0] for s in stats.values() if s), default=0) / 1e9
+    return None if time.time() - newest < RACY_SECONDS else stats
+
+
+def unchanged(stats: dict[str, list[int] | None]) -> bool:
+    return all(_stat(p) == s for p, s in stats.items())
 
 
 def forget(path: pathlib.Path) -> None:
