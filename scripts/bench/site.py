@@ -106,7 +106,8 @@ def edit_to_page(figure: str = "zoo-heads", post: str = "2026-11-21-the-zoo.md",
                 time.sleep(PAUSE)
                 t0 = time.perf_counter()
                 script.write_text(original + _WRAP.format(marker=f"edited {i}"))
-                _wait(lambda m=f"edited {i}": m in (_get(url) or ""), 600)
+                # a request made while MkDocs rebuilds is held until the build ends: a long timeout sees that moment
+                _wait(lambda m=f"edited {i}": m in (_get(url, timeout=120) or ""), 600)
                 rounds.append(time.perf_counter() - t0)
                 compute.append(json.loads((project / ".cache" / "timings.json").read_text())[figure]["compute"])
             rounds, compute = rounds[1:], compute[1:]
@@ -232,9 +233,9 @@ def _params(figure: str) -> dict:
     return _declaration(figure).get("params", {})
 
 
-def _get(url: str) -> str | None:
+def _get(url: str, timeout: float = 2) -> str | None:
     try:
-        with urllib.request.urlopen(url, timeout=2) as r:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             return r.read().decode()
     except OSError:
         return None

@@ -11,6 +11,7 @@ import os
 import pathlib
 import posixpath
 import re
+import sysconfig
 from collections.abc import Callable
 
 import yaml
@@ -85,6 +86,7 @@ class SiteBridge:
             folder.mkdir(parents=True, exist_ok=True)
             env = make()
             env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+            _list_installed_templates_once(env)
             return env
 
         theme.get_env = get_env
@@ -304,6 +306,29 @@ class SiteBridge:
         """Register `watched_paths` with MkDocs' live-reload server (the `on_serve` event)."""
         for path, recursive, wanted in self.watched_paths():
             watch_filtered(server, path, recursive, wanted)
+
+
+_TEMPLATE_LISTS: dict[tuple[str, ...], list[str]] = {}  # installed theme folders -> their files, once per process
+
+
+def _list_installed_templates_once(env: jinja2.Environment) -> None:
+    """MkDocs lists every file of the theme on each build to publish its assets; Material's folder holds 14,000
+    icons, so that walk is a seventh of a second per rebuild under `serve`. A theme installed as a package does
+    not change while the server runs, so its list is kept; a theme folder in the project (`custom_dir`) is
+    walked every time, as before."""
+    loader = env.loader
+    dirs = tuple(getattr(loader, "searchpath", ()))
+    installed = sysconfig.get_paths()["purelib"]
+    if not dirs or not all(os.path.abspath(d).startswith(os.path.join(installed, "")) for d in dirs):
+        return
+    list_templates = loader.list_templates
+
+    def listed() -> list[str]:
+        if dirs not in _TEMPLATE_LISTS:
+            _TEMPLATE_LISTS[dirs] = list_templates()
+        return list(_TEMPLATE_LISTS[dirs])
+
+    loader.list_templates = listed
 
 
 def _is_source(path: str) -> bool:
