@@ -563,26 +563,30 @@ def test_a_no_op_check_trusts_its_snapshot_only_while_nothing_moved(project, mon
     assert not snapshot.still_fresh(snap, project)
 
 
-def test_source_pages_are_reused_only_under_the_same_fresh_snapshot(project, monkeypatch):
-    """sources.cached_pages: a no-op build reuses the source-view pages; any edit makes them afresh."""
-    from scripts.engine import snapshot, sources
+def test_source_pages_retrace_only_the_scripts_whose_files_moved(project, monkeypatch):
+    """sources.cached_pages: a no-op build traces nothing; after an edit only the scripts that read the edited
+    file are traced again, and every page shows the files as they are."""
+    import os
+    import time
 
-    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.0)
-    engine = Engine(project)
-    engine.build(progress=False)
-    stale(engine)
-    assert engine.fresh_stamp is not None
-    cache, scripts = project / ".cache" / "source-pages.json", [pathlib.Path("scripts/figs/deep.py")]
-    first = sources.cached_pages(project, scripts, cache, engine.fresh_stamp)
+    from scripts.engine import sources
+
+    past = time.time() - 60  # older than the racy window: stats can vouch for these files
+    for p in project.rglob("*"):
+        os.utime(p, (past, past))
+    cache = project / ".cache" / "source-pages.json"
+    scripts = [pathlib.Path("scripts/figs/deep.py"), pathlib.Path("scripts/figs/flat.py")]
+    first = sources.cached_pages(project, scripts, cache)
     assert "VALUE = 3" in first["source/scripts/lib/a.py.html"]
-    made = []
-    monkeypatch.setattr(sources, "pages", lambda *a: made.append(a) or {})
-    assert sources.cached_pages(project, scripts, cache, engine.fresh_stamp) == first and made == []
-    monkeypatch.undo()
+    traced: list[str] = []
+    real = sources.trace
+    monkeypatch.setattr(sources, "trace", lambda path, *a: traced.append(path.name) or real(path, *a))
+    assert sources.cached_pages(project, scripts, cache) == first and traced == []
     (project / "scripts" / "lib" / "a.py").write_text("VALUE = 5\n")
-    stale(engine)
-    assert engine.fresh_stamp is None  # the snapshot no longer stands
-    assert "VALUE = 5" in sources.cached_pages(project, scripts, cache, engine.fresh_stamp)["source/scripts/lib/a.py.html"]
+    again = sources.cached_pages(project, scripts, cache)
+    assert traced == ["deep.py"]  # flat.py does not import it
+    assert "VALUE = 5" in again["source/scripts/lib/a.py.html"]
+    assert again == sources.pages(project, scripts)  # the same pages as made from scratch
 
 
 def test_a_racy_snapshot_is_not_written(project, monkeypatch):

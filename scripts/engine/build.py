@@ -97,7 +97,6 @@ class Engine:
         self.parallel = parallel or runtime.cores()
         self.keep_warm = False  # `mkdocs serve` keeps the worker between builds; one-shot builds stop it
         self._worker: WarmWorker | None = None
-        self.fresh_stamp: str | None = None  # the snapshot's id when the last full check found all fresh
 
     # -- reading state -------------------------------------------------------------------------------
     def declarations(self) -> Declarations:
@@ -130,10 +129,8 @@ class Engine:
         """The one staleness loop: which of `jobs` (or `ids`) must run, and why."""
         plan = _Plan()
         full = ids is None and not force
-        self.fresh_stamp = None
         if full and snapshot.still_fresh(self.layout.fresh_snapshot, self.root):  # nothing moved since all was fresh
             plan.fresh, plan.reasons = list(jobs), {jid: [] for jid in jobs}
-            self.fresh_stamp = snapshot.stamp(self.layout.fresh_snapshot)
             return plan
         folders = snapshot.folders_stamp(self.root)
         read: set[str] = {str(p) for p in self.figures_dir.glob("*.yml")} | {str(self.manifest_path)}
@@ -182,7 +179,6 @@ class Engine:
         facts.save()
         if full and not plan.failed and not plan.waiting and not any(plan.reasons.values()):
             snapshot.save(self.layout.fresh_snapshot, self.root, read)
-            self.fresh_stamp = snapshot.stamp(self.layout.fresh_snapshot)  # None if the save was racy
         return plan
 
     def _fingerprint(self, job: Job, resolved: dict, folders: str) -> Fingerprint:

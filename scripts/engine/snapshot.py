@@ -79,14 +79,6 @@ def still_fresh(path: pathlib.Path, root: pathlib.Path) -> bool:
     return all(_stat(p) == s for p, s in stats.items())
 
 
-def stamp(path: pathlib.Path) -> str | None:
-    """An id of the snapshot at `path` (None if there is none): caches derived from a fresh project key on it."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 # -- one job at a time (the engine keeps these in memory for the life of the process, e.g. `mkdocs serve`) ------
 
 def folders_stamp(root: pathlib.Path) -> str:

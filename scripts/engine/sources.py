@@ -16,6 +16,7 @@ import pathlib
 import posixpath
 from collections.abc import Iterable
 
+from scripts.engine import snapshot
 from scripts.engine.tracing import trace
 
 PREFIX = "source"
@@ -35,27 +36,34 @@ def page_url(script: pathlib.Path | str) -> str:
     return page_uri(script)
 
 
-def cached_pages(root: pathlib.Path, scripts: Iterable[pathlib.Path], cache: pathlib.Path,
-                 stamp: str | None) -> dict[str, str]:
-    """`pages`, remembered in `cache` under the engine's fresh snapshot (`stamp`, see snapshot.py): the
-    snapshot holds the stat of every script and module these pages show, so while it stands nothing they
-    show has changed. Without a stamp (something moved or is stale) the pages are made afresh."""
-    wanted = sorted(pathlib.PurePosixPath(str(s)).as_posix() for s in set(scripts))
-    stamp = stamp and f"{stamp}:{hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()}"  # this page maker too
-    if stamp:
-        try:
-            data = json.loads(cache.read_text(encoding="utf-8"))
-            if data["stamp"] == stamp and data["scripts"] == wanted:
-                return data["pages"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-    out = pages(root, [pathlib.Path(s) for s in wanted])
-    if stamp:
+def cached_pages(root: pathlib.Path, scripts: Iterable[pathlib.Path], cache: pathlib.Path) -> dict[str, str]:
+    """`pages`, with each script's import trace remembered in `cache` together with the stats of the files it
+    read (snapshot.py's rule: exact stats, none taken within its racy window, and the code folders unchanged).
+    Tracing is what costs; so after an edit only the scripts that read the edited file are traced again, and
+    the pages are made from the files themselves every time."""
+    root = root.resolve()
+    wanted = sorted({pathlib.PurePosixPath(str(s)).as_posix() for s in scripts})
+    key = [hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest(), snapshot.folders_stamp(root)]
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        known = data["traces"] if data["key"] == key else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        known = {}
+    traces: dict[str, dict] = {}
+    resolved: dict = {}  # one memo of module names -> files for all the traces (4x faster than one each)
+    for script in wanted:
+        entry = known.get(script)
+        if entry is None or not snapshot.unchanged(entry["stats"]):
+            files = [f.resolve().relative_to(root).as_posix() for f in trace(root / script, root, resolved).files]
+            entry = {"files": files, "stats": snapshot.file_stats([root / f for f in files])}
+        traces[script] = entry
+    keep = {s: e for s, e in traces.items() if e["stats"] is not None}  # racy stats vouch for nothing
+    if keep != known:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp")
-        tmp.write_text(json.dumps({"stamp": stamp, "scripts": wanted, "pages": out}), encoding="utf-8")
+        tmp.write_text(json.dumps({"key": key, "traces": keep}), encoding="utf-8")
         os.replace(tmp, cache)
-    return out
+    return _pages(root, {s: e["files"] for s, e in traces.items()})
 
 
 def pages(root: pathlib.Path, scripts: Iterable[pathlib.Path]) -> dict[str, str]:
@@ -64,12 +72,17 @@ def pages(root: pathlib.Path, scripts: Iterable[pathlib.Path]) -> dict[str, str]
     Plain static HTML (not Markdown pages): rendering 20-odd code pages through the theme doubled the
     time of a no-op site build; these cost nothing to build and read fine in light and dark."""
     root = root.resolve()
+    resolved: dict = {}
+    return _pages(root, {pathlib.PurePosixPath(str(s)).as_posix():
+                         [f.resolve().relative_to(root).as_posix() for f in trace(root / s, root, resolved).files]
+                         for s in sorted(set(scripts))})
+
+
+def _pages(root: pathlib.Path, traces: dict[str, list[str]]) -> dict[str, str]:
+    """The pages of the scripts in `traces` (script -> the project files its import trace found) and of those files."""
     imports: dict[str, set[str]] = {}
-    resolved: dict = {}  # one memo of module names -> files for all the traces (4x faster than one each)
-    for script in sorted(set(scripts)):
-        files = trace(root / script, root, resolved).files
-        rel = [f.resolve().relative_to(root).as_posix() for f in files]
-        imports[pathlib.PurePosixPath(str(script)).as_posix()] = {r for r in rel if r != script.as_posix()}
+    for script, rel in sorted(traces.items()):
+        imports[script] = {r for r in rel if r != script}
         for r in rel:
             imports.setdefault(r, set())
     out = {}
