@@ -67,7 +67,8 @@ def noop_rebuild(repeats: int = 5) -> None:
     print(f"no-op rebuild: engine {ea:.2f} s vs stock mkdocs {sb:.2f} s -> {statistics.median(pairs):.2f}x "
           f"(median of {len(pairs)} interleaved pairs, range {pairs[0]:.2f}-{pairs[-1]:.2f}; goal <= 1.1x)")
     print("  both reuse mkdocs-jupyter's converted notebooks (its own cache, set in mkdocs.yml); the engine also "
-          "reuses converted pages, blog excerpts and compiled templates (scripts/engine/rendercache.py)")
+          "reuses converted pages, blog excerpts, search entries, reading times and compiled templates "
+          "(scripts/engine/rendercache.py)")
     print(f"  with those caches emptied before each build: {se:.2f} s -> {statistics.median(x / y for x, y in zip(e, b)):.2f}x "
           "stock (what the engine adds when nothing can be reused: its expanded pages, 23 more pages, MathJax)")
     print(f"strict no-op rebuild (every page checked before site/ is touched): {sc:.2f} s vs {ea:.2f} s -> "
