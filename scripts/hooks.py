@@ -49,6 +49,7 @@ def on_config(config):
 
 def on_startup(command, dirty) -> None:
     _site.serving = command == "serve"
+    _site.dirty = dirty
 
 
 # After mkdocs-jupyter (priority 0) wraps notebook files — the swap must land on its wrapper — and before the

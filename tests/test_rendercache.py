@@ -7,6 +7,7 @@ import functools
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 
 from scripts.engine import rendercache
@@ -119,6 +120,52 @@ def test_adding_a_file_changes_every_key(tmp_path):
     proc = _build(project, tmp_path / "b")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _counts(proc)["page"][0] == 0 and _counts(proc)["excerpt"][0] == 0
+
+
+def test_an_excerpt_is_the_same_however_many_views_converted_it_before(tmp_path):
+    """Material reuses one converter per excerpt, and footnote back-links were numbered by how many views had
+    converted it (fnref:1, fnref2:1, ...). Moving a post into another category changed that count for the
+    views the cache did not convert again: the warm site differed from a cold one."""
+    project = _project(tmp_path)
+    first = project / "docs" / "posts" / "2026-01-01-post.md"
+    assert _build(project, tmp_path / "a").returncode == 0
+    first.write_text(first.read_text().replace("categories: [Papers]", "categories: [Papers, Methods]"))
+    warm = _build(project, tmp_path / "warm")
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    shutil.rmtree(project / ".cache" / rendercache.FOLDER)
+    assert _build(project, tmp_path / "cold").returncode == 0
+    assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")
+
+
+def test_values_json_cannot_hold_are_stored_as_the_search_plugin_writes_them(tmp_path):
+    project = _project(tmp_path)
+    (project / "docs" / "about.md").write_text("---\nsearch:\n  boost: 2026-01-01\n---\n\n# About\n")
+    assert _build(project, tmp_path / "cold").returncode == 0
+    warm = _build(project, tmp_path / "warm")
+    assert warm.returncode == 0 and _counts(warm)["search"][1] == 0
+    assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")
+
+
+def test_nothing_is_cached_with_an_extension_that_reads_other_files(tmp_path):
+    project = _project(tmp_path)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("markdown_extensions:\n", "markdown_extensions:\n  - pymdownx.snippets:\n      base_path: [snippets]\n", 1))
+    (project / "snippets").mkdir()
+    (project / "snippets" / "note.md").write_text("Snippet text A\n")
+    (project / "docs" / "about.md").write_text('# About\n\n--8<-- "note.md"\n')
+    assert _build(project, tmp_path / "a").returncode == 0
+    (project / "snippets" / "note.md").write_text("Snippet text B\n")
+    proc = _build(project, tmp_path / "b")
+    assert proc.returncode == 0 and "Snippet text B" in (tmp_path / "b" / "about" / "index.html").read_text()
+    counts = _counts(proc)  # (a reading time is computed from the HTML: still cached)
+    assert all(counts[kind] == (0, 0) for kind in ("page", "excerpt", "search"))
+
+
+def test_an_entry_that_cannot_be_written_is_skipped(tmp_path):
+    cache = rendercache.RenderCache(tmp_path / "file-not-folder")
+    (tmp_path / "file-not-folder").write_text("")  # mkdir fails: the cache is only an optimisation
+    cache._store("k", {"x": 1})
+    assert cache._load("page", "k") is None
 
 
 def test_configuration_is_keyed_without_memory_addresses():

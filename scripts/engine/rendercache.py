@@ -13,14 +13,18 @@ a conversion reads:
 - the page's source path and URL, and for an excerpt the URL of the view it is shown on and of its post;
 - the source path and URL of every file in the build (relative links resolve against them);
 - the Markdown extensions with their configuration, and the link-validation settings;
-- the versions of mkdocs, Markdown, pymdown-extensions, Material and this module's own code.
+- the installed libraries (the stats of the library folders: any install, upgrade or removal, Pygments
+  included, changes them), the code of any extension or callable defined in the project, and this module.
+
+Not covered: files an extension reads besides the page (`pymdownx.snippets`, custom icon folders). With such
+an extension configured nothing is cached (`RenderCache.usable`).
 
 What a hit restores: the HTML, the table of contents, the title found in the text, the anchors the page defines
 and the links it makes to other pages' anchors (MkDocs validates those after every page is rendered).
 
 A conversion that logged anything at INFO or above (a broken link, an extension's warning) is never stored, so
-every build says it again and `--strict` still fails on it. Entries a complete build did not use are deleted at its
-end. Errors: none of its own — a cache entry that cannot be read is a miss.
+every build says it again and `--strict` still fails on it. Entries a build did not use are deleted at its end.
+Errors: none of its own — an entry that cannot be read is a miss, one that cannot be written is skipped.
 """
 
 from __future__ import annotations
@@ -29,13 +33,17 @@ import collections
 import collections.abc
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
 import pathlib
 import re
+import site
+import sys
+import sysconfig
 import tempfile
+import threading
+import time
 
 from mkdocs.structure.toc import AnchorLink, TableOfContents, get_toc
 
@@ -43,8 +51,38 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents, get_toc
 # paths.py: a new name there would make every figure stale.
 FOLDER = "render"  # converted pages and excerpts, one JSON file per key
 TEMPLATES_FOLDER = "templates"  # Jinja's compiled theme templates (site.SiteBridge.cache_templates)
-_LIBRARIES = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-material")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_INSTALLED = [os.path.join(os.path.abspath(p), "") for p in site.getsitepackages() + [sysconfig.get_paths()["purelib"]]]
+# Extensions that read files other than the page (the key cannot see those files): with one configured, nothing
+# is cached. None is used here; the list makes adding one safe.
+_READS_FILES = ("pymdownx.snippets", "pymdownx.b64", "markdown_include", "mdx_include")
+_UNSET = object()
+_STALE_TMP_SECONDS = 600  # a temporary file older than this is a killed build's, not a concurrent one's
+
+
+def _code(module_name: str) -> str:
+    """The code of a module outside the installed packages (a project's own extension or callable), as a hash:
+    installed code is covered by the library folders' stats (see `_libraries`)."""
+    file = getattr(sys.modules.get(module_name), "__file__", None)
+    if not file or any(os.path.abspath(file).startswith(p) for p in _INSTALLED):
+        return ""
+    try:
+        return hashlib.sha256(pathlib.Path(file).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _libraries() -> list:
+    """The stats of the library folders: installing, upgrading or removing any package (Pygments, which
+    colours code; jieba, which the search plugin uses if present; an extension's own package) changes them."""
+    out = []
+    for folder in sorted(set(_INSTALLED)):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        out.append([folder, st.st_mtime_ns, st.st_ino])
+    return [sys.version, out]
 
 
 def _stable(obj) -> object:
@@ -57,9 +95,11 @@ def _stable(obj) -> object:
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     if callable(obj) and hasattr(obj, "__qualname__"):
-        return f"{getattr(obj, '__module__', '?')}.{obj.__qualname__}"
+        module = getattr(obj, "__module__", "?")
+        return f"{module}.{obj.__qualname__}:{_code(module)}"
     if hasattr(obj, "getConfigs"):  # a Markdown extension instance
-        return [f"{type(obj).__module__}.{type(obj).__qualname__}", _stable(obj.getConfigs())]
+        kind = type(obj)
+        return [f"{kind.__module__}.{kind.__qualname__}:{_code(kind.__module__)}", _stable(obj.getConfigs())]
     return _ADDRESS.sub("", repr(obj))
 
 
@@ -71,10 +111,11 @@ def _toc_tokens(toc: TableOfContents | list[AnchorLink]) -> list[dict]:
 def _logged():
     """Collect what is logged meanwhile (MkDocs' loggers do not propagate to the root logger, so watch both)."""
     seen: list[logging.LogRecord] = []
+    thread = threading.get_ident()  # under serve, other threads log too (the server, the watcher)
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.INFO and all(record is not r for r in seen):
+            if record.levelno >= logging.INFO and record.thread == thread and all(record is not r for r in seen):
                 seen.append(record)
 
     handler = _Collect(logging.INFO)
@@ -102,13 +143,12 @@ class RenderCache:
     def _build_context(self, config, files) -> str:
         if self._context is None:
             h = hashlib.sha256(pathlib.Path(__file__).read_bytes())
-            for lib in _LIBRARIES:
-                h.update(f"{lib}={importlib.metadata.version(lib)}\n".encode())
-            settings = [config["markdown_extensions"], config["mdx_configs"], config["validation"],
+            local = [_code(name) for name in config["markdown_extensions"] if isinstance(name, str)]
+            settings = [_libraries(), local, config["markdown_extensions"], config["mdx_configs"], config["validation"],
                         config["use_directory_urls"], logging.getLogger("mkdocs").getEffectiveLevel()]
             h.update(json.dumps(_stable(settings), sort_keys=True).encode())
-            for f in sorted(files, key=lambda f: f.src_uri):
-                h.update(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\n".encode())
+            for f in sorted(files, key=lambda f: f.src_uri):  # inclusion: a link to an excluded page is logged
+                h.update(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}\n".encode())
             self._context = h.hexdigest()
         return self._context
 
@@ -134,25 +174,47 @@ class RenderCache:
                          for kind in ("page", "excerpt", "search", "readtime"))
 
     def _store(self, key: str, entry: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(entry, f)
-        os.replace(tmp, self.dir / f"{key}.json")
+        """Write an entry; the cache is an optimisation, so a failure to write (a full disk, a concurrent build
+        that removed the folder) only means it is converted again next time. Values JSON cannot hold are stored
+        as `str()`, as the search plugin itself writes them."""
+        tmp = None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(entry, f, default=str)
+            os.replace(tmp, self.dir / f"{key}.json")
+        except OSError:
+            if tmp is not None:
+                pathlib.Path(tmp).unlink(missing_ok=True)
 
-    def finish(self) -> None:
-        """After a complete build: delete the entries (and stray temporary files) it did not use."""
-        if not self.dir.is_dir():
+    def finish(self, *, partial: bool = False) -> None:
+        """After a build: delete the entries it did not use, and temporary files a killed build left (not those
+        of a build running beside this one). A partial build (`--dirty`) uses only some: it deletes nothing."""
+        if partial or not self.dir.is_dir():
             return
+        now = time.time()
         for path in self.dir.iterdir():
-            if path.stem not in self._used:
-                path.unlink(missing_ok=True)
+            try:
+                if path.suffix == ".json" and path.stem not in self._used:
+                    path.unlink(missing_ok=True)
+                elif path.suffix == ".tmp" and now - path.stat().st_mtime > _STALE_TMP_SECONDS:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     # -- wrapping ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def usable(config) -> bool:
+        """False when an extension that reads other files is configured (their content is not in any key)."""
+        names = [n if isinstance(n, str) else type(n).__module__ for n in config["markdown_extensions"]]
+        custom_icons = (config["mdx_configs"].get("pymdownx.emoji") or {}).get("options", {}).get("custom_icons")
+        return not custom_icons and not any(n.startswith(r) for n in names for r in _READS_FILES)
+
     def wrap_page(self, page, config, files) -> None:
         """Serve `page.render` from the cache. A page whose render another plugin already replaced is left alone
         (mkdocs-jupyter's notebook pages: they have that plugin's own content-hashed cache)."""
-        if "render" in vars(page):
+        if "render" in vars(page) or not self.usable(config):
             return
         self._build_context(config, files)
         original = page.render
@@ -182,8 +244,13 @@ class RenderCache:
 
     def wrap_excerpt(self, excerpt, config, files) -> None:
         """Serve a blog excerpt's `render(view, separator)` from the cache (Material's blog plugin calls it once
-        per view that lists the post, converting the whole post each time)."""
-        if "render" in vars(excerpt):
+        per view that lists the post, converting the whole post each time).
+
+        Material keeps one Markdown converter per excerpt and never resets it, so the footnotes extension
+        numbered an excerpt's back-links by how many views had converted it before (`fnref:1`, `fnref2:1`, ...):
+        the HTML depended on the order of conversions, which no cache key can see. The converter is reset before
+        each conversion, so an excerpt's HTML depends on its input alone (its back-links are always `fnref:1`)."""
+        if "render" in vars(excerpt) or not self.usable(config):
             return
         self._build_context(config, files)
         original, post = excerpt.render, excerpt.post
@@ -199,14 +266,17 @@ class RenderCache:
                     excerpt.more = entry["more"]
                 excerpt.toc = get_toc(entry["toc"])
                 return
-            before = getattr(excerpt, "more", None)
+            before, excerpt.more = getattr(excerpt, "more", None), _UNSET
+            excerpt.md.reset()  # see the method's docstring
             with _logged() as logged:
                 original(page, separator)
+            more = None if excerpt.more is _UNSET else excerpt.more
+            if excerpt.more is _UNSET:
+                excerpt.more = before
             if logged:
                 return
-            more = getattr(excerpt, "more", None)
-            self._store(key, {"markdown": excerpt.markdown, "content": excerpt.content,
-                              "more": None if more is before else more, "toc": _toc_tokens(excerpt.toc)})
+            self._store(key, {"markdown": excerpt.markdown, "content": excerpt.content, "more": more,
+                              "toc": _toc_tokens(excerpt.toc)})
 
         excerpt.render = render
 
@@ -214,7 +284,7 @@ class RenderCache:
         """Serve Material's search index entries for a page from the cache: `add_entry_from_context(page)` parses
         the page's final HTML into sections on every build. The key is everything an entry is made of: the
         page's URL, title, front matter, HTML and table of contents, and the search plugin's settings."""
-        if "add_entry_from_context" in vars(index):
+        if "add_entry_from_context" in vars(index) or not self.usable(config):
             return
         self._build_context(config, files)
         original, options = index.add_entry_from_context, json.dumps(_stable(settings), sort_keys=True)

@@ -58,6 +58,7 @@ class SiteBridge:
         self._bib = citations.Bibliography(root / citations.BIB_FILE)
         self._bib_error: str | None = None
         self.serving = False  # set by the `startup` event under `mkdocs serve`
+        self.dirty = False  # `--dirty` / `--dirtyreload`: MkDocs rebuilds only some pages
         self._left_out: set[str] = set()  # posts too broken to build, left out of a serve preview
         self.renders = rendercache.RenderCache(self.engine.cache_dir / rendercache.FOLDER)
 
@@ -115,7 +116,7 @@ class SiteBridge:
             self.renders.wrap_excerpt(excerpt, config, files)
 
     def finish_build(self) -> None:
-        self.renders.finish()
+        self.renders.finish(partial=self.dirty)
         self.log.debug(f"render cache: {self.renders.summary()}")
 
     def load_bibliography(self) -> None:
