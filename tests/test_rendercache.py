@@ -182,3 +182,26 @@ def test_configuration_is_keyed_without_memory_addresses():
     assert "0x" not in repr(a)
     partial = functools.partial(f)
     assert rendercache._stable(partial) == rendercache._stable(functools.partial(f))
+
+
+def test_a_projects_own_extension_code_and_an_install_change_the_key(tmp_path, monkeypatch):
+    """A local extension's code is hashed (installed code is covered by the library folders' stats, which any
+    install or upgrade — Pygments' included — changes)."""
+    import importlib
+    import sys
+
+    (tmp_path / "localext.py").write_text("def hook():\n    return 'A'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("localext")
+    before = rendercache._stable({"x": module.hook})
+    (tmp_path / "localext.py").write_text("def hook():\n    return 'B'\n")
+    assert rendercache._stable({"x": module.hook}) != before
+    sys.modules.pop("localext")
+
+    libraries = tmp_path / "site-packages"
+    libraries.mkdir()
+    os.utime(libraries, (0, 0))  # long ago: the install below cannot fall in the same timestamp tick
+    monkeypatch.setattr(rendercache, "_INSTALLED", [str(libraries) + "/"])
+    before = rendercache._libraries()
+    (libraries / "pygments-9.9.dist-info").mkdir()
+    assert rendercache._libraries() != before
