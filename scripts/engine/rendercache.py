@@ -38,21 +38,22 @@ import logging
 import os
 import pathlib
 import re
-import site
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
 
+import jinja2
 from mkdocs.structure.toc import AnchorLink, TableOfContents, get_toc
+
+from scripts.engine import snapshot
 
 # Under .cache/ (paths.Layout.cache_dir). Named here, not in paths.py, because every figure script imports
 # paths.py: a new name there would make every figure stale.
 FOLDER = "render"  # converted pages and excerpts, one JSON file per key
 TEMPLATES_FOLDER = "templates"  # Jinja's compiled theme templates (site.SiteBridge.cache_templates)
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_INSTALLED = [os.path.join(os.path.abspath(p), "") for p in site.getsitepackages() + [sysconfig.get_paths()["purelib"]]]
+_INSTALLED = [os.path.join(os.path.abspath(p), "") for p in snapshot.library_folders()]
 # Extensions that read files other than the page (the key cannot see those files): with one configured, nothing
 # is cached. None is used here; the list makes adding one safe.
 _READS_FILES = ("pymdownx.snippets", "pymdownx.b64", "markdown_include", "mdx_include")
@@ -75,14 +76,7 @@ def _code(module_name: str) -> str:
 def _libraries() -> list:
     """The stats of the library folders: installing, upgrading or removing any package (Pygments, which
     colours code; jieba, which the search plugin uses if present; an extension's own package) changes them."""
-    out = []
-    for folder in sorted(set(_INSTALLED)):
-        try:
-            st = os.stat(folder)
-        except OSError:
-            continue
-        out.append([folder, st.st_mtime_ns, st.st_ino])
-    return [sys.version, out]
+    return [sys.version, [[folder, snapshot.stat(folder)] for folder in sorted(set(_INSTALLED))]]
 
 
 def _stable(obj) -> object:
@@ -314,3 +308,43 @@ class RenderCache:
             entry = {"minutes": readtime(html, words_per_minute)}
             self._store(key, entry)
         return entry["minutes"]
+
+
+# -- the theme ----------------------------------------------------------------------------------------------------
+
+_TEMPLATE_LISTS: dict[tuple[str, ...], list[str]] = {}  # installed theme folders -> their files, once per process
+
+
+def wrap_theme(theme, folder: pathlib.Path) -> None:
+    """Every Jinja environment `theme.get_env()` makes (the search plugin makes its own in on_config) keeps its
+    compiled templates in `folder` (Jinja's bytecode cache, which checks each against its source), and lists an
+    installed theme's files once per process.
+
+    MkDocs lists every file of the theme on each build to publish its assets, and matches each against its
+    exclusion patterns; Material's folder holds 14,000 icons under `.icons/`, a quarter of a second per rebuild
+    under `serve`. A theme installed as a package does not change while the server runs, so its list is kept,
+    without the dotted paths that MkDocs' patterns (`.*`, `*/.*`) exclude anyway; a theme folder in the project
+    (`custom_dir`) is walked every time. Jinja's `list_templates` is used by MkDocs only for that (the emoji
+    extension reads the icons from their folder, not through Jinja)."""
+    if "get_env" in vars(theme):
+        return
+    make = theme.get_env
+
+    def get_env() -> jinja2.Environment:
+        folder.mkdir(parents=True, exist_ok=True)
+        env = make()
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+        loader = env.loader
+        dirs = tuple(os.path.abspath(d) for d in getattr(loader, "searchpath", ()))
+        if dirs and all(any(d.startswith(p) for p in _INSTALLED) for d in dirs):
+            list_templates = loader.list_templates
+
+            def listed() -> list[str]:
+                if dirs not in _TEMPLATE_LISTS:
+                    _TEMPLATE_LISTS[dirs] = [n for n in list_templates() if not any(p.startswith(".") for p in n.split("/"))]
+                return list(_TEMPLATE_LISTS[dirs])
+
+            loader.list_templates = listed
+        return env
+
+    theme.get_env = get_env

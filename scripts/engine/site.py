@@ -11,15 +11,12 @@ import os
 import pathlib
 import posixpath
 import re
-import sysconfig
 from collections.abc import Callable
 
 import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
-
-import jinja2
 
 from scripts.engine import callouts, citations, claims, preflight, rendercache, series, shortcodes, sources
 from scripts.engine import paths
@@ -60,7 +57,7 @@ class SiteBridge:
         self.serving = False  # set by the `startup` event under `mkdocs serve`
         self.dirty = False  # `--dirty` / `--dirtyreload`: MkDocs rebuilds only some pages
         self._left_out: set[str] = set()  # posts too broken to build, left out of a serve preview
-        self.renders = rendercache.RenderCache(self.engine.cache_dir / rendercache.FOLDER)
+        self.start_build()
 
     # -- events ----------------------------------------------------------------------------------------
     def start_build(self) -> None:
@@ -75,22 +72,7 @@ class SiteBridge:
                                                        jupyter.config["cache_dir"])
 
     def cache_templates(self, config) -> None:
-        """Keep the theme's compiled templates between builds (Jinja's bytecode cache checks each against its
-        source). Every environment the theme makes gets it — the search plugin makes its own in on_config."""
-        folder = self.engine.cache_dir / rendercache.TEMPLATES_FOLDER
-        theme = config.theme
-        if "get_env" in vars(theme):
-            return
-        make = theme.get_env
-
-        def get_env() -> jinja2.Environment:
-            folder.mkdir(parents=True, exist_ok=True)
-            env = make()
-            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
-            _list_installed_templates_once(env)
-            return env
-
-        theme.get_env = get_env
+        rendercache.wrap_theme(config.theme, self.engine.cache_dir / rendercache.TEMPLATES_FOLDER)
 
     def cache_search(self, config, files) -> None:
         search = config.plugins.get("material/search")
@@ -307,31 +289,6 @@ class SiteBridge:
         """Register `watched_paths` with MkDocs' live-reload server (the `on_serve` event)."""
         for path, recursive, wanted in self.watched_paths():
             watch_filtered(server, path, recursive, wanted)
-
-
-_TEMPLATE_LISTS: dict[tuple[str, ...], list[str]] = {}  # installed theme folders -> their files, once per process
-
-
-def _list_installed_templates_once(env: jinja2.Environment) -> None:
-    """MkDocs lists every file of the theme on each build to publish its assets, and matches each against its
-    exclusion patterns; Material's folder holds 14,000 icons under `.icons/`, so that costs a quarter of a second
-    per rebuild under `serve`. A theme installed as a package does not change while the server runs, so its list
-    is kept, without the dotted paths that MkDocs' patterns (`.*`, `*/.*`) exclude; a theme folder in the
-    project (`custom_dir`) is walked every time, as before. Jinja's `list_templates` is used by MkDocs only
-    for that (the icons are read by the emoji extension from their folder, not through Jinja)."""
-    loader = env.loader
-    dirs = tuple(getattr(loader, "searchpath", ()))
-    installed = sysconfig.get_paths()["purelib"]
-    if not dirs or not all(os.path.abspath(d).startswith(os.path.join(installed, "")) for d in dirs):
-        return
-    list_templates = loader.list_templates
-
-    def listed() -> list[str]:
-        if dirs not in _TEMPLATE_LISTS:  # without dotted paths (the icons): MkDocs' own filter drops them anyway
-            _TEMPLATE_LISTS[dirs] = [n for n in list_templates() if not any(p.startswith(".") for p in n.split("/"))]
-        return list(_TEMPLATE_LISTS[dirs])
-
-    loader.list_templates = listed
 
 
 def _is_source(path: str) -> bool:

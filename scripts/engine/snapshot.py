@@ -22,6 +22,7 @@ import os
 import pathlib
 import site
 import sys
+import sysconfig
 import time
 
 from scripts.engine import runtime
@@ -30,7 +31,13 @@ RACY_SECONDS = 2.0
 VERSION = 1
 
 
-def _stat(path: str) -> list[int] | None:
+def library_folders() -> list[str]:
+    """Where packages are installed: installing, upgrading or removing one changes these folders' stats."""
+    return [p for p in site.getsitepackages() + [sysconfig.get_paths()["purelib"]] if os.path.isdir(p)]
+
+
+def stat(path: str) -> list[int] | None:
+    """The stats that say a file or folder is unchanged: mtime in ns, size, inode (None if it is gone)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -44,7 +51,7 @@ def _folders(root: pathlib.Path, tops: tuple[str, ...] = ("scripts", "docs", "fi
         for dirpath, dirnames, _ in os.walk(root / top):
             dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
             out.append(dirpath)
-    return out + [p for p in site.getsitepackages() if os.path.isdir(p)]
+    return out + library_folders()
 
 
 def _key() -> dict:
@@ -54,7 +61,7 @@ def _key() -> dict:
 def save(path: pathlib.Path, root: pathlib.Path, files: set[str]) -> None:
     """Record that every job was fresh, with the stats of `files` (absolute paths) and of the folders."""
     paths = sorted(set(files) | set(_folders(root)))
-    stats = {p: _stat(p) for p in paths}
+    stats = {p: stat(p) for p in paths}
     newest = max((s[0] for s in stats.values() if s), default=0) / 1e9
     if time.time() - newest < RACY_SECONDS:
         path.unlink(missing_ok=True)  # racy: a file could still change within its timestamp tick
@@ -76,7 +83,7 @@ def still_fresh(path: pathlib.Path, root: pathlib.Path) -> bool:
     stats = data["stats"]
     if set(_folders(root)) - set(stats):  # a new folder
         return False
-    return all(_stat(p) == s for p, s in stats.items())
+    return all(stat(p) == s for p, s in stats.items())
 
 
 # -- one job at a time (the engine keeps these in memory for the life of the process, e.g. `mkdocs serve`) ------
@@ -85,7 +92,7 @@ def folders_stamp(root: pathlib.Path) -> str:
     """The stats of the code's folders (a new module can change what an import resolves to) and the library
     folders, and the runner's settings, as one id. Not figures/: every build that installs a figure rewrites the
     manifest there, and declarations are compared job by job."""
-    stats = {p: _stat(p) for p in _folders(root, ("scripts", "docs"))}
+    stats = {p: stat(p) for p in _folders(root, ("scripts", "docs"))}
     return hashlib.sha256(json.dumps([_key(), stats], sort_keys=True).encode()).hexdigest()
 
 
@@ -95,13 +102,13 @@ def file_stats(files: list[pathlib.Path]) -> dict[str, list[int] | None] | None:
     paths = []
     for f in files:
         paths += [str(f)] + ([str(x) for x in f.rglob("*")] if f.is_dir() else [])
-    stats = {p: _stat(p) for p in paths}
+    stats = {p: stat(p) for p in paths}
     newest = max((s[0] for s in stats.values() if s), default=0) / 1e9
     return None if time.time() - newest < RACY_SECONDS else stats
 
 
 def unchanged(stats: dict[str, list[int] | None]) -> bool:
-    return all(_stat(p) == s for p, s in stats.items())
+    return all(stat(p) == s for p, s in stats.items())
 
 
 def forget(path: pathlib.Path) -> None:
