@@ -117,11 +117,11 @@ def test_open_questions_gathers_confusions_and_experiments_with_verdicts():
     from scripts.engine.callouts import open_questions_page
 
     post = ('# A note\n\n!!! confusion "Why?"\n    Because.\n\n!!! experiment "Try it"\n    We ran [this](other.md).\n\n'
-            '!!! verdict "Verdict"\n    It held.\n\n!!! experiment "Later"\n    Not yet.\n')
+            '!!! verdict "Verdict"\n    It held ([below](#details)).\n\n!!! experiment "Later"\n    Not yet.\n')
     page = open_questions_page({"posts/a.md": post})
     assert "**Why?** — [A note](posts/a.md)" in page and "Because." in page
     assert "We ran [this](posts/other.md)." in page  # links rewritten for the page's location
-    assert "*Verdict:* It held." in page and "*Verdict: not yet run.*" in page
+    assert "*Verdict:* It held ([below](posts/a.md#details))." in page and "*Verdict: not yet run.*" in page
 
 
 def test_verdict_renders_outcome_interval_rule_and_seeds_with_an_anchor_once():

@@ -37,6 +37,7 @@ _BLOCK = re.compile(r'^!!!\s+(confusion|experiment|verdict)(?:\s+"([^"]*)")?\s*\
 _TITLE = re.compile(r"^#\s+(.+)$", re.M)
 _DRAFT = re.compile(r"^draft:\s*true\b", re.M)
 _RELATIVE_LINK = re.compile(r"\]\((?!https?:|/|#|mailto:)([^)]+)\)")
+_ANCHOR_LINK = re.compile(r"\]\((#[^)]+)\)")  # a section of the same post
 
 
 def collect(posts: dict[str, str]) -> list[dict]:
@@ -52,9 +53,11 @@ def collect(posts: dict[str, str]) -> list[dict]:
         for m in _BLOCK.finditer(text):
             kind, label = m.group(1), (m.group(2) or m.group(1).title())
             body = "\n".join(line[4:] for line in m.group(3).splitlines()).strip()
-            # Relative links were relative to the post's folder; the generated page sits at the site root.
+            # Relative links were relative to the post's folder, and #anchors to the post itself; the generated
+            # page sits at the site root.
             folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
             body = _RELATIVE_LINK.sub(lambda link, f=folder: f"]({f}{link.group(1)})", body)
+            body = _ANCHOR_LINK.sub(lambda link, post=path: f"]({post}{link.group(1)})", body)
             if kind == "verdict":
                 if pending is not None and pending["verdict"] is None:
                     pending["verdict"] = body
