@@ -1,9 +1,11 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make serve   install (.venv from requirements.txt), compute missing or stale figures, serve on :8000
+#                (another port: make serve PORT=8001)
 #   make test    install, then run the whole test suite (what CI runs)
 # Other targets: make build (strict site in site/), make figures, make check, make verify, make train, make bench.
 
 PYTHON ?= python3.11
+PORT   ?= 8000
 export NO_MKDOCS_2_WARNING := 1  # Material prints an end-of-life banner on every build
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -20,7 +22,7 @@ $(STAMP): requirements.txt
 
 serve: $(STAMP)
 	$(PY) -m scripts.engine build
-	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -48,8 +50,8 @@ bench: $(STAMP)
 	$(PY) -m scripts.bench.grokking
 
 note: $(STAMP)
-	@test -n "$(TITLE)" || { echo 'usage: make note TITLE="Title of the note" [PAPER=https://...]'; exit 2; }
-	$(PY) -m scripts.authoring.new_note "$(TITLE)" --paper "$(PAPER)"
+	@test -n "$(TITLE)" || { echo 'usage: make note TITLE="Title of the note" [PAPER=https://...] [PAPER_TITLE="Title of the paper"]'; exit 2; }
+	$(PY) -m scripts.authoring.new_note "$(TITLE)" --paper "$(PAPER)" --paper-title "$(PAPER_TITLE)"
 
 clean:
 	rm -rf site .cache

@@ -93,4 +93,4 @@ def on_serve(server, config, builder):
 
 
 def on_shutdown() -> None:
-    _site.engine.close()
+    _site.shutdown()

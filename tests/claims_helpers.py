@@ -3,6 +3,10 @@
 A can-fail test computes a verdict's statistic — with the same analysis function the figure script uses —
 on data where the claim is false (a random model, the 0-layer model, shuffled weights, a constructed
 counterexample) and asserts that the *declared* rule, read from figures/*.yml, no longer says "supported".
+
+Write each verdict id whole, as a string literal (`decide("icl-by-position.zero-layer-gains", est)`, or a tuple of
+full ids to loop over), never assembled by an f-string: that literal is how `python -m scripts.engine check`
+knows the claim has a test (scripts/engine/claim_tests.py).
 """
 
 from __future__ import annotations

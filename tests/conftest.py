@@ -20,6 +20,16 @@ BIN = pathlib.Path(sys.executable).parent
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+# The skip reason of tests/test_import_jekyll.py, and what the end-of-session line below looks for.
+JEKYLL_MISSING = ("Jekyll differential tests skipped: Debian's `jekyll` is not installed — run them with "
+                  "`apt-get install jekyll` (CI installs it: .ci/run)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A skipped group is one more count among hundreds of passes: name it, with how to run it."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if JEKYLL_MISSING in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{JEKYLL_MISSING} ({len(skipped)} tests)", yellow=True)
 
 
 def copy_project(dest: pathlib.Path, *, with_figures: bool = True) -> pathlib.Path:

@@ -127,11 +127,41 @@ def test_comments_in_training_code_change_nothing(project):
 def test_params_and_hand_edits_are_changes(project):
     engine = trained(project)
     (project / "models" / "toy" / "snapshots" / "early.json").unlink()
-    assert engine.status()["toy"] == ["output models/toy/snapshots/early.json is missing"]
+    assert engine.status()["toy"] == [RESTORE.replace("weights.json", "snapshots/early.json")]
     engine.train()
     text = (project / "figures" / "models.yml").read_text().replace("{w: 3}", "{w: 4}")
     (project / "figures" / "models.yml").write_text(text)
     assert engine.status()["toy"] == ["params changed"]
+
+
+RESTORE = ("models/toy/weights.json does not match what was trained (figures/manifest.json) — restore it with "
+           "`git checkout models/toy`; retraining (`python -m scripts.engine train toy`, about 2 min) is the second "
+           "option")
+
+
+def test_a_corrupt_checkpoint_says_restore_it_from_git_before_retraining(project):
+    engine = trained(project)
+    weights = project / "models" / "toy" / "weights.json"
+    weights.write_bytes(weights.read_bytes()[:5])  # truncated, as an interrupted copy leaves a checkpoint
+    assert engine.status()["toy"] == [RESTORE]
+    assert any(r.endswith(f"which is stale: {RESTORE}") for r in engine.status()["reader"])
+    report = engine.build(progress=False)
+    assert report.waiting == {"toy": RESTORE, "reader": f"waits for artifact 'toy': {RESTORE}"}
+    assert f"WAITING toy: {RESTORE}" in cli(project, "build").stderr
+    proc = cli(project, "check")
+    assert proc.returncode == 1 and RESTORE in proc.stdout
+    assert "Restore from git first" in proc.stderr and "commit figures/" not in proc.stderr
+
+
+def test_a_corrupt_checkpoint_of_changed_training_code_says_retrain(project):
+    engine = trained(project)
+    (project / "models" / "toy" / "weights.json").write_text("{")
+    (project / "scripts" / "toy" / "lib.py").write_text("SCALE = 3\n")  # git's copy is stale too: retrain
+    reasons = engine.status()["toy"]
+    assert "source scripts/toy/lib.py changed" in reasons and not any("git checkout" in r for r in reasons)
+    assert "a build never trains: python -m scripts.engine train toy (about 2 min" in \
+        engine.build(progress=False).waiting["toy"]
+    assert "Train the stale artifacts first (`python -m scripts.engine train`" in cli(project, "check").stderr
 
 
 def test_a_failed_training_keeps_the_committed_artifact(project):

@@ -83,8 +83,8 @@ def test_no_previous_token_head_writes_no_previous_token(data):
 def test_redundant_previous_token_heads_fail_prev_head_carries(data):
     r = _measure(built("prev", "copy"), data)
     assert decide("channel-bits.layer0-writes-prev", r["est"]["layer0-writes-prev"]) == "supported"
-    for key in ("prev-head-carries", "prev-head-carries-1l"):
-        assert decide(f"channel-bits.{key}", r["est"]["prev-head-carries"]) == "contradicted"
+    for verdict in ("channel-bits.prev-head-carries", "channel-bits.prev-head-carries-1l"):
+        assert decide(verdict, r["est"]["prev-head-carries"]) == "contradicted"
     # the probe kept fixed does lose bits: the decision to retrain is what separates "the bits are gone"
     # from "the old read-out broke"
     assert r["cost_fixed"]["previous"][(0, 0)].mean() > r["cost_retrained"].mean() + 0.05

@@ -131,8 +131,8 @@ def test_outlier_verdicts_flip_when_the_basis_is_rotated():
     # the same activations in a randomly rotated basis: no coordinate is special any more
     rotated = x @ random_orthogonal_np(32, np.random.default_rng(9))
     _, z_rot = largest_outlier_z({"after L0": kurtosis_null(rotated, 40, rng)})
-    for key in ("adamw-outlier-2l", "adamw-outlier-1l"):
-        assert decide(f"privileged-basis.{key}", z_rot) != "supported"
+    for verdict in ("privileged-basis.adamw-outlier-2l", "privileged-basis.adamw-outlier-1l"):
+        assert decide(verdict, z_rot) != "supported"
     assert decide("privileged-basis.sgd-control", z_rot) != "contradicted"
 
 

@@ -96,8 +96,8 @@ def test_random_unit_vectors_are_not_crowded():
     v = random_unit_vectors(400, 32, np.random.default_rng(5))
     est, _ = crowding_ratio(v, null_draws=50, resamples=300, seed=1)
     assert est.low < 1 < est.high
-    for fid in ("embedding-crowding", "minilm-crowding"):
-        assert decide(f"{fid}.wider-than-random", est) != "supported"
+    for verdict in ("embedding-crowding.wider-than-random", "minilm-crowding.wider-than-random"):
+        assert decide(verdict, est) != "supported"
 
 
 def test_a_randomly_initialised_model_has_uncrowded_embeddings():

@@ -315,6 +315,21 @@ def test_parallel_build_equals_serial_build(project, tmp_path):
     assert (project / "figures" / "manifest.json").read_text() == (other / "figures" / "manifest.json").read_text()
 
 
+HAND_EDITED = ("figures/out/deep.json does not match what the build wrote (figures/manifest.json; edited by hand?) — "
+               "restore it with `git checkout figures/out/deep.json`, or rebuild: `python -m scripts.engine build deep`")
+
+
+def test_a_hand_edited_figure_says_restore_it_from_git_or_rebuild(project):
+    engine = Engine(project)
+    engine.build(progress=False)
+    values = project / "figures" / "out" / "deep.json"
+    values.write_text(values.read_text().replace('"answer": "3"', '"answer": "4"'))
+    assert engine.status()["deep"] == [HAND_EDITED]
+    proc = subprocess.run([sys.executable, "-m", "scripts.engine", "check"], cwd=project, capture_output=True, text=True)
+    assert HAND_EDITED in proc.stdout and proc.stderr.startswith("Restore from git first")
+    assert engine.build(progress=False).built == ["deep"] and engine.values("deep") == {"answer": "3"}  # or rebuild
+
+
 def test_verify_passes_then_names_the_figure_and_value_that_differ(project):
     engine = Engine(project)
     engine.build(progress=False)
@@ -325,10 +340,28 @@ def test_verify_passes_then_names_the_figure_and_value_that_differ(project):
     svg.write_text(svg.read_text().replace("<path", "<path data-x='1'", 1))
     report = engine.verify(progress=False)
     assert report.differ["deep"] == ["figures/out/deep.json: values 'answer': committed '2', recomputed '3'",
-                                     "(the committed figure is also stale: output figures/out/deep.json differs from "
-                                     "the one recorded (edited by hand?))"]
+                                     f"(the committed figure is also stale: {HAND_EDITED})"]
     assert "figures/out/flat.light.svg: the drawing differs" in report.differ["flat"][0]
     assert not (project / ".cache" / "verify").exists()
+
+
+def test_a_tampered_verdict_names_the_field_and_both_values():
+    import json
+
+    from scripts.engine import normalise
+
+    record = {"claim": "The previous-token head alone carries the key signal. " * 4, "estimate": "0.57", "low": "0.5",
+              "high": "0.6", "n": 128, "outcome": "supported",
+              "seeds": [{"label": "seed 0", "estimate": "0.57"}, {"label": "seed 1", "estimate": "0.55"}]}
+    tampered = json.loads(json.dumps(record))
+    tampered["estimate"], tampered["seeds"][1]["estimate"] = "0.58", "0.56"
+    del tampered["n"]
+    committed, recomputed = ({"values": {"x": "1"}, "verdicts": {"prev-head-alone": r}} for r in (tampered, record))
+    assert normalise.differences(json.dumps(committed).encode(), json.dumps(recomputed).encode(), "p.json") == [
+        "verdicts 'prev-head-alone' field 'estimate': committed '0.58', recomputed '0.57'",
+        "verdicts 'prev-head-alone' field 'n': committed nothing, recomputed 128",
+        "verdicts 'prev-head-alone' field 'seeds[1].estimate': committed '0.56', recomputed '0.55'",
+    ]
 
 
 def test_canonical_svg_is_stable_under_float_noise():

@@ -16,11 +16,12 @@ import posixpath
 import re
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import JEKYLL_MISSING, REPO
 from tests.jekyll_diff import compare, parse, reader_view, unexplained
 from tests.mini_site import build, mini_project
 
@@ -34,8 +35,18 @@ def jekyll_or_skip() -> str:
     if path is None:
         if os.environ.get("CI"):
             pytest.fail("CI is set but `jekyll` is missing: .ci/run installs it (apt-get install jekyll)")
-        pytest.skip("Debian's jekyll is not installed (apt-get install jekyll): the differential test needs it")
+        pytest.skip(JEKYLL_MISSING)
     return path
+
+
+def test_without_jekyll_the_summary_says_they_were_skipped_and_how_to_run_them(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"PATH": str(tmp_path)}  # no jekyll on PATH
+    node = f"{pathlib.Path(__file__).relative_to(REPO)}::test_nested_three_space_lists_stay_nested"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", node], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert f"SKIPPED [1] tests/test_import_jekyll.py:" in proc.stdout  # pytest's -ra summary, with the reason
+    assert proc.stdout.count(JEKYLL_MISSING) == 2 and f"{JEKYLL_MISSING} (1 tests)" in proc.stdout  # and the hook's
 
 
 class Rendered:

@@ -1,13 +1,27 @@
-"""The `make note` scaffold: a draft whose placeholders fail the strict build, each with its line, until replaced."""
+"""The `make note` scaffold: a draft whose placeholders fail the strict build, each with its line, until replaced;
+a figure drawn in the shared style that builds through the engine; a declared claim with a test stub that fails
+until written, and that `check` reports until a test names the claim."""
 
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import re
+import subprocess
+import sys
+
+import matplotlib
+import pytest
 
 from scripts.authoring.new_note import main, scaffold
+from scripts.engine import style
+from scripts.engine.api import Result, format_value
+from scripts.engine.build import Engine
+from scripts.engine.claim_tests import project_uncovered
+from scripts.engine.declarations import load_declarations
 from scripts.engine.preflight import PLACEHOLDERS, BlogRules, check_placeholders, check_post, check_quotations, \
     split_front_matter
+from tests.conftest import REPO
 from tests.mini_site import build, mini_project
 
 RULES = BlogRules(categories_allowed=("Papers", "Methods", "Site"), authors=frozenset({"circuits"}))
@@ -43,8 +57,19 @@ def test_a_placeholder_link_is_quoted_exactly(tmp_path):
     post = scaffold("Heads", root=tmp_path, paper="https://example.org/paper", date=DATE)[0]
     links = [m for m in _problems(post) if m.startswith("link ")]
     assert links == ['link "https://example.org/paper" is a placeholder (example.org stands for the paper) — link '
-                     "the paper itself"] * 2 + ['link "https://example.org/paper#section-id" is a placeholder '
-                                                "(example.org stands for the paper) — link the paper itself"]
+                     "the paper itself", 'link "https://example.org/paper#section-id" is a placeholder '
+                                         "(example.org stands for the paper) — link the paper itself"]
+
+
+def test_the_paper_link_reads_as_its_title_never_its_url(tmp_path):
+    url = "https://arxiv.org/abs/2209.11895"
+    titled = scaffold("Heads", root=tmp_path / "a", paper=url, paper_title="In-context Learning [and] Induction Heads",
+                      date=DATE)[0]
+    assert f"[In-context Learning \\[and\\] Induction Heads]({url})" in titled.read_text()
+    assert sorted(_problems(titled)) == sorted(m for p, m in PLACEHOLDERS.items() if p != "[Title of the paper]")
+    untitled = scaffold("Heads", root=tmp_path / "b", paper=url, date=DATE)[0]
+    assert f"[{url}]" not in untitled.read_text() and f"[Title of the paper]({url})" in untitled.read_text()
+    assert PLACEHOLDERS["[Title of the paper]"] in _problems(untitled)
 
 
 def test_replaced_placeholders_pass(tmp_path):
@@ -62,9 +87,91 @@ def test_main_says_the_post_is_a_draft(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("scripts.authoring.new_note.ROOT", tmp_path)
     monkeypatch.setattr("scripts.authoring.new_note.scaffold",
                         lambda title, **kw: scaffold(title, root=tmp_path, date=DATE, **kw))
-    assert main(["Heads"]) == 0
+    assert main(["Heads", "--paper", "https://arxiv.org/abs/2209.11895", "--paper-title", "Induction Heads"]) == 0
     out = capsys.readouterr().out
-    assert "draft" in out and "placeholders" in out
+    assert "draft" in out and "placeholders" in out and "tests/test_claims_heads.py" in out
+    post = tmp_path / "docs" / "posts" / "2026-11-22-heads.md"
+    assert "[Induction Heads](https://arxiv.org/abs/2209.11895)" in post.read_text()
+
+
+def _module(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_figure_is_drawn_in_the_shared_style_with_the_prose_numbers(tmp_path):
+    """Its bars are labelled by the formatter `{{ value() }}` uses: the number the prose quotes is the bar's label
+    (a format of its own printed 11.5 as "12" on the bar, beside "11.5" in the text)."""
+    script = scaffold("Heads", root=tmp_path, date=DATE)[1]
+    scores = [0.9128497, 0.0016378, 0.8263155, 0.0076782]
+    with matplotlib.rc_context(style.rc("light")):
+        fig = _module(script).plot(Result(data={"scores": scores}), "light")
+        assert style.is_strict(fig) and "style.subplots(theme" in script.read_text()  # the job checks its layout
+        assert style.check_figure(fig) == []
+    assert [t.get_text() for t in fig.axes[0].texts] == [format_value(s) for s in scores] == \
+        ["0.913", "0.00164", "0.826", "0.00768"]
+    assert style.number(11.5) == format_value(11.5) == "11.5"
+
+
+def test_the_claims_test_stub_fails_until_written_and_names_its_claim(tmp_path):
+    stub = scaffold("Heads", root=tmp_path, date=DATE)[3]
+    assert stub.relative_to(tmp_path).as_posix() == "tests/test_claims_heads.py"
+    tests = [f for name, f in vars(_module(stub)).items() if name.startswith("test_")]
+    assert tests
+    for test in tests:
+        with pytest.raises(pytest.fail.Exception, match=r"write the test that feeds the rule of claim 'example-claim'"
+                                                        r".*decide\('heads-example\.example-claim', estimate\)"):
+            test()
+
+
+def _claim_line(declaration) -> int:
+    return declaration.read_text().split("\n").index("    example-claim:") + 1
+
+
+def test_check_reports_the_scaffold_claim_until_a_test_names_it(tmp_path):
+    _, _, declaration, stub = scaffold("Heads", root=tmp_path, date=DATE)
+    jobs = load_declarations(tmp_path, tmp_path / "figures", tmp_path / "docs").jobs
+    gaps = project_uncovered(tmp_path, jobs)
+    assert [(g.verdict_id, g.where) for g in gaps] == [("heads-example.example-claim",
+                                                        f"figures/heads.yml:{_claim_line(declaration)}")]
+    stub.write_text('def test_a_random_model_has_no_induction_head():\n'
+                    '    assert decide("heads-example.example-claim", estimate) != "supported"\n')
+    assert project_uncovered(tmp_path, jobs) == []
+
+
+@pytest.mark.slow
+def test_the_figure_builds_through_the_engine_and_check_wants_its_claim_tested(tmp_path):
+    """The scaffold in a copy of the site with the zoo's models (tests/mini_site.py): its figure builds through
+    the engine, its claim decided on every seed and its bar labels the strings the prose prints; `check` fails,
+    naming the claim's declaration line, until a test names the claim."""
+    project = mini_project(tmp_path / "p")
+    (project / "models").symlink_to(REPO / "models", target_is_directory=True)
+    _, _, declaration, stub = scaffold("Attention sinks, checked", root=project, date=DATE)
+    fid = "attention-sinks-checked-example"
+    engine = Engine(project)
+    try:
+        report = engine.build(progress=False)
+    finally:
+        engine.close()
+    assert report.built == [fid], report.failed
+    verdict = engine.verdicts(fid)["example-claim"]
+    assert (verdict["outcome"], verdict["holds"]) == ("supported", "3 of 3")
+    svg = (project / "figures" / "out" / f"{fid}.light.svg").read_text()
+    assert f">{engine.values(fid)['best_score']}<" in svg
+
+    def check():
+        return subprocess.run([sys.executable, "-m", "scripts.engine", "check"], cwd=project, capture_output=True,
+                              text=True)
+
+    proc = check()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (f'figures/attention-sinks-checked.yml:{_claim_line(declaration)}: claim "{fid}.example-claim" has no '
+            "test") in proc.stderr
+    stub.write_text(f'def test_it():\n    assert decide("{fid}.example-claim", estimate) != "supported"\n')
+    proc = check()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_strict_build_lists_the_placeholders_and_a_finished_draft_stays_out_of_the_feed(tmp_path):
@@ -113,6 +220,8 @@ def _written(text: str) -> str:
         "What is not obvious, or seems to contradict something else.": "Why two layers are needed.",
         "What you computed, on which model and data.": "The prefix-matching score of each head.",
         "Replace this example with the numbers your own script computes.": "The score is high for one head.",
+        "[Title of the paper]": "[In-context Learning and Induction Heads]",
+        "example-claim": "induction-head-forms",
     }
     for old, new in replacements.items():
         text = text.replace(old, new)

@@ -17,6 +17,7 @@ from scripts.analysis.stats import bootstrap_statistic
 
 RNG = lambda seed=0: np.random.default_rng(seed)  # noqa: E731
 STEPS = 11
+VERDICTS = ("causal-over-training.keys-with-phase-change", "causal-over-training.prev-key-with-phase-change")
 
 
 def test_known_answers():
@@ -40,22 +41,22 @@ def _estimate(best, carried_series):
                                unit="sequences")
 
 
-@pytest.mark.parametrize("verdict", ["keys-with-phase-change", "prev-key-with-phase-change"])
+@pytest.mark.parametrize("verdict", VERDICTS)
 def test_a_path_that_arrives_with_the_phase_change_passes(verdict):
     best = [0.0, 0.01, 0.02, 0.05, 0.1, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9]
     path = _series([0.0, 0.0, 0.0, 0.02, 0.05, 0.7, 0.75, 0.8, 0.8, 0.85, 0.85])
-    assert decide(f"causal-over-training.{verdict}", _estimate(best, path)) == "supported"
+    assert decide(verdict, _estimate(best, path)) == "supported"
 
 
-@pytest.mark.parametrize("verdict", ["keys-with-phase-change", "prev-key-with-phase-change"])
+@pytest.mark.parametrize("verdict", VERDICTS)
 def test_a_path_that_grows_steadily_fails(verdict):
     best = [0.0, 0.01, 0.02, 0.05, 0.1, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9]
     path = _series(np.linspace(0, 0.8, STEPS))  # the same rise in every interval
-    assert decide(f"causal-over-training.{verdict}", _estimate(best, path)) != "supported"
+    assert decide(verdict, _estimate(best, path)) != "supported"
 
 
-@pytest.mark.parametrize("verdict", ["keys-with-phase-change", "prev-key-with-phase-change"])
+@pytest.mark.parametrize("verdict", VERDICTS)
 def test_a_path_necessary_before_the_phase_change_fails(verdict):
     best = [0.0, 0.01, 0.02, 0.05, 0.1, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9]
     path = _series([0.0, 0.3, 0.5, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7])
-    assert decide(f"causal-over-training.{verdict}", _estimate(best, path)) != "supported"
+    assert decide(verdict, _estimate(best, path)) != "supported"

@@ -90,3 +90,132 @@ def test_quotation_must_link_its_section():
     assert found == [f'{NAME}:8: the quotation\'s source "§ Zero-Layer Transformers" links the paper but not the '
                      "section — add the section's anchor to the link (…/#section-id; the paper's table of contents "
                      "links each heading)"]
+
+
+# --- front matter that PyYAML or Material's blog cannot take: one Problem each, never an exception ---------------
+
+@pytest.mark.parametrize("date, expected", [
+    ("2026-02-30", "`date: 2026-02-30` is not a real date (February has 28 days in 2026) — write a date that exists, "
+                   "e.g. 2026-02-28"),
+    ("2028-02-30", "(February has 29 days in 2028) — write a date that exists, e.g. 2028-02-29"),
+    ("2026-04-31", "(April has 30 days in 2026) — write a date that exists, e.g. 2026-04-30"),
+    ("2026-31-01", "(months run from 01 to 12) — write a date that exists, e.g. 2026-01-31"),
+    ("2026-04-00", "(days start at 01) — write a date that exists, e.g. 2026-04-01"),
+    ("0000-01-01", "(there is no year 0) — write a date that exists, e.g. 2026-01-31"),
+    ("2026-01-31 24:00:00", "`date: 2026-01-31 24:00:00` is not a real time (hour must be in 0..23)"),
+    ("2026-01-31T10:00:00+25:00", "is not a real time (a time zone is less than 24 hours from UTC)"),
+    ("{created: 2026-02-30}", "`date: {created: 2026-02-30}` is not a real date (February has 28 days in 2026)"),
+    ("!!int five", "`date: !!int five` cannot be read as int"),
+])
+def test_an_impossible_date_is_a_problem_with_its_line_not_a_crash(date, expected):
+    text = GOOD.replace("date: 2026-01-31", f"date: {date}")
+    found = problems(text)
+    assert len(found) == 1 and found[0].startswith(f"{NAME}:2: ") and expected in found[0], found
+    assert split_front_matter(NAME, text)[1] == check_post(NAME, text, RULES)  # the strict build's own call
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("[Papers", "(expected ',' or ']', but got ':') — close the list with ]"),
+    ("{a: b", "(expected ',' or '}', but got ':') — close the mapping with }"),
+    ('"Papers', "— close the quote on this line"),
+])
+def test_an_unclosed_list_mapping_or_quote_is_reported_where_it_opened(value, expected):
+    text = GOOD.replace("categories: [Papers]", f"categories: {value}")  # line 4, before `tags:` on line 5
+    found = problems(text)
+    assert len(found) == 1 and found[0].startswith(f"{NAME}:4: the front matter is not valid YAML") \
+        and expected in found[0], found
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("date: 2026-1-5", "`date: 2026-1-5` is not a date — write it as YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS) without "
+                       "quotes, e.g. date: 2026-01-05"),
+    ("date: 2026-01-31 10:00", "e.g. date: 2026-01-31 10:00:00"),
+    ("date: '2026-01-31'", "`date: 2026-01-31` is not a date — write it as YYYY-MM-DD"),
+    ("date: 20260131", "`date: 20260131` is not a date"),
+    ("date: true", "`date: true` is not a date"),
+    ("date:", "`date:` is empty — write the post's date, e.g. date: 2026-01-31"),
+    ("date: {created: 2026-01-31, updated: soon}", "`updated: soon` is not a date"),
+    ("date: &d {created: *d}", "`created: {…}` is not a date"),
+    ("categories:", "`categories:` is empty — list at least one, e.g. categories: [Papers], or delete the line"),
+    ("categories: [2026]", "`categories` must be a list of names (quote a name that is a number or a date)"),
+    ("authors: [[circuits]]", "`authors` must be a list of names"),
+    ("slug: 2026", '`slug` is text (the last part of the post\'s URL), not 2026 — quote it: slug: "2026"'),
+    ("slug: [a, b]", "`slug` is text (the last part of the post's URL), not a list — e.g. slug: induction-heads"),
+    ("description: yes", '`description` is one line of text, not true — quote it: description: "true"'),
+    ("description: {a: b}", "`description` is one line of text, not a mapping"),
+    ("title: 3.5", '`title` is text, not 3.5 — quote it: title: "3.5"'),
+    ("readtime: five", "`readtime` is a whole number of minutes, not 'five' — e.g. readtime: 5"),
+    ("readtime: true", "`readtime` is a whole number of minutes, not true"),
+    ("pin: 1", "`pin` is true or false, not 1 — e.g. pin: true"),
+    ("draft: [yes]", "`draft` is true or false, not a list"),
+    ("tags: [[a]]", "`tags` must be a list of words or numbers, not a list holding a list"),
+    ("tags: &t [*t]", "`tags` must be a list of words or numbers, not a list holding a list"),
+    ("links: https://arxiv.org", "`links` is a list of links"),
+    ("links: [/about/]", "not a list holding '/about/'"),
+    ("links: [{Paper: 1}]", "not a list holding a mapping"),
+    ("hide: toc", "`hide` must be a list, not 'toc' — e.g. hide: [toc]"),
+    ("hide:", "`hide` must be a list, not empty"),
+])
+def test_each_wrong_shape_is_one_problem_on_its_key_line(line, expected):
+    key = line.split(":")[0]
+    base = [f for f in GOOD.split("\n")[1:5] if not f.startswith(key + ":")]
+    text = "---\n" + "\n".join([line, *base]) + "\n---\n\nIntro.\n\n<!-- more -->\n"
+    found = problems(text)
+    assert len(found) == 1 and found[0].startswith(f"{NAME}:2: ") and expected in found[0], found
+
+
+@pytest.mark.parametrize("line", [
+    "date: 2026-01-31 10:00:00", "date: 2026-01-31T10:00:00+02:00", "date: {created: 2026-01-31, updated: 2026-02-01}",
+    "pin: yes", "draft:", "pin:", "readtime: 5", "slug:", "slug: heads", "links: {Paper: https://arxiv.org}",
+    "links: [{Paper: https://arxiv.org}, about.md, {More: [{A: a.md}]}]", "tags: [1.5, yes, QK]", "hide: [toc]",
+])
+def test_shapes_material_accepts_are_not_problems(line):
+    key = line.split(":")[0]
+    base = [f for f in GOOD.split("\n")[1:5] if not f.startswith(key + ":")]
+    assert problems("---\n" + "\n".join([line, *base]) + "\n---\n\n<!-- more -->\n") == []
+
+
+_KEYS = ("date", "authors", "categories", "tags", "slug", "description", "draft", "pin", "readtime", "links", "hide",
+         "title")
+_VALUES = ("", "~", "2026-02-30", "2026-13-01", "0000-01-01", "2026-01-31 25:00:00", "20260131", "2026-01-31 10:00",
+           "'2026-01-31'", "true", "no", "3", "-1", "3.5", ".nan", "x", "[]", "{}", "[a, b]", "[Papers]", "[circuits]",
+           "[1, 2]", "[[a]]", "[null]", "[true]", "[{a: b}]", "[{a: 1}]", "{a: b}", "{created: 2026-02-30}",
+           "{created: x}", "[2026-02-30]", "[Papers", "{a: b", '"open', "a: b", "*nothing", "!!int five", "!!bool maybe",
+           "!!timestamp x", "!!binary aGk=", "!!set {a}", "!!python/name:os.system", "&a [*a]", "[/about/]",
+           "|\n  text", "[" * 400 + "]" * 400)
+
+
+def _material_refuses(block: str) -> bool:
+    """What Material's blog does with this front matter: refuse it (or crash on it), or take it."""
+    import yaml
+    config = pytest.importorskip("material.plugins.blog.structure.config")
+    tag_set = pytest.importorskip("material.plugins.tags.structure.tag.options")
+    try:
+        meta = yaml.safe_load(block) or {}
+        post = config.PostConfig("p.md")
+        post.load_dict({k: meta[k] for k in set(meta) & set(post.keys())})
+        errors, _ = post.validate()
+        tag_set.TagSet().validate(meta.get("tags"))
+        hide = meta.get("hide", [])
+        if "navigation" not in hide:
+            hide.append("navigation")
+    except Exception:  # noqa: BLE001 — Material turns these into "Error reading metadata", or crashes
+        return True
+    return bool(errors)
+
+
+def test_no_front_matter_raises_and_each_one_material_refuses_is_reported_on_its_line():
+    base = {"date": "date: 2026-01-31", "authors": "authors: [circuits]", "categories": "categories: [Papers]"}
+    checked = 0
+    for key in _KEYS:
+        for value in _VALUES:
+            fields = [f"{key}: {value}", *(line for k, line in base.items() if k != key), "tags: [QK]" * (key != "tags")]
+            block = "\n".join(f for f in fields if f)
+            text = f"---\n{block}\n---\n\nIntro.\n\n<!-- more -->\n"
+            found = check_post(NAME, text, RULES)  # must not raise
+            split_front_matter(NAME, text)
+            assert all(p.line == 2 for p in found), (key, value, [str(p) for p in found])
+            if _material_refuses(block):
+                assert found, (key, value)
+            checked += 1
+    assert checked == len(_KEYS) * len(_VALUES)

@@ -20,11 +20,12 @@ from scripts.zoo import data as zoo_data
 from scripts.zoo.corpus import CorpusSpec
 from scripts.zoo.load import ModelLoadError, held_out_text, load_model
 from scripts.zoo.model import ModelConfig
+from scripts.zoo import train as zoo_train
 from scripts.zoo.train import TrainConfig, train
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TINY = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_head=16, n_ctx=32, d_vocab=300)
-TINY_TRAIN = TrainConfig(steps=40, batch_size=8, warmup_steps=5, eval_every=20, save_every=20, threads=1,
+TINY_TRAIN = TrainConfig(steps=40, batch_size=8, warmup_steps=5, eval_every=20, threads=1,
                          corpus=CorpusSpec(max_bytes=300_000, subdir="models/gpt2"))
 
 
@@ -66,10 +67,11 @@ def test_interrupted_training_resumes_to_the_same_weights(tiny, tmp_path, monkey
         return original(self, batch)
 
     monkeypatch.setattr(zoo_data.WindowSampler, "sample", crash_at_step_30)
+    monkeypatch.setattr(zoo_train, "SAVE_SECONDS", 0.0)  # state after every step: resuming must be exact anywhere
     with pytest.raises(KeyboardInterrupt):
         train("tiny", TINY, TINY_TRAIN, out_dir=tmp_path / "tiny", cache_dir=tmp_path / "cache", progress=False)
     assert not (tmp_path / "tiny").exists()  # nothing half-written
-    assert (tmp_path / "cache" / "tiny" / "state.pt").exists()  # saved at step 20
+    assert torch.load(tmp_path / "cache" / "tiny" / "state.pt", weights_only=False)["step"] == 29  # the last whole step
     monkeypatch.setattr(zoo_data.WindowSampler, "sample", original)
     train("tiny", TINY, TINY_TRAIN, out_dir=tmp_path / "tiny", cache_dir=tmp_path / "cache", progress=False)
     resumed = load_model("tiny", models_dir=tmp_path).state_dict()

@@ -1,5 +1,6 @@
-"""Small linear-algebra measures for reading weight matrices: how strongly one map feeds another, how many
-dimensions a map really uses, and how much two subspaces overlap. Each has a random-matrix baseline.
+"""Small linear-algebra measures for reading weight matrices: how many dimensions a map really uses, how much two
+subspaces overlap (each with its null). How strongly one map feeds another
+(composition) is `composition.py`; random rotations are `rotations.py`.
 
 Conventions follow TransformerLens (row vectors): a writer W_out maps into the residual stream
 ([..., d_model] on the right), a reader W_in maps out of it ([d_model, ...] on the left), and the virtual
@@ -13,17 +14,8 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-
-def composition_score(W_out: Float[Tensor, "a d"], W_in: Float[Tensor, "d b"]) -> float:
-    """‖W_out W_in‖_F / (‖W_out‖_F ‖W_in‖_F): 1 when everything W_out writes lands where W_in reads."""
-    return (torch.linalg.matrix_norm(W_out @ W_in) / (torch.linalg.matrix_norm(W_out) * torch.linalg.matrix_norm(W_in))).item()
-
-
-def random_composition_baseline(shape_out: tuple[int, int], shape_in: tuple[int, int], *, samples: int,
-                                generator: torch.Generator) -> float:
-    """Mean composition score of Gaussian matrices of the given shapes (about 1/sqrt(d) for full rank)."""
-    return sum(composition_score(torch.randn(*shape_out, generator=generator), torch.randn(*shape_in, generator=generator))
-               for _ in range(samples)) / samples
+from scripts.analysis.composition import composition_scores_and_null
+from scripts.analysis.model import Model
 
 
 def effective_rank(M: Float[Tensor, "m n"]) -> float:
@@ -42,42 +34,6 @@ def subspace_overlap(A: Float[Tensor, "d k1"], B: Float[Tensor, "d k2"]) -> floa
 
 # -- nulls that keep what should be kept ---------------------------------------------------------------------
 
-def random_orthogonal_stack(n: int, d: int, generator: torch.Generator, *, fix_ones: bool = False) -> Float[Tensor, "n d d"]:
-    """n Haar-random orthogonal d x d matrices (QR of Gaussians, signs fixed), float64. `fix_ones=True`: random
-    rotations of the complement of the all-ones direction only (1 R = 1) — the right null for a folded model,
-    whose every read and write is already orthogonal to all-ones."""
-    m = d - 1 if fix_ones else d
-    q, r = torch.linalg.qr(torch.randn(n, m, m, generator=generator, dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
-    if not fix_ones:
-        return q
-    ones = torch.ones(d, 1, dtype=torch.float64) / d ** 0.5
-    basis, _ = torch.linalg.qr(torch.cat([ones, torch.eye(d, dtype=torch.float64)[:, : d - 1]], dim=1))
-    perp = basis[:, 1:]  # orthonormal basis of the complement of all-ones
-    return ones @ ones.T + perp @ q @ perp.T
-
-
-def composition_scores_and_null(W_out: Float[Tensor, "a d"], W_ins: Float[Tensor, "r d b"],
-                                rotations: Float[Tensor, "n d d"]) -> tuple[Float[Tensor, " r"], Float[Tensor, "n r"]]:
-    """Composition scores of one writer with r readers, and their null with the writer rotated by each of the
-    n orthogonal matrices (W_out -> W_out R): the null keeps both matrices' singular values and randomises only
-    where in the stream the writer writes. Uses ‖A R B‖_F² = tr(Rᵀ AᵀA R BBᵀ), so only d x d Gram matrices
-    are multiplied."""
-    A, B = W_out.double(), W_ins.double()
-    ga = A.T @ A  # [d d]
-    gb = B @ B.transpose(-1, -2)  # [r d d]
-    norms = torch.linalg.matrix_norm(A) * torch.linalg.matrix_norm(B)  # [r]
-    observed = torch.einsum("ij,rij->r", ga, gb).clamp_min(0).sqrt() / norms
-    rotated = rotations.transpose(-1, -2) @ (ga @ rotations)  # Rᵀ G_A R, [n d d]
-    null = torch.einsum("nij,rij->nr", rotated, gb).clamp_min(0).sqrt() / norms
-    return observed, null
-
-
-def orthonormal_columns(A: Float[Tensor, "d k"]) -> Float[Tensor, "d k"]:
-    q, _ = torch.linalg.qr(A.double())
-    return q
-
-
 def subspace_overlap_null(d: int, k_out: int, k_in: int, *, draws: int, generator: torch.Generator) -> Float[Tensor, " draws"]:
     """Overlap (as `subspace_overlap`) of a Haar-random k_out-dimensional subspace with a fixed k_in-dimensional
     one in R^d: the null for "a head writes where another reads" that keeps both subspaces' dimensions.
@@ -88,7 +44,7 @@ def subspace_overlap_null(d: int, k_out: int, k_in: int, *, draws: int, generato
 
 # -- a model's virtual weights and head subspaces, against their nulls -----------------------------------------
 
-def writers_and_readers(model) -> tuple[dict, dict]:
+def writers_and_readers(model: Model) -> tuple[dict, dict]:
     """(label -> (layer it writes after, W_out)), (label -> (layer it reads at, W_in)); -1 is the embedding."""
     writers = {"W_E": (-1, model.W_E), "W_pos": (-1, model.W_pos)}
     readers = {}
@@ -101,7 +57,7 @@ def writers_and_readers(model) -> tuple[dict, dict]:
     return writers, readers
 
 
-def virtual_weight_scores(model, rotations: Float[Tensor, "n d d"]) -> tuple[np.ndarray, np.ndarray, list, list]:
+def virtual_weight_scores(model: Model, rotations: Float[Tensor, "n d d"]) -> tuple[np.ndarray, np.ndarray, list, list]:
     """Composition scores [writers, readers] of every writer with every later reader, and their null
     [draws, writers, readers] with the writer rotated by each matrix of `rotations` (NaN where the reader comes
     first); then the writer and reader labels."""
@@ -139,7 +95,7 @@ def strongest_cell(scores: np.ndarray, null: np.ndarray, cells: list[tuple[int, 
                         else "null of random subspaces")
 
 
-def head_overlaps(model, read_layer: int = 1, write_layer: int = 0) -> tuple[np.ndarray, list[str], list[str]]:
+def head_overlaps(model: Model, read_layer: int = 1, write_layer: int = 0) -> tuple[np.ndarray, list[str], list[str]]:
     """`subspace_overlap` of each `write_layer` head's write subspace (row space of W_O) with each `read_layer`
     head's query, key and value subspaces: [heads, heads x 3], with row and column labels."""
     H = model.cfg.n_heads

@@ -128,8 +128,7 @@ def icl_within(late_sum: np.ndarray, late_n: np.ndarray, early_sum: np.ndarray, 
 # -- positivity of circuits, against a rotation null ---------------------------------------------------------
 
 def qk_path_null(model, head: int, blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, np.ndarray]:
-    """Eigenvalue positivity of layer-1 head `head`'s induction QK path E W_Q W_Kᵀ (Σ_h E W_OV^h)ᵀ (as
-    `circuits.k_composition_positivity`) and its spectrum-keeping null (`nulls.copying_positivity_null`): what
+    """Eigenvalue positivity of layer-1 head `head`'s induction QK path E W_Q W_Kᵀ (Σ_h E W_OV^h)ᵀ and its spectrum-keeping null (`nulls.copying_positivity_null`): what
     layer 0 wrote is rotated at random before the head's keys read it, so only the alignment is random."""
     E = effective_embedding(model).to(torch.float64)
     prev = sum(E @ model.W_V[0, h].double() @ model.W_O[0, h].double() for h in range(model.cfg.n_heads))

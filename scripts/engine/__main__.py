@@ -1,7 +1,8 @@
 """Command line of the figure engine.
 
     python -m scripts.engine status            # every job: fresh, or why it is stale
-    python -m scripts.engine check             # exit 1 if any committed output is stale or missing (CI)
+    python -m scripts.engine check             # exit 1 if any committed output is stale or missing, or a
+                                               # declared claim has no test naming it (CI; claim_tests.py)
     python -m scripts.engine build [ID ...]    # rebuild what is stale (or the given ids); --force: all
     python -m scripts.engine verify [ID ...]   # recompute into a scratch folder, compare with what is committed
     python -m scripts.engine list              # declared figures with their scripts and inputs
@@ -9,7 +10,7 @@
     python -m scripts.engine adopt ID ...      # record an artifact's committed files as fresh for its code
 
 `-j N` runs N jobs at once (default: one per core). Exit codes: 0 fine, 1 a job failed, a figure is stale or
-does not reproduce, 2 the project itself is broken (a declaration, an unknown id).
+does not reproduce, a claim has no test, 2 the project itself is broken (a declaration, an unknown id).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import sys
 import time
 
+from scripts.engine import claim_tests
 from scripts.engine.build import Engine
 from scripts.engine.errors import EngineError
 
@@ -64,10 +66,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(status) - len(stale)} fresh, {len(stale)} stale"
                   + (f", {len(decl.unavailable)} unavailable (broken declarations)" if decl.errors else ""))
             if stale and args.cmd == "check":
-                print("Run `python -m scripts.engine build` (or `make serve`) and commit figures/.", file=sys.stderr)
+                print(_how_to_fix(stale, decl.jobs), file=sys.stderr)
+            untested = claim_tests.project_uncovered(engine.root, decl.jobs) if args.cmd == "check" else []
+            for gap in untested:
+                print(f"error: {gap}", file=sys.stderr)
             if decl.errors:
                 return 2
-            return 1 if stale and args.cmd == "check" else 0
+            return 1 if (stale or untested) and args.cmd == "check" else 0
         if args.cmd == "train":
             rep = engine.train(args.ids or None, force=args.force)
             for jid, msg in rep.failed.items():
@@ -86,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             rep = engine.verify(args.ids or None, train_under=args.train_under)
             for jid, diffs in sorted(rep.differ.items()):
                 print(f"DIFFERS {jid}:", *(f"  - {d}" for d in diffs), sep="\n")
-            for jid, msg in sorted(rep.failed.items()):
-                print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
+            _print_failures(rep.failed)
             if rep.skipped:
                 print(f"not retrained (longer than --train-under): {', '.join(rep.skipped)}")
             print(f"verify: {len(rep.reproduced)} reproduce, {len(rep.differ)} differ, {len(rep.failed)} failed "
@@ -98,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
             return 2 if rep.errors else 0 if rep.ok else 1
         report = engine.build(args.ids or None, force=args.force)
-        for jid, msg in report.failed.items():
-            print(f"\nFAILED {jid}:\n{msg}", file=sys.stderr)
+        _print_failures(report.failed)
+        for jid, msg in report.cancelled.items():
+            print(f"STOPPED {jid}: {msg}", file=sys.stderr)
         for jid, msg in report.waiting.items():
             print(f"WAITING {jid}: {msg}", file=sys.stderr)
         print(f"built {len(report.built)}, fresh {len(report.fresh)}, failed {len(report.failed)}"
@@ -108,8 +113,34 @@ def main(argv: list[str] | None = None) -> int:
     except EngineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: jobs already finished are installed; the others keep their last good output "
+              "(training resumes from its last saved state, at most ~10 s back).", file=sys.stderr)
+        return 130
     finally:
         engine.close()
+
+
+def _print_failures(failed: dict[str, str]) -> None:
+    """Each distinct error once, with every job it failed: a syntax error in a module that 29 figures import
+    is one message, not 29."""
+    by_message: dict[str, list[str]] = {}
+    for jid, msg in failed.items():
+        by_message.setdefault(msg, []).append(jid)
+    for msg, ids in by_message.items():
+        print(f"\nFAILED {', '.join(sorted(ids))}:\n{msg}", file=sys.stderr)
+
+
+def _how_to_fix(stale: dict[str, list[str]], jobs: dict) -> str:
+    """`check`'s last line, cheapest fix first: a committed file that only needs restoring names its
+    `git checkout` in its reason (manifest.how_to_restore), and a build never trains."""
+    if any("`git checkout " in r for reasons in stale.values() for r in reasons):
+        return ("Restore from git first what the reasons above say (`git checkout …`), then run "
+                "`python -m scripts.engine check` again.")
+    if any(getattr(jobs.get(jid), "kind", "") == "artifact" for jid in stale):
+        return ("Train the stale artifacts first (`python -m scripts.engine train`; a build never trains), then run "
+                "`python -m scripts.engine build` (or `make serve`) and commit models/ and figures/.")
+    return "Run `python -m scripts.engine build` (or `make serve`) and commit figures/."
 
 
 if __name__ == "__main__":

@@ -33,10 +33,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 
 from scripts.engine import runtime
 from scripts.engine.declarations import Job
 from scripts.engine.errors import EngineError
+from scripts.engine.manifest import how_to_restore
 
 
 class ArtifactError(EngineError):
@@ -50,7 +52,11 @@ def covers(artifact: Job, path: pathlib.Path) -> bool:
     return p == out or p.startswith(out + "/") or out.startswith(p + "/")
 
 
-def how_to_rebuild(job: Job) -> str:
+def how_to_rebuild(job: Job, modified: Sequence[str] = ()) -> str:
+    """`modified`: committed files that differ from what was trained, for unchanged code (manifest.py,
+    `modified_outputs`); then git restores them, and retraining is only the second option."""
+    if modified:
+        return how_to_restore(job, list(modified))
     return f"python -m scripts.engine train {job.id} (about {job.minutes:g} min on 2 cores)"
 
 
@@ -108,7 +114,10 @@ def main(argv: list[str]) -> int:
         print(f"{spec['script']} must define build_artifact(params, out_dir, cache_dir); see "
               "scripts/engine/artifacts.py", file=sys.stderr)
         return 2
-    module.build_artifact(dict(spec["params"]), out_dir, cache_dir)
+    try:
+        module.build_artifact(dict(spec["params"]), out_dir, cache_dir)
+    except KeyboardInterrupt:  # Ctrl-C: the engine says it in one line; its last saved state resumes
+        return 130
     return 0
 
 

@@ -17,10 +17,12 @@ CI runs it, so a committed figure that does not reproduce fails, not only one wh
 from __future__ import annotations
 
 import json
+import math
 import pathlib
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +34,8 @@ from scripts.engine import artifacts, filecache, normalise, paths, runtime, snap
 from scripts.engine.declarations import Declarations, DeclarationError, Job, load_declarations
 from scripts.engine.errors import EngineError
 from scripts.engine.manifest import (
-    Fingerprint, entry, fingerprint, read_manifest, sha256_file, stale_reasons, write_if_changed, write_manifest,
+    Fingerprint, entry, fingerprint, modified_outputs, read_manifest, sha256_file, stale_reasons, write_if_changed,
+    write_manifest,
 )
 from scripts.engine.runner import WarmWorker, WorkerError, preload_for
 from scripts.engine.tracing import TraceError
@@ -56,6 +59,7 @@ class BuildReport:
     compute: dict[str, float] = field(default_factory=dict)  # of which the script's compute() and plot()
     errors: list[EngineError] = field(default_factory=list)  # declaration errors: not tied to a built job
     waiting: dict[str, str] = field(default_factory=dict)  # stale artifacts and the figures that wait for them
+    cancelled: dict[str, str] = field(default_factory=dict)  # stopped because what they read changed meanwhile
 
     @property
     def ok(self) -> bool:
@@ -97,6 +101,7 @@ class Engine:
         self.parallel = parallel or runtime.cores()
         self.keep_warm = False  # `mkdocs serve` keeps the worker between builds; one-shot builds stop it
         self._worker: WarmWorker | None = None
+        self._worker_lock = threading.RLock()  # under serve, a background build and a warm-up may both want one
 
     # -- reading state -------------------------------------------------------------------------------
     def declarations(self) -> Declarations:
@@ -110,6 +115,11 @@ class Engine:
         """Job id -> reasons it is stale (empty list: fresh)."""
         plan = self._plan(self.jobs() if jobs is None else jobs, read_manifest(self.manifest_path))
         return {**plan.reasons, **{jid: [msg] for jid, msg in plan.failed.items()}}
+
+    def stale_plan(self) -> _Plan:
+        """Which jobs a build would run now (`todo`, with their fingerprints), which cannot be traced
+        (`failed`) and which wait for training (`waiting`). Reads only: no lock, nothing is built."""
+        return self._plan(self.jobs(), read_manifest(self.manifest_path))
 
     def record(self, figure_id: str) -> dict:
         """What a figure's script computed: its values and verdict records ({} before its first build)."""
@@ -137,6 +147,8 @@ class Engine:
         facts = filecache.use(self.cache_dir)  # hashes and parsed imports of unchanged files, from earlier builds
         resolved: dict = {}  # which dotted names are project files, for this scan
         stale_artifacts: dict[str, Job] = {}
+        modified: dict[str, list[str]] = {}  # artifact id -> committed files git can restore: said first
+        fix = lambda a: artifacts.how_to_rebuild(a, modified.get(a.id, ()))  # noqa: E731
         # artifacts first: a figure that reads a stale artifact is stale too, and waits for it
         for jid, job in sorted(jobs.items(), key=lambda kv: kv[1].kind != "artifact"):
             deps = [a for a in stale_artifacts.values() if any(artifacts.covers(a, p) for p in job.inputs)]
@@ -148,20 +160,22 @@ class Engine:
             except EngineError as e:
                 if wanted and deps:  # e.g. its input is not trained yet
                     plan.reasons[jid] = [f"reads {deps[0].output}, from artifact {deps[0].id!r}, which is stale"]
-                    plan.waiting[jid] = f"waits for artifact {deps[0].id!r}: {artifacts.how_to_rebuild(deps[0])}"
+                    plan.waiting[jid] = f"waits for artifact {deps[0].id!r}: {fix(deps[0])}"
                 elif wanted:
                     plan.failed[jid] = str(e)
                 if job.kind == "artifact":
                     stale_artifacts[jid] = job
                 continue
             reasons = stale_reasons(job, fp, manifest.get(jid), self.root, self.out_dir)
+            if job.kind == "artifact":
+                modified[jid] = modified_outputs(job, fp, manifest.get(jid), self.root)
             if full:
                 read.update(str(self.root / f) for f in fp.sources)
                 read.update(str(o) for o in job.outputs(self.out_dir))
                 for p in job.inputs:
                     q = self.root / p
                     read.update([str(q)] + ([str(x) for x in q.rglob("*")] if q.is_dir() else []))
-            reasons += [f"reads {a.output}, from artifact {a.id!r}, which is stale: {artifacts.how_to_rebuild(a)}"
+            reasons += [f"reads {a.output}, from artifact {a.id!r}, which is stale: {fix(a)}"
                         for a in deps]
             if job.kind == "artifact" and reasons:
                 stale_artifacts[jid] = job
@@ -169,9 +183,10 @@ class Engine:
                 continue
             plan.reasons[jid] = reasons
             if job.kind == "artifact" and reasons:
-                plan.waiting[jid] = f"stale ({'; '.join(reasons[:2])}); a build never trains: {artifacts.how_to_rebuild(job)}"
+                plan.waiting[jid] = (fix(job) if modified[jid] else
+                                     f"stale ({'; '.join(reasons[:2])}); a build never trains: {fix(job)}")
             elif deps:
-                plan.waiting[jid] = f"waits for artifact {deps[0].id!r}: {artifacts.how_to_rebuild(deps[0])}"
+                plan.waiting[jid] = f"waits for artifact {deps[0].id!r}: {fix(deps[0])}"
             elif (force or reasons) and job.kind != "artifact":
                 plan.todo.append((job, fp))
             else:
@@ -213,7 +228,8 @@ class Engine:
             report.failed.update(plan.failed)
             report.fresh = plan.fresh
             report.waiting = plan.waiting
-            for job, fp, staging, error, seconds in self._run(plan.todo, self.layout.staging_dir, progress, "figures"):
+            for job, fp, staging, error, seconds, cancelled in self._run(plan.todo, self.layout.staging_dir, progress,
+                                                                         "figures"):
                 report.seconds[job.id] = seconds
                 if (staging / "timing.json").exists():
                     report.compute[job.id] = json.loads((staging / "timing.json").read_text())["compute_and_plot"]
@@ -222,6 +238,9 @@ class Engine:
                         error = self._install(job, staging)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
+                if error and cancelled:
+                    report.cancelled[job.id] = error
+                    continue
                 if error:
                     report.failed[job.id] = error
                     continue
@@ -349,7 +368,7 @@ class Engine:
                     report.reproduced.append(job.id)
             scratch = self.layout.verify_dir
             shutil.rmtree(scratch, ignore_errors=True)
-            for job, _, staging, error, _ in self._run(plan.todo, scratch, progress, "verify"):
+            for job, _, staging, error, _, _ in self._run(plan.todo, scratch, progress, "verify"):
                 if error:
                     report.failed[job.id] = error
                     continue
@@ -372,18 +391,20 @@ class Engine:
         """Start the warm worker now (in the background) with every declared job's libraries, so that the
         first edit under `mkdocs serve` does not wait for torch to import. A live worker is kept as it is (tracing
         every job for its libraries costs a third of a second; a job that needs more restarts it anyway)."""
-        if self._worker is not None and self._worker.proc.poll() is None:
-            return
-        try:
-            jobs = self.jobs()
-            self._worker_for(list(jobs.values()))
-        except EngineError:
-            pass
+        with self._worker_lock:
+            if self._worker is not None and self._worker.proc.poll() is None:
+                return
+            try:
+                jobs = self.jobs()
+                self._worker_for(list(jobs.values()))
+            except EngineError:
+                pass
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        with self._worker_lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _locked(self) -> FileLock:
@@ -393,15 +414,20 @@ class Engine:
 
     def _worker_for(self, jobs: list[Job]) -> WarmWorker:
         preload = preload_for(jobs, self.root)
-        if self._worker is not None and not self._worker.serves(preload):
-            self.close()
-        if self._worker is None:
-            self._worker = WarmWorker(self.root, preload)
-        return self._worker
+        with self._worker_lock:
+            if self._worker is not None and not self._worker.serves(preload):
+                self.close()
+            if self._worker is None:
+                self._worker = WarmWorker(self.root, preload)
+            return self._worker
 
     def _run(self, todo: list[tuple[Job, Fingerprint]], staging_root: pathlib.Path, progress: bool,
-             desc: str) -> Iterator[tuple[Job, Fingerprint, pathlib.Path, str | None, float]]:
-        """Run jobs in the warm worker, `parallel` at a time; yield each as it finishes (in any order)."""
+             desc: str) -> Iterator[tuple[Job, Fingerprint, pathlib.Path, str | None, float, bool]]:
+        """Run jobs in the warm worker, `parallel` at a time; yield each as it finishes (in any order).
+
+        Each runs under its time limit (the worker kills it). A job whose code, inputs or declaration change
+        while it runs is cancelled: its result would be stale, and under `serve` the author's next save (or
+        the revert of a runaway loop) must not wait for it. It yields the error "stopped"."""
         if not todo:
             return
         staging_root.mkdir(parents=True, exist_ok=True)
@@ -409,7 +435,7 @@ class Engine:
         threads = runtime.threads_per_job(running_max)
         worker = self._worker_for([job for job, _ in todo])
         pending = list(todo)
-        running: dict[str, tuple[Job, Fingerprint, pathlib.Path, float]] = {}
+        running: dict[str, _Running] = {}
         bar = tqdm(total=len(todo), desc=desc, unit="job", disable=not progress, file=sys.stderr)
         try:
             while pending or running:
@@ -418,34 +444,59 @@ class Engine:
                     staging = pathlib.Path(tempfile.mkdtemp(dir=staging_root, prefix=job.id.replace(":", "_") + "."))
                     spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params,
                             "widget": job.widget, "verdicts": job.verdicts}
-                    worker.submit(job.id, RUNNERS[job.kind], spec, staging, threads)
-                    running[job.id] = (job, fp, staging, time.perf_counter())
+                    watched = [self.root / f for f in fp.sources] + [self.root / job.declared_in]
+                    running[job.id] = _Running(job, fp, staging, time.perf_counter(), watched, _stats(watched))
+                    worker.submit(job.id, RUNNERS[job.kind], spec, staging, threads, timeout=job.timeout)
                 bar.set_postfix_str(", ".join(running))
                 try:
-                    token, returncode = worker.result()
+                    done = worker.result(timeout=0.5)
                 except WorkerError as e:  # the worker itself died: every running job failed with it
                     self.close()
-                    for job, fp, staging, t0 in running.values():
-                        yield job, fp, staging, f"{job.kind} {job.id!r} ({job.script}) failed: {e}", time.perf_counter() - t0
+                    for r in running.values():
+                        yield r.job, r.fp, r.staging, f"{r.job.kind} {r.job.id!r} ({r.job.script}) failed: {e}", r.age, False
                     running.clear()
                     worker = self._worker_for([job for job, _ in pending]) if pending else worker
                     continue
-                job, fp, staging, t0 = running.pop(token)
+                if done is None:
+                    for r in running.values():
+                        if r.moved is None and (moved := r.moved_file(self.root)):
+                            r.moved = moved
+                            worker.cancel(r.job.id)
+                    continue
+                r = running.pop(done.token)
                 bar.update()
-                yield job, fp, staging, self._job_error(job, staging, returncode), time.perf_counter() - t0
+                error = self._job_error(r, done.returncode, done.stopped)
+                yield r.job, r.fp, r.staging, error, r.age, done.stopped == "cancelled"
         finally:
             bar.close()
             if not self.keep_warm:
                 self.close()
 
-    def _job_error(self, job: Job, staging: pathlib.Path, returncode: int) -> str | None:
+    def _job_error(self, r: _Running, returncode: int, stopped: str | None = None) -> str | None:
+        job, staging = r.job, r.staging
+        what = f"{job.kind} {job.id!r} ({job.script})"
+        if stopped == "cancelled":
+            return (f"{what} was stopped: {r.moved} changed while it ran. The next build runs it with the new code; "
+                    "its last good output is kept meanwhile.")
+        if stopped == "timeout":
+            where = (f"`timeout: {2 * job.timeout:g}` (seconds) to its declaration in {job.declared_in}"
+                     if job.kind == "figure" else f"a line `# engine-timeout: {2 * job.timeout:g}` to {job.script}")
+            return (f"{what} did not finish within its time limit of {job.timeout:g} s and was stopped; its last "
+                    f"good output is kept. If it really needs longer, add {where}.")
         err_file = staging / "error.txt"
         if returncode != 0 or err_file.exists():
             detail = err_file.read_text() if err_file.exists() else f"the job process exited with {returncode}"
-            return f"{job.kind} {job.id!r} ({job.script}) failed; its last good output is kept.\n{detail}"
+            return f"{what} failed; its last good output is kept.\n{detail}"
         missing = [o.name for o in job.outputs(self.out_dir) if not (staging / o.relative_to(self.out_dir)).exists()]
         if missing:
-            return f"{job.kind} {job.id!r} ({job.script}) did not write {missing}."
+            return f"{what} did not write {missing}."
+        for out in job.outputs(self.out_dir):
+            size = (staging / out.relative_to(self.out_dir)).stat().st_size / 1e6
+            if size > job.max_output_mb:
+                raise_to = f"`max_output_mb: {math.ceil(size)}` in {job.declared_in}" if job.kind == "figure" else "less"
+                return (f"{what} wrote {out.name} of {size:.1f} MB, over its limit of {job.max_output_mb:g} MB; "
+                        "nothing was installed and its last good output is kept. Plot fewer points (or rasterise a "
+                        f"dense layer: `rasterized=True`); if the size is really needed, set {raise_to}.")
         return None
 
     def _install(self, job: Job, staging: pathlib.Path) -> None:
@@ -481,6 +532,40 @@ class Engine:
         timings.update({k: {"wall": round(v, 3), "compute": round(compute.get(k, float("nan")), 3)}
                         for k, v in seconds.items()})
         write_if_changed(path, (json.dumps(timings, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _stats(paths_: list[pathlib.Path]) -> list[tuple[int, int, int] | None]:
+    out = []
+    for p in paths_:
+        try:
+            st = p.stat()
+            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append(None)
+    return out
+
+
+@dataclass
+class _Running:
+    """A job in the worker: what it reads, as it was when it started (to cancel it if that moves)."""
+
+    job: Job
+    fp: Fingerprint
+    staging: pathlib.Path
+    started: float
+    watched: list[pathlib.Path]
+    stats: list[tuple[int, int, int] | None]
+    moved: str | None = None  # the file whose change cancelled it
+
+    @property
+    def age(self) -> float:
+        return time.perf_counter() - self.started
+
+    def moved_file(self, root: pathlib.Path) -> str | None:
+        for path, now, then in zip(self.watched, _stats(self.watched), self.stats):
+            if now != then:
+                return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        return None
 
 
 class _Cleaning:

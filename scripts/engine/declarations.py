@@ -15,7 +15,14 @@ near-orthogonal:                              # the id pages use: {{ figure("nea
       cite: "[@elhage2022superposition, § Background]"                       # where the paper says it
       statistic: worst relative error of the cosines' standard deviation against 1/√d
       rule: "< 0.05"                          # fixed before looking; see scripts/engine/verdicts.py
+  timeout: 600                                # optional: seconds before the job is stopped (default 300)
+  max_output_mb: 4                            # optional: largest output file accepted (default 2 MB)
 ```
+
+Limits: a job that runs past its `timeout` is stopped (with whatever it started) and keeps its last good
+outputs; an output file over `max_output_mb` is refused before anything is installed. A notebook sets its
+time limit with a line `# engine-timeout: 600`. Neither limit is part of the fingerprint: they decide
+whether a result is accepted, never what it is.
 
 Notebook pages (jupytext `.py` files under `docs/`) need no declaration: each is a job of its own.
 
@@ -50,7 +57,12 @@ from scripts.engine import paths, verdicts
 from scripts.engine.errors import EngineError
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts"}
+_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts", "timeout", "max_output_mb"}
+# Limits every job runs under unless its declaration raises them. The slowest figure here computes in about
+# a minute on 2 cores (README, Benchmarks): 300 s leaves room for a loaded machine, and still ends a runaway
+# loop within five minutes. 2 MB is ten times the largest output committed (a widget's data, 205 KB).
+DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_MAX_OUTPUT_MB = 2.0
 _ARTIFACT_KEYS = {"train", "params", "inputs", "output", "minutes", "threads", "description"}
 WIDGETS = {"attention-explorer", "training-slider"}  # interactive figures: docs/assets/javascripts/widgets.js renders them
 
@@ -80,6 +92,8 @@ class Job:
     output: pathlib.Path | None = None  # an artifact's output folder, relative to the project root
     minutes: float = 0.0  # an artifact's expected training time
     threads: int = 1  # an artifact's thread count: fixed, so its bits do not depend on the machine's cores
+    timeout: float = DEFAULT_TIMEOUT_S  # seconds a figure or notebook job may run before it is stopped
+    max_output_mb: float = DEFAULT_MAX_OUTPUT_MB  # the largest output file a job may install
 
     def outputs(self, out_dir: pathlib.Path) -> list[pathlib.Path]:
         """Output files (see paths.py); the two images and the widget data are published with the site."""
@@ -210,11 +224,18 @@ def _load_file(path: pathlib.Path, root: pathlib.Path) -> tuple[dict[str, Job], 
         except verdicts.VerdictError as e:
             fail(str(e), "verdicts")
             continue
+        limits = {k: spec.get(k, default) for k, default in (("timeout", DEFAULT_TIMEOUT_S),
+                                                              ("max_output_mb", DEFAULT_MAX_OUTPUT_MB))}
+        bad = [k for k, v in limits.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0]
+        if bad:
+            fail(f"'{bad[0]}' must be a positive number ({'seconds' if bad[0] == 'timeout' else 'megabytes'}), "
+                 f"e.g. {bad[0]}: {600 if bad[0] == 'timeout' else 4}.", bad[0])
+            continue
         jobs[fid] = Job(
             id=fid, kind="figure", script=script, declared_in=rel, params=params,
             inputs=tuple(pathlib.Path(p) for p in inputs),
             caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
-            verdicts=verdict_specs,
+            verdicts=verdict_specs, timeout=float(limits["timeout"]), max_output_mb=float(limits["max_output_mb"]),
         )
     return jobs, lines, errors
 
@@ -253,6 +274,7 @@ def _artifact(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail)
 
 
 _NOTEBOOK_INPUTS = re.compile(r"^# engine-inputs:(.*)$", re.M)
+_NOTEBOOK_TIMEOUT = re.compile(r"^# engine-timeout:\s*(\d+(?:\.\d+)?)\s*$", re.M)
 
 
 def _notebook_inputs(path: pathlib.Path) -> tuple[pathlib.Path, ...]:
@@ -284,8 +306,10 @@ def load_declarations(root: pathlib.Path, figures_dir: pathlib.Path, docs_dir: p
     for nb in sorted(docs_dir.rglob("*.py")):
         rel = nb.relative_to(root)
         stem = nb.relative_to(docs_dir).with_suffix("").as_posix().replace("/", "--")
+        timeout = _NOTEBOOK_TIMEOUT.search(nb.read_text(encoding="utf-8"))
         out.jobs[f"notebook:{stem}"] = Job(id=f"notebook:{stem}", kind="notebook", script=rel, declared_in=rel,
-                                           inputs=_notebook_inputs(nb))
+                                           inputs=_notebook_inputs(nb),
+                                           timeout=float(timeout.group(1)) if timeout else DEFAULT_TIMEOUT_S)
     return out
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import math
 import pathlib
 import sys
 import time
 
 from scripts.engine import normalise, paths, runtime, verdicts, worker
+from scripts.engine.errors import EngineError
 
 
 def _import_script(script: str):
@@ -47,6 +49,7 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     result = module.compute(dict(spec["params"]))
     if not isinstance(result, Result):
         raise TypeError(f"{spec['script']}: compute() returned {type(result).__name__}, expected api.Result")
+    check_finite(pathlib.Path(spec["script"]), result)
     for theme in paths.THEMES:
         with plt.rc_context(rc(theme)):
             fig = module.plot(result, theme)
@@ -72,6 +75,56 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     (staging / paths.values_name(spec["id"])).write_text(json.dumps(
         record,
         indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+class NonFiniteError(EngineError):
+    """compute() returned NaN or infinity where a page would print it."""
+
+
+def check_finite(script: pathlib.Path, result) -> None:
+    """Refuse a NaN or an infinity in values, verdict estimates and table cells, where it was produced: the
+    error names the script's line that mentions the key (else its compute()) and the key. A page would
+    otherwise print "nan", and a NaN verdict would fail later inside verdicts.py, far from its cause."""
+    bad = [(f"values[{k!r}]", k, v) for k, v in result.values.items() if not _finite(v)]
+    for key, est in result.verdicts.items():
+        for seed, e in (est.items() if isinstance(est, dict) else [("", est)]):
+            for name in ("value", "low", "high"):
+                if not _finite(getattr(e, name, 0.0)):
+                    at = f"[{seed!r}]" if seed else ""
+                    bad.append((f"verdicts[{key!r}]{at}.{name}", key, getattr(e, name)))
+    for key, table in result.tables.items():
+        bad += [(f"tables[{key!r}] row {i} column {j}", key, c)
+                for i, row in enumerate(table.rows) for j, c in enumerate(row) if not _finite(c)]
+    if bad:
+        where, key, v = bad[0]
+        more = f" (and {len(bad) - 1} more: {', '.join(b[0] for b in bad[1:4])})" if len(bad) > 1 else ""
+        raise NonFiniteError(
+            f"compute() returned {v} for {where}{more}. A page cannot publish it: find where it becomes "
+            "non-finite (a division by zero, a log of 0, an empty mean) and fix it, or return a string that says "
+            "what it is (e.g. \"undefined: no windows\"). The last good output is kept.",
+            where=f"{script.as_posix()}:{_line_of(script, key)}")
+
+
+def _finite(v) -> bool:
+    if isinstance(v, (str, bool)) or v is None:
+        return True
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return True
+
+
+def _line_of(script: pathlib.Path, key: str) -> int:
+    """The first line of the script that names `key` in quotes, else the line of `def compute`."""
+    try:
+        lines = script.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 1
+    for quoted in (f'"{key}"', f"'{key}'"):
+        for i, line in enumerate(lines, 1):
+            if quoted in line:
+                return i
+    return next((i for i, line in enumerate(lines, 1) if line.startswith("def compute")), 1)
 
 
 if __name__ == "__main__":

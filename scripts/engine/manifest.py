@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from scripts.engine import filecache, runtime
+from scripts.engine import filecache, paths, runtime
 from scripts.engine.declarations import Job
 from scripts.engine.errors import EngineError
 from scripts.engine.tracing import TraceError, library_versions, trace
@@ -181,17 +181,50 @@ def entry(fp: Fingerprint, outputs: dict[str, str]) -> dict:
             "libraries": fp.libraries, "params": fp.params, "runtime": fp.runtime, "outputs": outputs}
 
 
+def modified_outputs(job: Job, fp: Fingerprint, recorded: dict | None, root: pathlib.Path) -> list[str]:
+    """Committed outputs whose bytes are not those the manifest records while the code, inputs and params
+    that made them are unchanged: a file edited by hand or corrupted (a truncated checkpoint), which git can
+    give back as built. Empty when the fingerprint changed too: then only rebuilding helps. An artifact's
+    recorded file that is gone counts; a figure's missing output is simply rebuilt."""
+    if recorded is None or recorded.get("fingerprint") != fp.digest:
+        return []
+    found = []
+    for rel, digest in sorted(recorded.get("outputs", {}).items()):
+        path = root / rel
+        if (path.is_file() and sha256_file(path) != digest) or (not path.exists() and job.kind == "artifact"):
+            found.append(rel)
+    return found
+
+
+def how_to_restore(job: Job, files: list[str]) -> str:
+    """The fix for `modified_outputs`: git first (instant, and the very bits that were built; retraining takes
+    minutes to hours), rebuilding second."""
+    names, (it, verb) = ", ".join(files), (("it", "does") if len(files) == 1 else ("them", "do"))
+    record = paths.Layout(pathlib.Path(".")).manifest.as_posix()
+    if job.kind == "artifact":
+        return (f"{names} {verb} not match what was trained ({record}) — restore {it} with "
+                f"`git checkout {job.output.as_posix()}`; retraining (`python -m scripts.engine train {job.id}`, "
+                f"about {job.minutes:g} min) is the second option")
+    return (f"{names} {verb} not match what the build wrote ({record}; edited by hand?) — restore {it} with "
+            f"`git checkout {' '.join(files)}`, or rebuild: `python -m scripts.engine build {job.id}`")
+
+
 def stale_reasons(job: Job, fp: Fingerprint, recorded: dict | None, root: pathlib.Path,
                   out_dir: pathlib.Path) -> list[str]:
-    """Why `job` must be rebuilt; empty when it is fresh."""
+    """Why `job` must be rebuilt; empty when it is fresh. Committed files that only need restoring from git
+    come first, as one reason that says so."""
     if recorded is None:
         return ["never built"]
-    reasons = []
+    modified = modified_outputs(job, fp, recorded, root)
+    reasons = [how_to_restore(job, modified)] if modified else []
     if job.kind == "artifact":  # a folder: a recorded file that is gone is as stale as a changed one
         have = {o.relative_to(root).as_posix() for o in job.outputs(out_dir)}
-        reasons += [f"output {rel} is missing" for rel in sorted(set(recorded.get("outputs", {})) - have)]
+        gone = set(recorded.get("outputs", {})) - have - set(modified)
+        reasons += [f"output {rel} is missing" for rel in sorted(gone)]
     for out in job.outputs(out_dir):
         rel = out.relative_to(root).as_posix()
+        if rel in modified:
+            continue
         if not out.exists():
             reasons.append(f"output {rel} is missing")
         elif recorded.get("outputs", {}).get(rel) != sha256_file(out):

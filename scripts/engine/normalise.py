@@ -109,14 +109,33 @@ def _values_differences(a: dict, b: dict) -> list[str]:
             continue
         if isinstance(old, dict) and isinstance(new, dict):
             for key in sorted(set(old) | set(new)):
-                if old.get(key) != new.get(key):
-                    out.append(f"{section} {key!r}: committed {_short(old.get(key))}, recomputed {_short(new.get(key))}")
+                if old.get(key, _ABSENT) != new.get(key, _ABSENT):
+                    out += _field_differences(f"{section} {key!r}", old.get(key, _ABSENT), new.get(key, _ABSENT))
         else:
             out.append(f"{section}: committed {_short(old)}, recomputed {_short(new)}")
     return out
 
 
+_ABSENT = object()  # a field one side does not have
+
+
+def _field_differences(where: str, old: Any, new: Any, path: str = "") -> list[str]:
+    """Each field of a record (a verdict, a table) that differs, by its path, with both values: two whole
+    records cut at the same length would hide which field it is."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [d for k in sorted(set(old) | set(new), key=str) if old.get(k, _ABSENT) != new.get(k, _ABSENT)
+                for d in _field_differences(where, old.get(k, _ABSENT), new.get(k, _ABSENT),
+                                            f"{path}.{k}" if path else str(k))]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (x, y) in enumerate(zip(old, new)) if x != y
+                for d in _field_differences(where, x, y, f"{path}[{i}]")]
+    field = f" field {path!r}" if path else ""
+    return [f"{where}{field}: committed {_short(old)}, recomputed {_short(new)}"]
+
+
 def _short(v: Any) -> str:
+    if v is _ABSENT:
+        return "nothing"
     s = json.dumps(v, ensure_ascii=False, sort_keys=True) if not isinstance(v, str) else repr(v)
     return s if len(s) <= 160 else s[:157] + "..."
 

@@ -14,6 +14,7 @@ Functions here take the text and the rules as arguments (no MkDocs objects), so 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import pathlib
@@ -77,11 +78,12 @@ def split_front_matter(display: str, text: str) -> tuple[Source, list[Problem]]:
     try:
         meta = yaml.safe_load(block)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 2
+        line = _error_line(e)
         problem = getattr(e, "problem", None) or str(e).split("\n")[0]
         return Source({}, body, end + 2), [Problem(display, line, f"the front matter is not valid YAML ({problem}) "
-                                                                  f"— {_yaml_fix(lines[line - 1] if line - 1 < len(lines) else '', problem)}")]
+                                                                  f"— {_yaml_fix(lines[line - 1] if line - 1 < len(lines) else '', problem, e)}")]
+    except Exception as e:  # noqa: BLE001 — PyYAML's constructors raise ValueError (2026-02-30), KeyError, ...
+        return Source({}, body, end + 2), [_unreadable(display, block, e)]
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -90,9 +92,97 @@ def split_front_matter(display: str, text: str) -> tuple[Source, list[Problem]]:
     return Source(meta, body, end + 2), []
 
 
-def _yaml_fix(line: str, problem: str) -> str:
+def _error_line(e: yaml.YAMLError) -> int:
+    """The source line of a YAML error. An unclosed `[`, `{` or quote is only noticed on a later line (the
+    next key's colon, or the end), so for those the line where it opened is the one to fix."""
+    context = getattr(e, "context", None) or ""
+    unclosed = context.startswith(("while parsing a flow", "while scanning a quoted scalar"))
+    mark = getattr(e, "context_mark" if unclosed else "problem_mark", None)
+    return mark.line + 2 if mark is not None else 2  # +2: the block starts on the line after `---`
+
+
+def _unreadable(display: str, block: str, error: Exception) -> Problem:
+    """A front matter that is valid YAML syntax but holds a value PyYAML cannot construct."""
+    found = _unconstructable_scalar(block)
+    if found is None:
+        return Problem(display, 2, f"the front matter cannot be read ({type(error).__name__}: {error}) — check its "
+                                   "YAML (each field is `key: value`; lists are [a, b]; no deeper nesting than needed)")
+    node, e = found
+    line = node.start_mark.line + 2
+    shown = block.split("\n")[node.start_mark.line].strip()
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return Problem(display, line, _impossible_date(shown, node.value, e, _example_date(display)))
+    tag = node.tag.rsplit(":", 1)[-1]
+    return Problem(display, line, f"`{shown}` cannot be read as {tag} ({type(e).__name__}: {e}) — fix the value, or "
+                                  f"remove the `!!{tag}` tag")
+
+
+def _unconstructable_scalar(block: str) -> tuple[yaml.Node, Exception] | None:
+    """The first scalar of `block` PyYAML's safe loader cannot turn into a value, with its error."""
+    try:
+        loader = yaml.SafeLoader(block)
+        stack, seen = [loader.get_single_node()], set()
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.ScalarNode):
+                try:
+                    loader.construct_object(node)
+                except Exception as e:  # noqa: BLE001 — the very errors we are looking for
+                    return node, e
+            elif isinstance(node, yaml.MappingNode):
+                stack += [n for pair in reversed(node.value) for n in reversed(pair)]
+            else:
+                stack += reversed(node.value)
+    except Exception:  # noqa: BLE001 — e.g. RecursionError on absurd nesting: the caller says it generally
+        return None
+    return None
+
+
+def _impossible_date(shown: str, value: str, error: Exception, fallback: str) -> str:
+    m = yaml.SafeLoader.timestamp_regexp.match(value)
+    if m is None:
+        return f"`{shown}` is not a date — write it as YYYY-MM-DD, e.g. {fallback}"
+    y, mo, d = int(m["year"]), int(m["month"]), int(m["day"])
+    if _real_date(y, mo, d):  # the date exists, so the time or the time zone does not
+        error = "a time zone is less than 24 hours from UTC" if "offset" in str(error) else error
+        return (f"`{shown}` is not a real time ({error}) — write a time that exists, e.g. "
+                f"{y:04d}-{mo:02d}-{d:02d} 12:00:00, or the date alone")
+    reason, example = _why_not_a_date(y, mo, d, fallback)
+    return f"`{shown}` is not a real date ({reason}) — write a date that exists, e.g. {example}"
+
+
+def _why_not_a_date(y: int, mo: int, d: int, fallback: str) -> tuple[str, str]:
+    if y < 1:
+        return "there is no year 0", fallback
+    if not 1 <= mo <= 12:
+        return "months run from 01 to 12", _real_date(y, d, mo) or f"{y:04d}-12-{min(max(d, 1), 31):02d}"
+    days = calendar.monthrange(y, mo)[1]
+    if d < 1:
+        return "days start at 01", f"{y:04d}-{mo:02d}-01"
+    return f"{calendar.month_name[mo]} has {days} days in {y}", f"{y:04d}-{mo:02d}-{days:02d}"
+
+
+def _real_date(y: int, mo: int, d: int) -> str | None:
+    """The date if it exists (to suggest a month and day written the other way round)."""
+    try:
+        return dt.date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+def _example_date(display: str) -> str:
+    m = _FILENAME_DATE.match(pathlib.PurePosixPath(display).name)
+    return m.group(1) if m else dt.date.today().isoformat()
+
+
+def _yaml_fix(line: str, problem: str, error: yaml.YAMLError | None = None) -> str:
     if "\t" in line:
         return "indent with spaces, not tabs"
+    if (getattr(error, "context", None) or "").startswith("while scanning a quoted scalar"):
+        return "close the quote on this line"
     if "mapping values are not allowed" in problem:
         return 'a value that contains ": " must be quoted, e.g. title: "Heads: a tour"'
     if "found character '@'" in problem or "found character '`'" in problem:
@@ -123,17 +213,22 @@ def check_post(display: str, text: str, rules: BlogRules) -> list[Problem]:
         return lines.get(key, 1)
 
     date = meta.get("date")
-    if date is None:
+    if "date" not in meta:
         problems.append(Problem(display, 1, f"the post has no date — add `date: {example}` to its front matter"))
     else:
-        problems += _check_date(display, at("date"), date)
+        problems += _check_date(display, at("date"), date, example)
     for key, allowed, where in (("categories", rules.categories_allowed, "mkdocs.yml → blog → categories_allowed"),
                                 ("authors", tuple(sorted(rules.authors or ())), "docs/.authors.yml")):
         value = meta.get(key)
-        if value is None:
+        if value is None:  # Material's blog refuses an empty `categories:` ("Required configuration not provided")
+            if key in meta:
+                problems.append(Problem(display, at(key), f"`{key}:` is empty — list at least one, e.g. "
+                                                          f"{key}: [{(allowed or ('x',))[0]}], or delete the line"))
             continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.append(Problem(display, at(key), f"`{key}` must be a list, e.g. {key}: [{(allowed or ('x',))[0]}]"))
+            names = " of names (quote a name that is a number or a date)" if isinstance(value, list) else ""
+            problems.append(Problem(display, at(key), f"`{key}` must be a list{names}, e.g. "
+                                                      f"{key}: [{(allowed or ('x',))[0]}]"))
             continue
         if key == "authors" and rules.authors is None:
             continue
@@ -145,12 +240,7 @@ def check_post(display: str, text: str, rules: BlogRules) -> list[Problem]:
                 problems.append(Problem(display, at(key), f'{key[:-1] if key != "categories" else "category"} "{v}" '
                                         f"is not defined — {hint}use one of {', '.join(allowed)}{extra}, "
                                         f"or add it to {where}"))
-    tags = meta.get("tags")
-    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, (str, int)) for t in tags)):
-        problems.append(Problem(display, at("tags"), "`tags` must be a list, e.g. tags: [induction heads, QK circuit]"))
-    for key in ("draft", "pin"):
-        if key in meta and not isinstance(meta[key], bool):
-            problems.append(Problem(display, at(key), f"`{key}` is true or false, not {meta[key]!r}"))
+    problems += [Problem(display, at(key), message) for key, message in _check_shapes(meta)]
     for key in meta:
         if isinstance(key, str) and key not in KNOWN_KEYS:
             near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
@@ -163,15 +253,105 @@ def check_post(display: str, text: str, rules: BlogRules) -> list[Problem]:
     return problems
 
 
-def _check_date(display: str, line: int, date) -> list[Problem]:
+def _check_date(display: str, line: int, date, example: str) -> list[Problem]:
+    """Material's blog takes a date, a date and time, or a mapping of them with `created:` (and `updated:`)."""
     if isinstance(date, dict):
         if "created" not in date:
             return [Problem(display, line, "a date written as a mapping needs `created:` (and optionally `updated:`)")]
-        return [p for v in date.values() for p in _check_date(display, line, v)]
-    if isinstance(date, (dt.date, dt.datetime)):
-        return []
-    return [Problem(display, line, f"`date: {date}` is not a date — write it as YYYY-MM-DD without quotes, "
-                                   "e.g. date: 2026-01-31")]
+        return [Problem(display, line, _not_a_date(str(k), v, example)) for k, v in date.items()
+                if not isinstance(v, dt.date)]
+    if date is None:
+        return [Problem(display, line, f"`date:` is empty — write the post's date, e.g. date: {example}")]
+    return [] if isinstance(date, dt.date) else [Problem(display, line, _not_a_date("date", date, example))]
+
+
+_LOOSE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def _not_a_date(key: str, value, example: str) -> str:
+    """A date written as text (quoted, one-digit month, a time without seconds) gets the spelling YAML reads."""
+    m = _LOOSE_DATE.match(str(value).strip()) if isinstance(value, str) else None
+    if m and _real_date(*map(int, m.groups()[:3])):
+        example = _real_date(*map(int, m.groups()[:3]))
+        if m[4] is not None:
+            example += f" {int(m[4]):02d}:{m[5]}:{m[6] or '00'}"
+    return (f"`{key}: {_shown(value)}` is not a date — write it as YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS) without "
+            f"quotes, e.g. {key}: {example}")
+
+
+def _shown(value) -> str:
+    """A value as the author wrote it in YAML (true, not True), for messages."""
+    if isinstance(value, (list, dict)):
+        return "[…]" if isinstance(value, list) else "{…}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def _is_links(value, depth: int = 0) -> bool:
+    """What Material's `links` accepts (mkdocs.structure.nav._data_to_navigation, which it calls with no
+    config: a path starting with / then fails on the missing config)."""
+    if depth > 20:
+        return False
+    if isinstance(value, str):
+        return depth > 0 and not value.startswith("/")
+    if isinstance(value, dict):
+        return all(_is_links(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all((isinstance(i, str) or isinstance(i, dict) and len(i) == 1) and _is_links(i, depth + 1)
+                   for i in value)
+    return False
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+# Every other key Material's blog reads (material/plugins/blog/structure/config.py; `tags` by the tags
+# plugin's TagSet; `hide`, which the blog appends to; `description` and `title` by the templates), with the
+# shape it accepts and an example. An empty value is accepted (as by Material) except for `hide`.
+_SHAPES = {
+    "tags": (lambda v: isinstance(v, list) and all(isinstance(t, (str, int, float)) for t in v),
+             "must be a list of words or numbers", "tags: [induction heads, QK circuit]"),
+    "draft": (lambda v: isinstance(v, bool), "is true or false", "draft: true"),
+    "pin": (lambda v: isinstance(v, bool), "is true or false", "pin: true"),
+    "readtime": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                 "is a whole number of minutes", "readtime: 5"),
+    "slug": (_is_text, "is text (the last part of the post's URL)", "slug: induction-heads"),
+    "description": (_is_text, "is one line of text", "description: What the paper claims, checked"),
+    "title": (_is_text, "is text", "title: Induction heads, checked"),
+    "links": (_is_links, "is a list of links (`Title: url`, `Title: path/in/docs.md` with no leading /, or a "
+                         "section `Title: [...]`)",
+              "links: [{The paper: https://arxiv.org/abs/2209.11895}]"),
+    "hide": (lambda v: isinstance(v, list), "must be a list", "hide: [toc]"),
+}
+
+
+def _check_shapes(meta: dict) -> list[tuple[str, str]]:
+    """(key, message) for each key whose value has a shape Material's blog would refuse or crash on."""
+    found = []
+    for key, (fits, shape, example) in _SHAPES.items():
+        if key not in meta or (meta[key] is None and key != "hide") or fits(meta[key]):
+            continue
+        found.append((key, f"`{key}` {shape}, not {_described(meta[key], fits)} — "
+                           f"{_shape_fix(key, meta[key], example)}"))
+    return found
+
+
+def _described(value, fits=None) -> str:
+    """How a refused value reads in a message; for a list of the wrong things, the first wrong thing."""
+    if isinstance(value, list):
+        wrong = next((v for v in value if fits is not None and not fits([v])), None)
+        return "a list" if wrong is None or fits([]) is False else f"a list holding {_described(wrong)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty" if value is None else repr(value) if isinstance(value, str) else _shown(value)
+
+
+def _shape_fix(key: str, value, example: str) -> str:
+    if _SHAPES[key][0] is _is_text and not isinstance(value, (list, dict)) and value is not None:
+        return f'quote it: {key}: "{_shown(value)}"'  # YAML read 2026 as a number, yes as true, ...
+    return f"e.g. {example}"
 
 
 def key_lines(text: str, skipped: int = 0) -> dict[str, int]:
@@ -231,6 +411,10 @@ PLACEHOLDERS = {
         "the experiment callout is the scaffold's placeholder — describe your experiment, or delete the callout",
     "Replace this example with the numbers your own script computes.":
         "the verdict is the scaffold's example — state the verdict your own figure supports",
+    "[Title of the paper]": "the link text is the scaffold's placeholder — write the paper's title",
+    "example-claim": "the verdict places the scaffold's example claim — declare the paper's claim (claim, cite, "
+                     "statistic, rule) under a key of its own in figures/*.yml, return its Estimate from compute(), "
+                     "and place that key here",
 }
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import pathlib
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from scripts.engine import runtime
 from scripts.engine.declarations import Job
@@ -26,6 +29,13 @@ _ALWAYS = {"figure": {"numpy", "matplotlib"}, "notebook": set()}  # what the job
 
 class WorkerError(EngineError):
     """The warm worker died or stopped answering."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    token: str
+    returncode: int
+    stopped: str | None  # None, "timeout" (the worker killed it at its time limit) or "cancelled"
 
 
 def preload_for(jobs: Iterable[Job], root: pathlib.Path) -> tuple[str, ...]:
@@ -52,30 +62,51 @@ class WarmWorker:
         self.preload = preload
         self.stamp = _stamp()
         self.kernels = runtime.kernel_settings()
+        # process_group=0: a Ctrl-C at the terminal reaches the engine, which then closes the worker itself
         self.proc = subprocess.Popen(
             [sys.executable, str(WORKER), str(root), ",".join(preload)], cwd=root,
             env=runtime.job_environment(str(root)), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
-            text=True, bufsize=1,
+            text=True, bufsize=1, process_group=0,
         )
         self.ready: dict | None = None
+        self._lines: queue.Queue[str] = queue.Queue()  # the worker's answers, read by a thread: waits can time out
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            self._lines.put(line)
+        self._lines.put("")  # end of output: the worker is gone
 
     def serves(self, preload: tuple[str, ...]) -> bool:
         return (self.proc.poll() is None and set(preload) <= set(self.preload) and self.stamp == _stamp()
                 and self.kernels == runtime.kernel_settings())
 
-    def submit(self, token: str, runner: str, spec: dict, staging: pathlib.Path, threads: int) -> None:
-        req = {"token": token, "runner": runner, "spec": spec, "staging": str(staging), "threads": threads}
+    def submit(self, token: str, runner: str, spec: dict, staging: pathlib.Path, threads: int,
+               timeout: float | None = None) -> None:
+        """Start a job; the worker kills it after `timeout` seconds."""
+        self._send({"token": token, "runner": runner, "spec": spec, "staging": str(staging), "threads": threads,
+                    "timeout": timeout})
+
+    def cancel(self, token: str) -> None:
+        """Kill a running job (its answer still comes, with stopped="cancelled")."""
+        self._send({"cancel": token})
+
+    def _send(self, req: dict) -> None:
         try:
             self.proc.stdin.write(json.dumps(req) + "\n")  # type: ignore[union-attr]
             self.proc.stdin.flush()  # type: ignore[union-attr]
-        except (BrokenPipeError, OSError) as e:
+        except (BrokenPipeError, OSError, ValueError) as e:
             raise WorkerError(f"the warm worker is gone ({e}); it is restarted on the next build") from e
 
-    def result(self) -> tuple[str, int]:
-        """Block until a job finishes: (its token, its exit code)."""
+    def result(self, timeout: float | None = None) -> Finished | None:
+        """The next finished job, waiting at most `timeout` seconds (None: until one finishes)."""
         while True:
-            line = self.proc.stdout.readline()  # type: ignore[union-attr]
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                return None
             if not line:
+                self._lines.put("")  # every later call sees the end too
                 code = self.proc.wait()
                 raise WorkerError(f"the warm worker exited with {code} while jobs were running "
                                   "(see the terminal above for why); it is restarted on the next build")
@@ -83,7 +114,7 @@ class WarmWorker:
             if "ready" in msg:
                 self.ready = msg
                 continue
-            return msg["token"], int(msg["returncode"])
+            return Finished(msg["token"], int(msg["returncode"]), msg.get("stopped"))
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -56,7 +56,8 @@ class ShortcodeError:
 
 
 def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "",
-                 source_url: str = "", values_url: str = "", size: tuple[int, int] | None = None) -> str:
+                 source_url: str = "", values_url: str = "", size: tuple[int, int] | None = None,
+                 updating: bool = False) -> str:
     alt = html.escape(job.alt, quote=True)
     # width/height reserve the image's box before it loads, so a lazy load never moves the text under the reader
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
@@ -64,6 +65,9 @@ def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: b
     if failed:
         warn = ('<p class="figure-stale">This figure is out of date: its script failed on the last build. '
                 "The last good version is shown.</p>\n")
+    elif updating:
+        warn = ('<p class="figure-stale">This figure is being recomputed (what it is computed from changed); the '
+                "page reloads when it is ready. The last good version is shown.</p>\n")
     widget = ""
     if job.widget:  # the interactive version first; the static images stay as its overview and print copy
         widget = (f'<div class="widget" data-widget="{job.widget}" data-src="{data_url}" '
@@ -225,7 +229,8 @@ class _Renderer:
                             catalog.image_url(arg, "dark", self.page_url), catalog.failed(arg),
                             catalog.data_url(arg, self.page_url) if job.widget else "",
                             catalog.source_url(job.script, self.page_url), catalog.values_url(arg, self.page_url),
-                            getattr(catalog, "image_size", lambda _: None)(arg))
+                            getattr(catalog, "image_size", lambda _: None)(arg),
+                            getattr(catalog, "updating", lambda _: False)(arg))
 
     def _ref(self, arg, sc, segment, line, lineno) -> str:
         if arg not in self.numbers:

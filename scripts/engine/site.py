@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import os
 import pathlib
 import posixpath
 import re
+import threading
+import traceback
 from collections.abc import Callable
 
 import yaml
@@ -43,6 +46,42 @@ def mathjax_dir() -> pathlib.Path | None:
     return path if path.is_dir() else None
 
 
+def _survives(fallback: Callable):
+    """Under `mkdocs serve`, an unexpected error in a handler must not abort the build: MkDocs would then hold
+    every request ("the server will appear stuck") until the file is fixed. So there it is logged once, with
+    the innermost project `file:line`, and the handler returns `fallback(self, *args)` (its input as it came,
+    or a page that says what broke). A one-shot build raises as before, so `--strict` still fails."""
+    def wrap(method):
+        @functools.wraps(method)
+        def handler(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except PluginError:
+                raise  # preflight's own verdict on a strict build
+            except Exception as e:
+                if not self.serving:
+                    raise
+                self.last_error = _one_line(e)
+                self.log.error(f"{self.last_error} (the preview goes on without it; fix the file and save)")
+                return fallback(self, *args, **kwargs)
+        return handler
+    return wrap
+
+
+def _one_line(e: BaseException) -> str:
+    """`file:line: message` at the innermost frame in the project (not in a library), for an error log line."""
+    if isinstance(e, EngineError):
+        return str(e)
+    root = str(paths.ROOT) + os.sep
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(root)]
+    where = f"{os.path.relpath(frames[-1].filename, paths.ROOT)}:{frames[-1].lineno}: " if frames else ""
+    return f"{where}{type(e).__name__}: {e}"
+
+
+def _page_broken(self: "SiteBridge", markdown: str, page) -> str:
+    return (f'!!! failure "This page could not be rendered"\n    `{self.last_error}`\n\n' + markdown)
+
+
 class SiteBridge:
     def __init__(self, root: pathlib.Path, log: logging.Logger | logging.LoggerAdapter):
         self.engine = Engine(root)
@@ -55,6 +94,15 @@ class SiteBridge:
         self._bib = citations.Bibliography(root / citations.BIB_FILE)
         self._bib_error: str | None = None
         self.serving = False  # set by the `startup` event under `mkdocs serve`
+        self._server = None  # MkDocs' live-reload server, under serve
+        self._bg: threading.Thread | None = None  # the background figure build, under serve
+        self._bg_ids: set[str] = set()
+        self._bg_lock = threading.Lock()
+        self._gave_up: dict[str, tuple[str, str]] = {}  # failed job -> (its fingerprint digest, the error)
+        self._updating: set[str] = set()
+        self._warmed = False
+        self._closing = False  # the server is stopping: a background build's end is news to nobody
+        self.last_error = ""  # the last error a handler survived under serve (see _survives)
         self.dirty = False  # `--dirty` / `--dirtyreload`: MkDocs rebuilds only some pages
         self._left_out: set[str] = set()  # posts too broken to build, left out of a serve preview
         self.start_build()
@@ -64,6 +112,7 @@ class SiteBridge:
         """A new build: its own view of the render cache (the set of files, hence every key, may differ)."""
         self.renders = rendercache.RenderCache(self.engine.cache_dir / rendercache.FOLDER)
 
+    @_survives(lambda self, *a, **k: None)
     def configure(self, config) -> None:
         """mkdocs-jupyter's cache folder, relative to mkdocs.yml rather than to wherever mkdocs was started."""
         jupyter = config.plugins.get("mkdocs-jupyter")
@@ -71,14 +120,17 @@ class SiteBridge:
             jupyter.config["cache_dir"] = os.path.join(os.path.dirname(config.config_file_path),
                                                        jupyter.config["cache_dir"])
 
+    @_survives(lambda self, *a, **k: None)
     def cache_templates(self, config) -> None:
         rendercache.wrap_theme(config.theme, self.engine.cache_dir / rendercache.TEMPLATES_FOLDER)
 
+    @_survives(lambda self, *a, **k: None)
     def cache_search(self, config, files) -> None:
         search = config.plugins.get("material/search")
         if search is not None and getattr(search, "search_index", None) is not None:
             self.renders.wrap_search(search.search_index, dict(search.config), config, files)
 
+    @_survives(lambda self, *a, **k: None)
     def cache_readtime(self, html: str, page, config) -> None:
         """Set a post's reading time from the cache before the blog plugin computes it (an explicit
         `readtime:` in the front matter is left alone)."""
@@ -89,18 +141,22 @@ class SiteBridge:
         if page in blog.blog.posts:
             post_config.readtime = self.renders.readtime(html, blog.config.post_readtime_words_per_minute)
 
+    @_survives(lambda self, *a, **k: None)
     def cache_render(self, page, config, files) -> None:
         self.renders.wrap_page(page, config, files)
 
+    @_survives(lambda self, *a, **k: None)
     def cache_excerpt(self, page, config, files) -> None:
         excerpt = getattr(page, "excerpt", None)  # set by the blog plugin on posts
         if excerpt is not None:
             self.renders.wrap_excerpt(excerpt, config, files)
 
+    @_survives(lambda self, *a, **k: None)
     def finish_build(self) -> None:
         self.renders.finish(partial=self.dirty)
         self.log.debug(f"render cache: {self.renders.summary()}")
 
+    @_survives(lambda self, *a, **k: None)
     def load_bibliography(self) -> None:
         """(Re)parse docs/references.bib when it changed since the last build."""
         self._bib_error = None
@@ -114,6 +170,7 @@ class SiteBridge:
             self._bib = citations.Bibliography(self.engine.root / citations.BIB_FILE)
             self._bib_error = str(e)
 
+    @_survives(lambda self, *a, **k: None)
     def preflight(self, config) -> None:
         """Check every source before MkDocs empties the site directory; raise one error listing every problem.
 
@@ -168,16 +225,23 @@ class SiteBridge:
     def _about_unavailable(self, message: str) -> bool:
         return any(f'"{fid}"' in message or f'"{fid}.' in message for fid in self._unavailable)
 
+    @_survives(lambda self, *a, **k: None)
     def build_figures(self) -> None:
         """Rebuild stale jobs. With FIGURES_BUILD=0 (publishing, where torch is not installed) nothing is
         computed: the committed outputs are used as they are, and CI has already checked they are fresh.
 
         Never raises: every problem is an EngineError, logged once (a syntax error in a module ten figures
         import is one error with its file:line, not ten), and kept for `preflight`, which stops a strict
-        build with them before site/ is touched. Under `serve` the failed figures keep their last good
-        version and the site stays live; a broken declaration makes only its own figures unavailable."""
+        build with them before site/ is touched. A broken declaration makes only its own figures unavailable.
+
+        Under `serve` the jobs run in the background (`_start_background`): MkDocs holds every request until
+        a build ends, so a build that waited for a slow or runaway job would freeze the preview. The site is
+        built at once with the last good figures (their pages say they are being recomputed), and rebuilt
+        when the jobs end."""
         self._failed, self._values, self._engine_errors, self._unavailable = set(), {}, [], {}
+        self._updating = set()
         self.engine.keep_warm = self.serving
+        report = None
         try:
             decl = self.engine.declarations()
             self._jobs = decl.jobs
@@ -186,28 +250,104 @@ class SiteBridge:
             if os.environ.get("FIGURES_BUILD", "1") == "0":
                 self.log.info("FIGURES_BUILD=0: publishing the committed figures without checking them")
                 return
-            report = self.engine.build()
+            report = self._start_background() if self.serving else self.engine.build()
         except EngineError as e:
             self._engine_errors.append(str(e))
-            report = None
+        self._engine_errors += self._log_report(report)
+
+    def _log_report(self, report) -> list[str]:
+        """Log what a build did; return its error messages, each once with every figure it failed."""
+        if report is None:
+            for message in self._engine_errors:
+                self.log.error(message)
+            return []
+        errors: list[str] = []
         by_message: dict[str, list[str]] = {}
-        for jid, message in (report.failed.items() if report else ()):
+        for jid, message in report.failed.items():
             self._failed.add(jid)
             by_message.setdefault(message, []).append(jid)
         for message, ids in by_message.items():
             kept = f" (figures {', '.join(sorted(ids))} keep their last good version)" if len(ids) > 1 else ""
-            self._engine_errors.append(message + kept)
-        for message in self._engine_errors:
+            errors.append(message + kept)
+        for message in self._engine_errors + errors:
             self.log.error(message)
-        for jid, message in (report.waiting.items() if report else ()):
+        for jid, message in report.cancelled.items():
+            self._failed.add(jid)  # its page says "out of date" until the next build, which runs it again
+            self.log.info(message)
+        for jid, message in report.waiting.items():
             self.log.warning(f"{jid}: {message}")  # the committed version is published meanwhile
-        if report and report.built:
+        if report.built:
             self.log.info(f"rebuilt {len(report.built)} figure job(s): " + ", ".join(
                 f"{jid} ({report.seconds[jid]:.1f} s, compute and plot {report.compute[jid]:.1f} s)"
                 if jid in report.compute else jid for jid in report.built))
-        if self.serving:
-            self.engine.warm_up()  # import torch & co. now, in the worker, not when the first edit comes
+        return errors
 
+    def _start_background(self):
+        """Under serve: start the stale jobs in a thread unless one is running; return what is known now (jobs
+        that cannot even be traced, artifacts waiting for training). A job that failed is not run again until
+        what it reads changes (its fingerprint), or every rebuild would run it again."""
+        with self._bg_lock:
+            busy = self._bg is not None and self._bg.is_alive()
+            gave_up = dict(self._gave_up)
+        if busy:
+            self._updating = set(self._bg_ids)
+            self._failed = {jid for jid in gave_up}
+            return None
+        plan = self.engine.stale_plan()
+        todo = {job.id: fp.digest for job, fp in plan.todo}
+        self._failed = {jid for jid, (digest, _) in gave_up.items() if todo.get(jid) == digest}
+        run = {jid: d for jid, d in todo.items() if jid not in self._failed}
+        if run:
+            self._updating = set(run)
+            self._bg_ids = set(run)
+            self._bg = threading.Thread(target=self._background, args=(run,), name="figures", daemon=True)
+            self._bg.start()
+        elif self._bg is None or not self._warmed:
+            self._warmed = True
+            threading.Thread(target=self.engine.warm_up, daemon=True).start()  # torch & co. before the first edit
+        from scripts.engine.build import BuildReport
+        return BuildReport(failed=dict(plan.failed), waiting=dict(plan.waiting))
+
+    def _background(self, run: dict[str, str]) -> None:
+        """The thread: build `run` (id -> fingerprint digest at the start), remember failures, log, then ask
+        MkDocs for a rebuild so the pages show the new figures."""
+        try:
+            report = self.engine.build(list(run))
+        except EngineError as e:
+            self.log.error(str(e))
+            report = None
+        except Exception as e:  # a bug of ours must not kill the preview either
+            self.log.error(f"the figure build failed: {_one_line(e)}")
+            report = None
+        if self._closing:
+            return
+        with self._bg_lock:
+            for jid in run:
+                self._gave_up.pop(jid, None)
+            for jid, message in (report.failed.items() if report else ()):
+                self._gave_up[jid] = (run.get(jid, ""), message)
+        if report is not None:
+            self._engine_errors = []
+            self._log_report(report)
+        self.engine.warm_up()
+        self._want_rebuild()
+
+    def shutdown(self) -> None:
+        """The server stops (Ctrl-C): stop the worker and any job it runs, quietly."""
+        self._closing = True
+        self.engine.close()
+
+    def _want_rebuild(self) -> None:
+        """Ask MkDocs' live-reload server for a site build (as its own file watcher does)."""
+        server = self._server
+        cond = getattr(server, "_rebuild_cond", None)
+        if cond is None:
+            return
+        with cond:
+            server._want_rebuild = True
+            cond.notify_all()
+
+    @_survives(lambda self, files, config: files)
     def add_files(self, files: Files, config) -> Files:
         for rel in self._left_out:
             f = files.get_file_from_path(rel)
@@ -256,6 +396,7 @@ class SiteBridge:
                     files.append(File.generated(config, f"assets/mathjax/{rel}", abs_src_path=str(path)))
         return files
 
+    @_survives(_page_broken)
     def render_page(self, markdown: str, page) -> str:
         if page.file.src_uri.startswith("posts/") and getattr(self, "_site", None):
             site_url, site_name, author = self._site
@@ -287,6 +428,7 @@ class SiteBridge:
 
     def watch(self, server) -> None:
         """Register `watched_paths` with MkDocs' live-reload server (the `on_serve` event)."""
+        self._server = server
         for path, recursive, wanted in self.watched_paths():
             watch_filtered(server, path, recursive, wanted)
 
@@ -396,6 +538,9 @@ class _Catalog:
 
     def failed(self, figure_id: str) -> bool:
         return figure_id in self.bridge._failed
+
+    def updating(self, figure_id: str) -> bool:
+        return figure_id in self.bridge._updating
 
     def verdicts(self, figure_id: str) -> dict[str, dict]:
         return self._record(figure_id).get("verdicts", {})

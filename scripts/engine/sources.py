@@ -17,6 +17,7 @@ import posixpath
 from collections.abc import Iterable
 
 from scripts.engine import snapshot
+from scripts.engine.errors import EngineError
 from scripts.engine.tracing import trace
 
 PREFIX = "source"
@@ -54,8 +55,13 @@ def cached_pages(root: pathlib.Path, scripts: Iterable[pathlib.Path], cache: pat
     for script in wanted:
         entry = known.get(script)
         if entry is None or not snapshot.unchanged(entry["stats"]):
-            files = [f.resolve().relative_to(root).as_posix() for f in trace(root / script, root, resolved).files]
-            entry = {"files": files, "stats": snapshot.file_stats([root / f for f in files])}
+            try:
+                files = [f.resolve().relative_to(root).as_posix() for f in trace(root / script, root, resolved).files]
+            except EngineError:  # a file that does not parse: the engine reports it once; show what we knew
+                files = [f for f in (entry or {}).get("files", [script]) if (root / f).is_file()]
+                entry = {"files": files, "stats": None}  # never kept: traced again once the file is fixed
+            else:
+                entry = {"files": files, "stats": snapshot.file_stats([root / f for f in files])}
         traces[script] = entry
     keep = {s: e for s, e in traces.items() if e["stats"] is not None}  # racy stats vouch for nothing
     if keep != known:
@@ -87,7 +93,10 @@ def _pages(root: pathlib.Path, traces: dict[str, list[str]]) -> dict[str, str]:
             imports.setdefault(r, set())
     out = {}
     for rel, deps in sorted(imports.items()):
-        code = (root / rel).read_text(encoding="utf-8")
+        try:
+            code = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # deleted or mid-save under serve: the next build has it
+            continue
         here = posixpath.dirname(page_uri(rel))
         shown = [d for d in sorted(deps) if not d.endswith("__init__.py")]
         links = ", ".join(f'<a href="{html.escape(posixpath.relpath(page_uri(d), here))}"><code>{html.escape(d)}</code></a>'

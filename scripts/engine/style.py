@@ -31,7 +31,8 @@ Rules the helpers encode, measured in Chromium on the built site:
   `style.subplots`/`style.figure` (legacy figures get a warning), naming the figure, theme and strings.
 * **Labels, not legends.** `label_lines`, `label_points` and `label_bars` put names next to the data, in
   the data's colour (lightened on dark pages to keep 4.5:1 contrast); `spread` moves labels apart. If a
-  legend is unavoidable, `legend_above(ax)` puts it above the axes, never on data.
+  legend is unavoidable, `legend_above(ax)` puts it above the axes, never on data. A number the prose
+  also quotes (`{{ value() }}`) is printed with `number(v)`, the page's own formatter, so the two agree.
 * **Colours.** `PALETTE[theme]` is Okabe–Ito (colour-blind safe). `color_for(key)` gives a model, head or
   series one fixed colour across every figure and both themes (`head_color(layer, head)`, the zoo's
   models named in `MODEL_COLORS`).
@@ -56,8 +57,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from scripts.engine import api
 from scripts.engine.api import visible_whitespace  # noqa: F401  (re-exported for plot() code)
 from scripts.engine.paths import THEMES  # noqa: E402,F401  (re-exported: the themes every figure is drawn in)
 
@@ -413,10 +415,18 @@ def label_points(ax, theme: str, xs: Sequence[float], ys: Sequence[float], label
     return out
 
 
-def label_bars(ax, bars, fmt: str = "{:.2g}", *, fontsize: float = FONT["small"], inside: bool = False) -> list:
-    """Write each bar's value at its end (outside by default), instead of a legend or a value axis."""
-    return ax.bar_label(bars, fmt=fmt.format if "{" in fmt else fmt, fontsize=fontsize,
-                        padding=-12 if inside else 2)
+def number(v: str | int | float) -> str:
+    """A number as the page prints it for `{{ value() }}` (api.format_value): label a figure with this, so the
+    figure and the prose that quotes the same number cannot disagree (`label_bars(ax, bars, fmt=number)`)."""
+    return api.format_value(v)
+
+
+def label_bars(ax, bars, fmt: str | Callable[[float], str] = "{:.2g}", *, fontsize: float = FONT["small"],
+               inside: bool = False) -> list:
+    """Write each bar's value at its end (outside by default), instead of a legend or a value axis. `fmt`: a
+    format string, or a function of the value (`number`, to print it as the prose does)."""
+    fmt = fmt if callable(fmt) else fmt.format if "{" in fmt else fmt
+    return ax.bar_label(bars, fmt=fmt, fontsize=fontsize, padding=-12 if inside else 2)
 
 
 def plain_log_ticks(ax, axis: str = "both", fmt: str = "%g") -> None:

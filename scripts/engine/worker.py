@@ -16,8 +16,13 @@ process can copy a held lock into the child. It runs as a file, not `-m`, so not
 is imported before the fork. Where `os.fork` does not exist (Windows) it starts each job as a fresh
 `python -m RUNNER` process instead: the same protocol, without the warm imports.
 
-Protocol: one JSON line per request on stdin, `{"token", "runner", "spec", "staging", "threads"}`; one JSON
-line per finished job on stdout, `{"token", "returncode"}`; first of all a line `{"ready": [preloaded]}`.
+Protocol: one JSON line per request on stdin, `{"token", "runner", "spec", "staging", "threads", "timeout"}`,
+or `{"cancel": token}`; one JSON line per finished job on stdout, `{"token", "returncode", "stopped"}`
+(`stopped`: null, "timeout" or "cancelled"); first of all a line `{"ready": [preloaded]}`. Limits are the
+worker's to enforce, not the engine's: the engine may be blocked, the worker's loop never is. A job that
+outlives its `timeout` (seconds) or is cancelled is killed with everything it started (each child leads a
+process group of its own). The worker runs in a process group of its own too, so a Ctrl-C at the terminal
+reaches the engine only, which then ends the worker cleanly instead of every process printing a traceback.
 End of stdin: the worker terminates its running children and exits.
 
 The job side of the protocol, `main(run, argv)`: a job writes its outputs into STAGING; on any failure the
@@ -48,8 +53,12 @@ def main(run: Callable[[dict, pathlib.Path], None], argv: list[str]) -> int:
     spec, staging = json.loads(argv[0]), pathlib.Path(argv[1])
     try:
         run(spec, staging)
-    except BaseException:
-        (staging / "error.txt").write_text(traceback.format_exc())
+    except BaseException as e:
+        # The engine's own errors say what to fix and where (file:line): a traceback into the engine would
+        # only hide that. Anything else is the script's bug, and its traceback is the help.
+        from scripts.engine.errors import EngineError
+
+        (staging / "error.txt").write_text(f"{e}\n" if isinstance(e, EngineError) else traceback.format_exc())
         return 1
     return 0
 
@@ -110,6 +119,8 @@ def _child(root: str, req: dict) -> None:
     code = 1
     at_fork = set(sys.modules)
     try:
+        os.setpgid(0, 0)  # a group of its own: a timeout or a cancel kills whatever the job started, too
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the worker ignores it; a job need not
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(2, 1)  # the worker's stdout is the protocol: job output goes to stderr
@@ -144,11 +155,24 @@ def _start(root: str, req: dict) -> int | subprocess.Popen:
         pid = os.fork()
         if pid == 0:
             _child(root, req)
+        with contextlib.suppress(OSError):  # also here: the group must exist before we might kill it
+            os.setpgid(pid, pid)
         return pid
     spec = json.dumps({**req["spec"], "threads": req["threads"]})
     env = {**os.environ, **{v: str(req["threads"]) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
     return subprocess.Popen([sys.executable, "-m", req["runner"], spec, req["staging"]], cwd=root, env=env,
                             stdin=subprocess.DEVNULL, stdout=sys.stderr)
+
+
+def _kill(proc: int | subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """End a job and every process it started (its process group)."""
+    try:
+        if isinstance(proc, subprocess.Popen):
+            proc.send_signal(sig)
+        else:
+            os.killpg(proc, sig)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
 
 
 def _reap(running: dict) -> list[tuple[str, int]]:
@@ -173,6 +197,8 @@ def serve(root: str, preload: list[str]) -> None:
     out.flush()
     running: dict[str, int | subprocess.Popen] = {}
     staging: dict[str, str] = {}
+    deadline: dict[str, float] = {}  # token -> monotonic time after which the job is killed
+    stopped: dict[str, str] = {}  # token -> "timeout" | "cancelled", for jobs we killed
     buf, stdin_fd, eof = b"", sys.stdin.fileno(), False
     while not eof or running:
         if not eof:
@@ -183,21 +209,31 @@ def serve(root: str, preload: list[str]) -> None:
                 buf += chunk
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        req = json.loads(line)
-                        running[req["token"]] = _start(root, req)
-                        staging[req["token"]] = req["staging"]
+                    if not line.strip():
+                        continue
+                    req = json.loads(line)
+                    if "cancel" in req:
+                        if req["cancel"] in running and req["cancel"] not in stopped:
+                            stopped[req["cancel"]] = "cancelled"
+                            _kill(running[req["cancel"]])
+                        continue
+                    running[req["token"]] = _start(root, req)
+                    staging[req["token"]] = req["staging"]
+                    if req.get("timeout"):
+                        deadline[req["token"]] = time.monotonic() + float(req["timeout"])
         else:  # the engine is gone: stop the children, their outputs would never be installed
             for proc in running.values():
-                try:
-                    proc.terminate() if isinstance(proc, subprocess.Popen) else os.kill(proc, signal.SIGTERM)
-                except (ProcessLookupError, OSError):
-                    pass
+                _kill(proc, signal.SIGTERM)
             time.sleep(0.02)
+        now = time.monotonic()
+        for token in [t for t, d in deadline.items() if now > d and t in running and t not in stopped]:
+            stopped[token] = "timeout"
+            _kill(running[token])
         finished = _reap(running)
         learned = [n for token, rc in finished for n in _read_imports(staging.pop(token)) if rc == 0]
         for token, rc in finished:  # the engine removes the staging folder once it has this answer
-            out.write(json.dumps({"token": token, "returncode": rc}) + "\n")
+            deadline.pop(token, None)
+            out.write(json.dumps({"token": token, "returncode": rc, "stopped": stopped.pop(token, None)}) + "\n")
             out.flush()
         if learned and not eof and hasattr(os, "fork"):  # after answering: the engine installs meanwhile
             _learn(sorted(set(learned)))
@@ -207,4 +243,8 @@ if __name__ == "__main__":
     _root = sys.argv[1]
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         sys.path[0] = _root  # run as a file: the project root, not scripts/engine/, is on the path
-    serve(_root, [n for n in sys.argv[2].split(",") if n])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the engine's to handle (it closes our stdin)
+    try:
+        serve(_root, [n for n in sys.argv[2].split(",") if n])
+    except BrokenPipeError:  # the engine is gone (its process ended): nobody to answer, nothing to say
+        os._exit(0)

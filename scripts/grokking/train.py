@@ -14,8 +14,9 @@ committed). When training ends it finds the final model's key frequencies and co
 that need them, restricted and excluded loss, on every kept checkpoint. Outputs (about 3.6 MB): the final
 weights, three snapshots, `config.json` and `metrics.json`.
 
-Interrupted, the job resumes from its last state (every `save_every` epochs) and continues exactly as if it
-had not stopped: full-batch training draws no random numbers after initialisation.
+Interrupted, the job resumes from its last state (every `save_every` epochs, and at least every
+`SAVE_SECONDS` of wall time, so Ctrl-C loses at most that much) and continues exactly as if it had not
+stopped: full-batch training draws no random numbers after initialisation.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from tqdm import tqdm
 from scripts.analysis.fourier import embedding_spectrum, excluded_logits, key_frequencies, loss_on, restricted_logits
 from scripts.grokking.model import GrokConfig, build_model, fast_logits
 from scripts.grokking.task import make_split
+
+# Resumable state is also saved this often (wall clock), whatever `save_every` says: an interrupt loses at
+# most this much work. Not in TrainConfig: when state is saved changes nothing in the result.
+SAVE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ def train(params: dict, out_dir: pathlib.Path, cache_dir: pathlib.Path, progress
     bar = tqdm(total=cfg.max_epochs, initial=epoch, desc=f"grokking seed {cfg.seed}", unit="epoch",
                disable=not progress, file=sys.stderr, mininterval=2)
     t0 = time.perf_counter() - seconds
+    last_save = time.perf_counter()
     while not done and epoch < cfg.max_epochs:
         loss = torch.nn.functional.cross_entropy(fast_logits(model, a, b).double(), y)
         opt.zero_grad(set_to_none=True)
@@ -135,11 +141,13 @@ def train(params: dict, out_dir: pathlib.Path, cache_dir: pathlib.Path, progress
             bar.set_postfix(train=f"{log[-1]['train_loss']:.2e}", test=f"{log[-1]['test_loss']:.2e}",
                             acc=f"{log[-1]['test_acc']:.3f}")
             done = _settled(log, cfg)
-        if epoch % cfg.save_every == 0 or done or epoch == cfg.max_epochs:
+        if (epoch % cfg.save_every == 0 or done or epoch == cfg.max_epochs
+                or time.perf_counter() - last_save >= SAVE_SECONDS):
             _atomic_save({"config": asdict(cfg), "model": _state_dict(model), "opt": opt.state_dict(),
                           "sched": sched.state_dict(), "log": log, "epoch": epoch,
                           "seconds": time.perf_counter() - t0, "done": done},
                          state_path)
+            last_save = time.perf_counter()
     bar.close()
     seconds = time.perf_counter() - t0
     return _finish(model, model_cfg, cfg, split, log, cache, pathlib.Path(out_dir), seconds, epoch)

@@ -113,9 +113,9 @@ def _refuse_misspelt(name: str, is_path: bool) -> None:
 
 
 def _zoo_registry() -> set[str]:
-    from scripts.zoo.train import ZOO
-
-    return set(ZOO)
+    """The committed zoo models (folders of models/ with a config.json). Read from the folder, not from
+    train.py's ZOO, so that a figure which loads a model does not depend on the training code."""
+    return {p.parent.name for p in MODELS_DIR.glob("*/config.json")}
 
 
 def _load_pretrained(name: str, device: str):
