@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make serve   install (.venv from requirements.txt), compute missing or stale figures, serve on :8000
 #                (another port: make serve PORT=8001)
-#   make test    install, then run the whole test suite (what CI runs)
+#   make test    install, lint (ruff), then run the whole test suite (what CI runs)
 # Other targets: make build (strict site in site/), make figures, make check, make verify, make train, make bench.
 
 PYTHON ?= python3.11
@@ -11,21 +11,25 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build figures check verify train zoo bench clean note
+.PHONY: serve test lint build figures check verify train zoo bench clean note
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .  # the MkDocs plugin `figures` (pyproject.toml)
 	touch $(STAMP)
 
 serve: $(STAMP)
 	$(PY) -m scripts.engine build
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(PORT)
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest
+
+lint: $(STAMP)  # ruff, configured in pyproject.toml
+	$(VENV)/bin/ruff check .
 
 build: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict

@@ -13,7 +13,13 @@ import subprocess
 import sys
 import threading
 
+import jaxtyping
 import pytest
+
+# Every shape and type annotation of the analysis functions is checked while the tests run (jaxtyping's
+# `Float[Tensor, "batch pos"]` says nothing at run time otherwise). Installed before any test module imports
+# scripts.analysis; figures built by the engine run unchecked.
+jaxtyping.install_import_hook(["scripts.analysis"], "beartype.beartype")
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(sys.executable).parent

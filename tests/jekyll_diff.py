@@ -15,7 +15,8 @@ import, rendered by our site. HTML is parsed with the standard library's html.pa
 Apparatus that differs by design is left out on both sides: heading permalinks (¶), footnote numbers and
 back-links, citation labels (the cited keys are compared instead) and the bibliography list, which our site
 generates; on ours also what the site adds to every post whatever its source (the tag list, the series box,
-the "Cite this note" block). Typography is normalised (kramdown prints smart quotes, dashes and ellipses; we keep what was typed).
+the "Cite this note" block). Typography is normalised (kramdown prints smart quotes, dashes and ellipses; we
+keep what was typed).
 A code block's language is checked through what the reader sees: its colours. Our site does not write the
 language into the HTML, so the block must be highlighted token for token as Pygments highlights its text in
 the language Jekyll used.
@@ -40,7 +41,7 @@ class Node:
     tag: str
     attrs: dict[str, str]
     children: list = field(default_factory=list)   # Node or str
-    parent: "Node | None" = None
+    parent: Node | None = None
 
     def classes(self) -> set[str]:
         return set(self.attrs.get("class", "").split())
@@ -54,7 +55,7 @@ class Node:
             if isinstance(c, Node):
                 yield from c.walk()
 
-    def find(self, pred) -> "Node | None":
+    def find(self, pred) -> Node | None:
         return next((n for n in self.walk() if pred(n)), None)
 
     def ancestors(self):
@@ -137,7 +138,8 @@ def reader_view(content: Node, side: str, resolve_link) -> ReaderView:
     def skipped(n: Node) -> bool:
         cls = n.classes()
         if side == "ours" and (("md-tags" in cls or "series-box" in cls) or (
-                n.tag == "details" and (n.find(lambda x: x.tag == "summary") or Node("", {})).text().startswith("Cite"))):
+                n.tag == "details"
+                and (n.find(lambda x: x.tag == "summary") or Node("", {})).text().startswith("Cite"))):
             return True
         return (n.tag in skip_tags or "headerlink" in cls or "reversefootnote" in cls or "footnote-backref" in cls
                 or "citation" in cls or "bibliography" in cls or n.attrs.get("role") == "doc-noteref"

@@ -1,6 +1,6 @@
 """A copy of this site without its posts, for tests that build imported or scaffolded posts on their own.
 
-It keeps what shapes a post — mkdocs.yml's theme, plugins, Markdown extensions and hooks, the scripts, the
+It keeps what shapes a post — mkdocs.yml's theme, plugins (`figures` too), Markdown extensions, the scripts, the
 assets, the authors and the bibliography — and nothing that other posts could break: no other post, no page
 linking them, no `extra` or `nav` that names them. Figures are not computed (FIGURES_BUILD=0).
 """
@@ -15,7 +15,7 @@ import subprocess
 
 from tests.conftest import BIN, REPO
 
-_KEEP_CONFIG = {"site_name", "site_url", "theme", "plugins", "hooks", "markdown_extensions", "extra_css",
+_KEEP_CONFIG = {"site_name", "site_url", "theme", "plugins", "markdown_extensions", "extra_css",
                 "extra_javascript"}
 
 

@@ -217,6 +217,9 @@ def test_the_repository_declares_the_zoo_and_grokking_as_artifacts():
     zoo_readers = [j for j in jobs.values() if j.kind == "figure" and any(str(p).startswith("models/attn-only-2l")
                                                                               for p in j.inputs)]
     assert zoo_readers  # the zoo figures read artifacts, so editing scripts/zoo/train.py reaches them
+    from scripts.zoo.train import ZOO
+
+    assert {jid for jid, j in jobs.items() if j.script.as_posix() == "scripts/zoo/train.py"} == set(ZOO)
 
 
 def test_removing_an_artifacts_declaration_never_deletes_the_model(project):

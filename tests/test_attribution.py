@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from model_fixtures import one_hot_attn_only, random_folded_pair
+
 from scripts.analysis import attribution as at
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 
 
 @pytest.mark.parametrize("folded", [False, True])

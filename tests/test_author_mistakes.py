@@ -70,7 +70,8 @@ def test_an_oversized_output_is_refused_before_anything_is_installed(project):
     assert engine.build(progress=False).ok
     before = {p.name: p.read_bytes() for p in (project / "figures" / "out").iterdir()}
     write(project / "scripts" / "figs" / "flat.py", FIGURE.format(imports="", value="7").replace(
-        'ax.plot(result.data["y"])', 'import numpy as np\n    ax.scatter(*np.random.default_rng(0).random((2, 20000)))'))
+        'ax.plot(result.data["y"])',
+        'import numpy as np\n    ax.scatter(*np.random.default_rng(0).random((2, 20000)))'))
     (project / "figures" / "test.yml").write_text((project / "figures" / "test.yml").read_text().replace(
         "inputs: [data/table.txt]", "inputs: [data/table.txt]\n  max_output_mb: 0.5"))
     report = engine.build(progress=False)
@@ -110,7 +111,8 @@ def test_a_nan_value_fails_its_figure_at_the_scripts_line_naming_the_key(project
         'values={"answer": 7}', 'values={"answer": 7,\n                                                        '
                                 '"ratio": float("nan")}'))
     message = engine.build(progress=False).failed["flat"]
-    line = next(i for i, t in enumerate((project / "scripts/figs/flat.py").read_text().splitlines(), 1) if '"ratio"' in t)
+    script_lines = (project / "scripts/figs/flat.py").read_text().splitlines()
+    line = next(i for i, t in enumerate(script_lines, 1) if '"ratio"' in t)
     assert f"scripts/figs/flat.py:{line}:" in message and "values['ratio']" in message and "nan" in message
     assert "Traceback" not in message  # the message is the help; a trace into the engine would hide it
     assert (project / "figures" / "out" / "flat.json").read_bytes() == before
@@ -217,8 +219,8 @@ def _value(body: str) -> str | None:
 @pytest.mark.slow
 def test_serve_keeps_answering_through_every_mistake_and_recovers_when_it_is_fixed(project):
     _site_project(project)
-    write(project / "mkdocs.yml", "site_name: Test\ntheme:\n  name: material\nplugins:\n  - blog\n"
-                                  "hooks:\n  - scripts/hooks.py\n")  # Material's blog: posts' front matter is read
+    write(project / "mkdocs.yml", "site_name: Test\ntheme:\n  name: material\nplugins:\n  - search\n  - blog\n"
+                                  "  - figures\n")  # Material's blog: posts' front matter is read
     write(project / "docs" / "blog" / "index.md", "# Blog\n")
     write(project / "docs" / "blog" / "posts" / "note.md", "---\ndate: 2026-02-03\n---\n\n# A note\n\nText.\n")
     assert Engine(project).build(progress=False).ok
@@ -269,10 +271,20 @@ def test_serve_keeps_answering_through_every_mistake_and_recovers_when_it_is_fix
         assert "scripts/figs/flat.py:" in line
         body = serve.until("", lambda b: "out of date" in b)
         assert _value(body) == "7"
+        assert "scripts/figs/flat.py:" in body.split("out of date")[1][:400]  # the page says what and where
         script.write_text(good_script)
         serve.until("", lambda b: "out of date" not in b and "being recomputed" not in b)
 
-        # 5. a broken declaration: only its figure is unavailable, everything else stays live
+        # 5. a broken bibliography entry
+        bib = project / "docs" / "references.bib"
+        bib.write_text("@article{broken,\n  title = {Unclosed,\n  year = 2021\n")
+        serve.wait_for("docs/references.bib")
+        serve.page()
+        bib.unlink()
+        serve.wait_for("Reloading browsers")
+        serve.page()
+
+        # 6. a broken declaration: only its figure is unavailable, everything else stays live
         decl = project / "figures" / "test.yml"
         good_decl = decl.read_text()
         decl.write_text(good_decl.replace("  caption: Flat.", "\tcaption: Flat."))

@@ -64,15 +64,16 @@ def test_every_page_loads_images_math_and_stays_local(browser, built_site):
                 page.eval_on_selector_all("img", f"(els, i) => ({shown})(els)[i].scrollIntoView()", i)
                 page.wait_for_timeout(30)
             try:  # lazy loads start when an image nears the viewport; give them time to finish
-                page.wait_for_function(f"() => ({shown})([...document.images]).every(e => e.complete && e.naturalWidth > 0)",
-                                       timeout=10_000)
+                page.wait_for_function(f"() => ({shown})([...document.images])"
+                                       ".every(e => e.complete && e.naturalWidth > 0)", timeout=10_000)
             except Exception:
                 pass  # the assertion below names what did not load
             broken = page.eval_on_selector_all(
                 "img", f"els => ({shown})(els).filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.src)")
             assert broken == [], f"{rel}: images that did not load: {broken}"
             hidden_fetched = page.eval_on_selector_all(
-                "img[loading=lazy]", "els => els.filter(e => e.offsetParent === null && e.complete && e.naturalWidth > 0).map(e => e.src)")
+                "img[loading=lazy]",
+                "els => els.filter(e => e.offsetParent === null && e.complete && e.naturalWidth > 0).map(e => e.src)")
             assert hidden_fetched == [], f"{rel}: the hidden theme's variants were fetched: {hidden_fetched}"
             notebook_math = "els => els.filter(e => e.textContent.includes('$')).length"
             if page.locator(".arithmatex").count() or page.eval_on_selector_all(".jp-RenderedMarkdown", notebook_math):
@@ -92,8 +93,8 @@ def test_palette_toggle_switches_theme_and_figure_variant(browser, built_site):
     with static_server(built_site) as base:
         post = next(built_site.glob("20*/*/*/superposition/index.html")).parent.relative_to(built_site).as_posix()
         page = open_page(browser, f"{base}/{post}/")
-        scheme = lambda: page.get_attribute("body", "data-md-color-scheme")  # noqa: E731
-        visible = lambda: page.eval_on_selector_all(  # noqa: E731
+        scheme = lambda: page.get_attribute("body", "data-md-color-scheme")
+        visible = lambda: page.eval_on_selector_all(
             ".computed-figure img", "els => els.filter(e => getComputedStyle(e).display !== 'none').map(e => e.src)")
         first = scheme()
         shown_before = visible()

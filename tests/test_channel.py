@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
-
 from model_fixtures import random_folded_pair
+
 from scripts.analysis import channel
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 
 
 def _bits(x_tr, y_tr, x_ev, y_ev, k):
@@ -31,7 +30,7 @@ def _labels(n, k, seed):
 def test_a_stream_that_holds_the_token_gives_its_entropy(k):
     y_tr, y_ev = _labels(6000, k, 0), _labels(3000, k, 1)
     emb = torch.randn(k, 24, generator=G(2))  # the token's vector, in a 24-dim stream with noise
-    x = lambda y, s: emb[y] + 0.05 * torch.randn(len(y), 24, generator=G(s))  # noqa: E731
+    x = lambda y, s: emb[y] + 0.05 * torch.randn(len(y), 24, generator=G(s))
     H = channel.entropy_bits(y_ev, k)
     assert H < math.log2(k) - 0.1
     assert _bits(x(y_tr, 3), y_tr, x(y_ev, 4), y_ev, k) == pytest.approx(H, abs=0.03)
@@ -48,7 +47,7 @@ def test_noise_gives_no_bits():
 def test_parity_gives_one_bit():
     k = 8
     y_tr, y_ev = torch.randint(0, k, (6000,), generator=G(0)), torch.randint(0, k, (3000,), generator=G(1))
-    x = lambda y, s: torch.cat([(y % 2).float()[:, None] * 4, torch.randn(len(y), 7, generator=G(s))], 1)  # noqa: E731
+    x = lambda y, s: torch.cat([(y % 2).float()[:, None] * 4, torch.randn(len(y), 7, generator=G(s))], 1)
     assert _bits(x(y_tr, 2), y_tr, x(y_ev, 3), y_ev, k) == pytest.approx(1.0, abs=0.03)
 
 
@@ -72,8 +71,9 @@ def test_pr_ratio_shortcut_matches_the_direct_ratio():
     a = torch.randn(12, 20, 6, generator=G(0))
     b = a * torch.tensor([1.0, 1, 1, 3, 3, 0.2])
     est = channel.pr_ratio(a, b, unit="windows")
-    flat = lambda x: x[:, channel.FIRST_POS:].reshape(-1, 6)  # noqa: E731
-    assert est.value == pytest.approx(channel.participation_ratio(flat(b)) / channel.participation_ratio(flat(a)), rel=1e-9)
+    flat = lambda x: x[:, channel.FIRST_POS:].reshape(-1, 6)
+    ratio = channel.participation_ratio(flat(b)) / channel.participation_ratio(flat(a))
+    assert est.value == pytest.approx(ratio, rel=1e-9)
     assert est.low <= est.value <= est.high and est.n == 12
 
 

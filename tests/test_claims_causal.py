@@ -26,15 +26,15 @@ import copy
 
 import pytest
 import torch
-
 from claims_helpers import decide
+from test_analysis import hand_built_induction_model
+
 from scripts.analysis import causal
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.zoo.model import ModelConfig, build_model
-from test_analysis import hand_built_induction_model
 
 pytestmark = pytest.mark.slow
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 V, N, C = 8, 16, 12.0  # vocabulary, context, attention sharpness of the hand-built models
 
 
@@ -94,7 +94,8 @@ def tokens():
 def test_claims_hold_on_the_hand_built_induction_model(tokens):
     r = _verdicts(hand_built_induction_model(), *tokens)
     assert (r["ind"], r["prev"]) == (0, 0)
-    for key in ("keys-need-layer0", "prev-head-alone", "value-not-from-prev", "query-from-token", "necessary-sufficient"):
+    for key in ("keys-need-layer0", "prev-head-alone", "value-not-from-prev", "query-from-token",
+                "necessary-sufficient"):
         assert decide(f"causal-paths.{key}", r["est"][key]) == "supported", key
 
 
@@ -141,7 +142,7 @@ def _prev_estimates(model, tokens):
 
     r = dc.previous_token_by_term(model, tokens)
     prev = int(r["full"].mean(0).argmax())
-    kept = lambda a: bootstrap_statistic(causal.ratio_of_means, a[:, prev], r["full"][:, prev], unit="sequences")  # noqa: E731
+    kept = lambda a: bootstrap_statistic(causal.ratio_of_means, a[:, prev], r["full"][:, prev], unit="sequences")
     return prev, {"prev-from-position": kept(r["pos·pos"]), "prev-needs-position": kept(r["no pos·pos"]),
                   "score": float(r["full"][:, prev].mean())}
 
@@ -244,7 +245,8 @@ def _negative_copying_estimate(model, text):
 
     copy = [copying_score(model, 0, h) for h in range(model.cfg.n_heads)]
     neg = int(torch.tensor(copy).argmin())
-    return neg, copy[neg], bootstrap_mean(at.attended_minus_baseline(model, text, [(0, neg)])[(0, neg)], unit="sequences")
+    attended = at.attended_minus_baseline(model, text, [(0, neg)])[(0, neg)]
+    return neg, copy[neg], bootstrap_mean(attended, unit="sequences")
 
 
 def _ov_model(diagonal):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from claims_helpers import decide
+
 from scripts.analysis import channel
 
 pytestmark = pytest.mark.slow

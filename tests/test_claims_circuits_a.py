@@ -13,20 +13,31 @@ import copy
 import numpy as np
 import pytest
 import torch
+from model_fixtures import random_folded_pair  # noqa: E402
 
 from scripts.analysis.circuit_evidence import (
-    BigramIndex, _rank, critical_z, gap_closed, key_path_ablated_induction, source_counts, source_excess,
-    source_logit_boost, significant_fraction, table_nll, triple_corpus_stats, unigram_log_probs,
+    BigramIndex,
+    _rank,
+    critical_z,
+    gap_closed,
+    key_path_ablated_induction,
+    significant_fraction,
+    source_counts,
+    source_excess,
+    source_logit_boost,
+    table_nll,
+    triple_corpus_stats,
+    unigram_log_probs,
 )
 from scripts.analysis.circuits import bigram_log_probs, skip_trigram_count
+from scripts.analysis.composition import composition_null
 from scripts.analysis.induction import induction_scores, per_token_loss, repeated_random_tokens
-from scripts.analysis.nulls import composition_null, copying_positivity_null, haar_blocks, ov_copying_null
-from scripts.analysis.residual import random_orthogonal, weights_of
+from scripts.analysis.nulls import copying_positivity_null, haar_blocks, ov_copying_null
+from scripts.analysis.residual import weights_of
+from scripts.analysis.rotations import random_orthogonal
 from scripts.analysis.stats import bonferroni_level, null_z
 from scripts.zoo.model import ModelConfig, build_model
 from tests.claims_helpers import decide
-
-from model_fixtures import random_folded_pair  # noqa: E402
 
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 COMPOSITION_TESTS = 3 * 16  # as in scripts/figures/composition.py

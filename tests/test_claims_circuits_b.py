@@ -13,17 +13,22 @@ import copy
 import numpy as np
 import pytest
 import torch
-
 from claims_helpers import decide
+from test_analysis import hand_built_induction_model
+
 from scripts.analysis import per_unit as pu
 from scripts.analysis.induction import (
-    attention_patterns, icl_per_window, induction_scores, per_token_loss, previous_token_scores, repeat_halves_loss,
+    attention_patterns,
+    icl_per_window,
+    induction_scores,
+    per_token_loss,
+    previous_token_scores,
+    repeat_halves_loss,
     repeated_random_tokens,
 )
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.zoo.model import ModelConfig, build_model
-from test_analysis import hand_built_induction_model
 
 pytestmark = pytest.mark.slow
 SEQS, WINDOWS = "random sequences", "held-out windows"
@@ -138,7 +143,7 @@ def test_the_one_layer_model_has_no_induction_head():
 # -- induction-circuit -------------------------------------------------------------------------------------------
 
 def test_positivity_verdicts_fail_on_a_random_model(random_2l):
-    from scripts.figures.induction_circuit import find_induction_heads, positivity_z
+    from scripts.analysis.per_unit import find_induction_heads, positivity_z
 
     rep = repeated_random_tokens(16, 50, random_2l.cfg.d_vocab, bos=0, seed=7)
     per_seq = pu.unit_pass(weights_of(random_2l), rep, stripes={"ind": pu.induction_stripe(50)})["ind"][:, 1].numpy()
@@ -150,7 +155,7 @@ def test_positivity_verdicts_fail_on_a_random_model(random_2l):
 
 
 def test_positivity_verdicts_hold_for_the_trained_induction_head_and_fail_for_a_non_induction_head():
-    from scripts.figures.induction_circuit import positivity_z
+    from scripts.analysis.per_unit import positivity_z
     from scripts.zoo.load import load_model
 
     model = load_model("attn-only-2l", fold=True)

@@ -4,6 +4,7 @@ built to satisfy the claim, it does."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -87,6 +88,24 @@ def test_an_untrained_model_does_not_grok(untrained):
     _, split, logits, _ = untrained
     acc = (logits[split.test].argmax(-1) == split.labels[split.test]).double().mean()
     assert decide("grokking-curves.groks", exact(float(acc), n=len(split.test), unit="pairs")) == "contradicted"
+
+
+def test_groks_fails_through_the_real_protocol_when_the_budget_runs_out(tmp_path):
+    """The real training job, stopped by its real cap before generalising, read by the figure's own statistic at
+    the budget: contradicted. (Before, `groks` read the final accuracy of runs that stop only once they are 100 %
+    accurate — or, when one was not, after the cap was raised: it could not fail.)"""
+    from scripts.analysis.grokking import accuracy_within_budget
+    from scripts.grokking import train as gtrain
+
+    params = {"seed": 4, "max_epochs": 40, "log_every": 10, "save_every": 20, "snapshot_epochs": [20]}
+    gtrain.train(params, tmp_path / "run", tmp_path / "cache", progress=False)
+    log = json.loads((tmp_path / "run" / "metrics.json").read_text())["log"]
+    assert log[-1]["epoch"] == 40  # stopped by the cap, not by the settled rule
+    est = accuracy_within_budget(log, budget=25_000, n=len(make_split(4).test))
+    assert decide("grokking-curves.groks", est) == "contradicted"
+    grokked = [{**row, "test_acc": 1.0 if row["epoch"] >= 20 else 0.01} for row in log]
+    assert decide("grokking-curves.groks", accuracy_within_budget(grokked, 25_000, n=8939)) == "supported"
+    assert accuracy_within_budget(grokked, 15, n=8939).value == 0.01  # read at the budget, not at the end
 
 
 def test_an_untrained_model_has_no_fourier_algorithm(untrained):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from claims_helpers import decide
+
 from scripts.analysis.induction import icl_per_window, per_token_loss
 from scripts.analysis.stats import bootstrap_mean
 from scripts.zoo.load import held_out_text, load_model

@@ -6,30 +6,49 @@ where it is true. Plus the new analysis functions against known answers. Small c
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
+from model_fixtures import random_folded_pair  # noqa: E402
 
 from scripts.analysis.basis import (
-    coordinate_kurtosis, float32_threshold, invariance_bound, kurtosis_null, largest_outlier_z, median_change,
-    random_orthogonal_np,
+    coordinate_kurtosis,
+    float32_threshold,
+    invariance_bound,
+    kurtosis_null,
+    largest_outlier_z,
+    median_change,
 )
+from scripts.analysis.composition import composition_score, composition_scores_and_null
 from scripts.analysis.geometry import random_unit_vectors
 from scripts.analysis.linalg import (
-    composition_score, composition_scores_and_null, head_overlaps, random_orthogonal_stack, strongest_cell,
-    subspace_overlap, subspace_overlap_null, virtual_weight_scores,
+    head_overlaps,
+    strongest_cell,
+    subspace_overlap,
+    subspace_overlap_null,
+    virtual_weight_scores,
 )
 from scripts.analysis.orthogonality import (
-    cosine_std_ratios, jl_estimate, jl_ratio, max_abs_cosine_gram, resample_weights, worst_std_error,
+    cosine_std_ratios,
+    jl_estimate,
+    jl_ratio,
+    max_abs_cosine_gram,
+    resample_weights,
+    worst_std_error,
 )
-from scripts.analysis.residual import forward, random_orthogonal, random_orthogonal_fixing_ones, rotate, weights_of
+from scripts.analysis.residual import forward, rotate, weights_of
+from scripts.analysis.rotations import (
+    haar_orthogonal,
+    random_orthogonal,
+    random_orthogonal_fixing_ones,
+    random_orthogonal_stack,
+)
 from scripts.zoo.model import ModelConfig, build_model
 from tests.claims_helpers import decide
-
-from model_fixtures import random_folded_pair  # noqa: E402
 
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 D = 32
@@ -115,7 +134,7 @@ def test_kurtosis_null_against_direct_rotation():
     x = _heavy_coordinate()
     standard, rotated = kurtosis_null(x, 3, np.random.default_rng(1), chunk=2)
     assert np.allclose(standard, coordinate_kurtosis(x))
-    R = random_orthogonal_np(32, np.random.default_rng(1))
+    R = haar_orthogonal(np.random.default_rng(1).standard_normal((32, 32)))
     assert np.allclose(rotated[0], coordinate_kurtosis(x @ R), rtol=1e-4)
     assert abs(coordinate_kurtosis(np.random.default_rng(2).standard_normal((200_000, 2)))[0] - 3) < 0.05
 
@@ -129,7 +148,7 @@ def test_outlier_verdicts_flip_when_the_basis_is_rotated():
     assert decide("privileged-basis.adamw-outlier-2l", z) == "supported"
     assert decide("privileged-basis.sgd-control", z) == "contradicted"  # an outlier is what the SGD claim denies
     # the same activations in a randomly rotated basis: no coordinate is special any more
-    rotated = x @ random_orthogonal_np(32, np.random.default_rng(9))
+    rotated = x @ haar_orthogonal(np.random.default_rng(9).standard_normal((32, 32)))
     _, z_rot = largest_outlier_z({"after L0": kurtosis_null(rotated, 40, rng)})
     for verdict in ("privileged-basis.adamw-outlier-2l", "privileged-basis.adamw-outlier-1l"):
         assert decide(verdict, z_rot) != "supported"
@@ -175,21 +194,20 @@ def test_random_model_has_chance_virtual_weights_and_a_built_pair_does_not(rando
     assert decide("virtual-weights.specific-head-pair", strongest_cell(scores, null, heads)[1]) != "supported"
     assert decide("virtual-weights.positions-feed-layer0", strongest_cell(scores, null, pos)[1]) != "supported"
     # make L1H2's key read exactly what L0H1 writes (K-composition by construction)
-    W_K = m.W_K.detach().clone()
-    W_K[1, 2] = m.W_O[0, 1].detach().T
-    scores2, null2, _, _ = virtual_weight_scores(_Patched(m, W_K=W_K), R)
+    scores2, null2, _, _ = virtual_weight_scores(_patched(m, 1, 2, "k", m.W_O[0, 1].detach().T), R)
     (i, j), z = strongest_cell(scores2, null2, heads)
     assert (writers[i], readers[j]) == ("L0H1 out", "L1H2 K")
     assert decide("virtual-weights.specific-head-pair", z) == "supported"
 
 
-class _Patched:
-    """A model with some weights replaced (only what `virtual_weight_scores`/`head_overlaps` read)."""
-
-    def __init__(self, model, **weights):
-        self.cfg = model.cfg
-        for k in ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U"):
-            setattr(self, k, weights.get(k, getattr(model, k)).detach())
+def _patched(model, layer: int, head: int, kind: str, W: torch.Tensor):
+    """A copy of the model whose L{layer}H{head} `kind` ("q" | "k") weight is W [d_model d_head]."""
+    m = copy.deepcopy(model)
+    dh = m.cfg.d_head
+    with torch.no_grad():
+        getattr(m.original_model.layers[layer].attn, kind).weight[head * dh:(head + 1) * dh] = W.T
+    assert torch.equal(getattr(m, f"W_{kind.upper()}")[layer, head], W)
+    return m
 
 
 def test_random_model_has_chance_subspace_overlap_and_a_shared_subspace_does_not(random_zoo_model):
@@ -198,9 +216,8 @@ def test_random_model_has_chance_subspace_overlap_and_a_shared_subspace_does_not
     overlap, _, _ = head_overlaps(m)
     assert decide("head-subspaces.overlap-above-chance",
                   strongest_cell(overlap, null, list(np.ndindex(overlap.shape)))[1]) != "supported"
-    W_Q = m.W_Q.detach().clone()
-    W_Q[1, 3] = m.W_O[0, 2].detach().T  # L1H3 queries read exactly L0H2's write subspace
-    shared, _, reads = head_overlaps(_Patched(m, W_Q=W_Q))
+    # L1H3 queries read exactly L0H2's write subspace
+    shared, _, reads = head_overlaps(_patched(m, 1, 3, "q", m.W_O[0, 2].detach().T))
     (i, j), z = strongest_cell(shared, null, list(np.ndindex(shared.shape)))
     assert (i, reads[j]) == (2, "L1H3 Q") and decide("head-subspaces.overlap-above-chance", z) == "supported"
 

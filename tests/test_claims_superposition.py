@@ -11,12 +11,19 @@ import pytest
 import torch
 from claims_helpers import decide
 
+from scripts.analysis.basis import coordinate_kurtosis
 from scripts.analysis.crowding import cosine_spread, crowding_ratio, resampled_spreads
 from scripts.analysis.geometry import pairwise_cosines, random_unit_vectors
-from scripts.analysis.privileged import (commutation_estimate, commutator_errors, float32_commutator_bound,
-                                         float_count_estimate, kurtosis_resampled, outlier_estimate,
-                                         weighted_median_resampled)
-from scripts.analysis.residual import kurtosis, random_orthogonal, random_orthogonal_fixing_ones
+from scripts.analysis.privileged import (
+    commutation_estimate,
+    commutator_errors,
+    float32_commutator_bound,
+    float_count_estimate,
+    kurtosis_resampled,
+    outlier_estimate,
+    weighted_median_resampled,
+)
+from scripts.analysis.rotations import random_orthogonal, random_orthogonal_fixing_ones
 from scripts.analysis.stats import bootstrap_statistic
 from scripts.analysis.superposition import dense_error, pentagon_error, train_toy_models
 
@@ -129,11 +136,11 @@ def stream_with_outlier(n_sent: int = 60, per: int = 10, d: int = 24, seed: int 
 def test_kurtosis_resampled_matches_kurtosis():
     x, sentence = stream_with_outlier()
     once = np.ones((1, sentence.max() + 1), dtype=int)
-    assert np.allclose(kurtosis_resampled(x.numpy(), sentence, once)[0], kurtosis(x.double()).numpy(), rtol=1e-4)
+    assert np.allclose(kurtosis_resampled(x.numpy(), sentence, once)[0], coordinate_kurtosis(x.double().numpy()), rtol=1e-4)
     twice = once.copy()
     twice[0, :30] = 2  # sentences 0-29 drawn twice, 30-59 once
     rows = np.concatenate([np.arange(300), np.arange(600)])
-    assert np.allclose(kurtosis_resampled(x.numpy(), sentence, twice)[0], kurtosis(x[rows].double()).numpy(), rtol=1e-4)
+    assert np.allclose(kurtosis_resampled(x.numpy(), sentence, twice)[0], coordinate_kurtosis(x[rows].double().numpy()), rtol=1e-4)
 
 
 def test_outlier_dimension_verdict_flips_under_a_random_rotation():

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from model_fixtures import one_hot_attn_only, random_folded_pair
+
 from scripts.analysis import decompose as dc
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 
 
 def _pattern(model, tokens, layer):
     """The model's own attention pattern (the bridge's hook_attn_scores already holds it, softmaxed)."""
     seen = {}
-    with model.hooks(fwd_hooks=[(f"blocks.{layer}.attn.hook_pattern", lambda p, hook: seen.__setitem__("p", p.detach()))]):
+    keep = lambda p, hook: seen.__setitem__("p", p.detach())
+    with model.hooks(fwd_hooks=[(f"blocks.{layer}.attn.hook_pattern", keep)]):
         model(tokens)
     return seen["p"]
 

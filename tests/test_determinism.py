@@ -102,7 +102,8 @@ FIGURES = ("matmul", "reduce")
 
 
 def _project(root: pathlib.Path) -> pathlib.Path:
-    shutil.copytree(REPO / "scripts" / "engine", root / "scripts" / "engine", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "scripts" / "engine", root / "scripts" / "engine",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (root / "scripts" / "__init__.py").write_text("")
     (root / "scripts" / "figs").mkdir()
     (root / "scripts" / "figs" / "matmul.py").write_text(textwrap.dedent(MATMUL))
@@ -131,7 +132,8 @@ def test_values_and_images_do_not_depend_on_kernels_or_threads(tmp_path, monkeyp
     for figure in FIGURES:
         va, vb = (json.loads((d / paths.values_name(figure)).read_text())["values"] for d in (a, b))
         # the settings took effect: other kernels, other thread counts
-        assert (va.pop("kernels"), va.pop("threads"), vb.pop("kernels"), vb.pop("threads")) == ("AVX2", "2", "DEFAULT", "1")
+        settings = (va.pop("kernels"), va.pop("threads"), vb.pop("kernels"), vb.pop("threads"))
+        assert settings == ("AVX2", "2", "DEFAULT", "1")
         found += [f"{figure} values: {a_name} {va} vs {b_name} {vb}"] if va != vb else []
         for name in [paths.image_name(figure, t) for t in paths.THEMES]:
             found += [f"{name}: {d}" for d in normalise.compare_files(a / name, b / name)]

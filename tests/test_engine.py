@@ -46,7 +46,8 @@ def project(tmp_path: pathlib.Path) -> pathlib.Path:
     write(tmp_path / "scripts" / "lib" / "a.py", "VALUE = 3\n")
     write(tmp_path / "scripts" / "lib" / "b.py", "from .a import VALUE\n")
     write(tmp_path / "scripts" / "unused.py", "X = 1\n")
-    write(tmp_path / "scripts" / "figs" / "deep.py", FIGURE.format(imports="from scripts.lib.b import VALUE", value="VALUE"))
+    write(tmp_path / "scripts" / "figs" / "deep.py",
+          FIGURE.format(imports="from scripts.lib.b import VALUE", value="VALUE"))
     write(tmp_path / "scripts" / "figs" / "flat.py", FIGURE.format(imports="", value="7"))
     write(tmp_path / "data" / "table.txt", "1 2 3\n")
     write(tmp_path / "figures" / "test.yml", """
@@ -207,9 +208,10 @@ def test_a_notebooks_markdown_is_its_text(project):
 
 
 def test_syntax_error_in_a_module_is_one_error_with_file_line_and_serve_keeps_going(project):
-    from scripts.engine.site import SiteBridge
+    from scripts.engine.site import Site
 
-    write(project / "scripts" / "figs" / "deep2.py", FIGURE.format(imports="from scripts.lib.b import VALUE", value="VALUE"))
+    write(project / "scripts" / "figs" / "deep2.py",
+          FIGURE.format(imports="from scripts.lib.b import VALUE", value="VALUE"))
     write(project / "figures" / "more.yml", "deep2:\n  script: scripts/figs/deep2.py\n  caption: c\n  alt: a\n")
     Engine(project).build(progress=False)
     (project / "scripts" / "lib" / "a.py").write_text("VALUE = (3\n")
@@ -221,11 +223,11 @@ def test_syntax_error_in_a_module_is_one_error_with_file_line_and_serve_keeps_go
 
         info = warning = lambda self, msg: None
 
-    bridge = SiteBridge(project, Log())
+    bridge = Site(project, Log())
     bridge.build_figures()  # must not raise
     assert len(logged) == 1, logged
     assert logged[0].startswith("scripts/lib/a.py:1: ") and "deep, deep2" in logged[0]
-    assert bridge._failed == {"deep", "deep2"} and (project / "figures" / "out" / "deep.light.svg").exists()
+    assert bridge.failed == {"deep", "deep2"} and (project / "figures" / "out" / "deep.light.svg").exists()
 
 
 def test_a_killed_builds_staging_folders_are_removed(project):
@@ -258,7 +260,7 @@ def test_warm_worker_learns_a_jobs_third_party_imports_but_never_the_projects(pr
     probe = """
         import sys
         LOADED = "xml.dom.minidom" in sys.modules  # a library the worker does not preload
-        import xml.dom.minidom  # noqa: F401
+        import xml.dom.minidom  # noqa: F401  (imported for the worker to learn)
         """
     write(project / "scripts" / "lib" / "a.py", probe + "VALUE = 1 if LOADED else 0\n")
     from scripts.engine import worker
@@ -310,13 +312,14 @@ def test_parallel_build_equals_serial_build(project, tmp_path):
     shutil.copytree(project, other)
     Engine(project, parallel=1).build(progress=False)
     Engine(other, parallel=2).build(progress=False)
-    read = lambda root: {p.name: p.read_bytes() for p in (root / "figures" / "out").iterdir()}  # noqa: E731
+    read = lambda root: {p.name: p.read_bytes() for p in (root / "figures" / "out").iterdir()}
     assert read(project) == read(other)
     assert (project / "figures" / "manifest.json").read_text() == (other / "figures" / "manifest.json").read_text()
 
 
 HAND_EDITED = ("figures/out/deep.json does not match what the build wrote (figures/manifest.json; edited by hand?) — "
-               "restore it with `git checkout figures/out/deep.json`, or rebuild: `python -m scripts.engine build deep`")
+               "restore it with `git checkout figures/out/deep.json`, or rebuild: "
+               "`python -m scripts.engine build deep`")
 
 
 def test_a_hand_edited_figure_says_restore_it_from_git_or_rebuild(project):
@@ -325,7 +328,8 @@ def test_a_hand_edited_figure_says_restore_it_from_git_or_rebuild(project):
     values = project / "figures" / "out" / "deep.json"
     values.write_text(values.read_text().replace('"answer": "3"', '"answer": "4"'))
     assert engine.status()["deep"] == [HAND_EDITED]
-    proc = subprocess.run([sys.executable, "-m", "scripts.engine", "check"], cwd=project, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "scripts.engine", "check"], cwd=project, capture_output=True,
+                          text=True)
     assert HAND_EDITED in proc.stdout and proc.stderr.startswith("Restore from git first")
     assert engine.build(progress=False).built == ["deep"] and engine.values("deep") == {"answer": "3"}  # or rebuild
 
@@ -386,7 +390,8 @@ def test_misspelt_zoo_model_suggests_the_closest():
 def test_missing_input_is_a_clear_failure(project):
     (project / "data" / "table.txt").unlink()
     report = Engine(project).build(progress=False)
-    assert report.failed["flat"].startswith("figures/test.yml: figure 'flat' declares input data/table.txt, which does not exist")
+    assert report.failed["flat"].startswith(
+        "figures/test.yml: figure 'flat' declares input data/table.txt, which does not exist")
     assert "deep" in report.built
 
 
@@ -430,7 +435,8 @@ def test_notebook_reexecutes_only_when_its_imports_change(project):
 
 
 def test_widget_figure_writes_its_data_and_fails_clearly_without_it(project):
-    write(project / "figures" / "w.yml", "w:\n  script: scripts/figs/flat.py\n  widget: attention-explorer\n  caption: c\n  alt: a\n")
+    write(project / "figures" / "w.yml",
+          "w:\n  script: scripts/figs/flat.py\n  widget: attention-explorer\n  caption: c\n  alt: a\n")
     report = Engine(project).build(progress=False)
     assert "must return Result(widget_data=...)" in report.failed["w"]
     write(project / "scripts" / "figs" / "flat.py", FIGURE.format(imports="", value="7").replace(
@@ -442,10 +448,11 @@ def test_widget_figure_writes_its_data_and_fails_clearly_without_it(project):
 # -- the engine inside MkDocs: a strict build never touches site/ on an engine error; serve watches the right files
 
 def _site_project(project: pathlib.Path) -> pathlib.Path:
-    """The throwaway project as a (tiny) site: the real hooks, one page quoting figure `flat`."""
-    shutil.copy(REPO / "scripts" / "hooks.py", project / "scripts" / "hooks.py")
-    write(project / "mkdocs.yml", "site_name: Test\nhooks:\n  - scripts/hooks.py\n")
-    write(project / "docs" / "index.md", '# Home\n\n{{ figure("flat") }}\n\nThe answer is {{ value("flat.answer") }}.\n')
+    """The throwaway project as a (tiny) site: the `figures` plugin, one page quoting figure `flat`. The plugin
+    runs the project's own copy of the engine (tested: `_workers` looks for its worker.py)."""
+    write(project / "mkdocs.yml", "site_name: Test\nplugins:\n  - search\n  - figures\n")
+    write(project / "docs" / "index.md",
+          '# Home\n\n{{ figure("flat") }}\n\nThe answer is {{ value("flat.answer") }}.\n')
     write(project / "docs" / "conventions.md", "# Conventions\n\n## Verdicts\n\nText.\n")  # the Claims page links it
     return project
 
@@ -463,7 +470,7 @@ def test_strict_build_leaves_site_byte_identical_when_a_figure_fails_or_a_declar
     _site_project(project)
     first = _mkdocs(project, "build", "--strict", "-d", str(site))
     assert first.returncode == 0, first.stderr[-3000:]
-    snapshot = lambda: {p.relative_to(site).as_posix(): p.read_bytes()  # noqa: E731
+    snapshot = lambda: {p.relative_to(site).as_posix(): p.read_bytes()
                         for p in sorted(site.rglob("*")) if p.is_file()}
     before = snapshot()
     assert '<span class="computed-value"' in before["index.html"].decode()
@@ -487,12 +494,12 @@ def test_strict_build_leaves_site_byte_identical_when_a_figure_fails_or_a_declar
 
 
 def test_serve_watches_code_and_declarations_but_not_the_engines_own_writes(project):
-    from scripts.engine.site import SiteBridge
+    from scripts.engine.site import Site
 
     class Log:
         error = info = warning = lambda self, msg: None
 
-    bridge = SiteBridge(project, Log())
+    bridge = Site(project, Log())
     bridge.build_figures()
     watched = {path: (recursive, wanted) for path, recursive, wanted in bridge.watched_paths()}
     root = project.resolve()
@@ -554,7 +561,7 @@ def test_serve_picks_up_a_new_script_and_declaration_and_builds_once_per_change(
         except OSError:
             return ""
 
-    builds = lambda: sum("Building documentation" in line for line in log)  # noqa: E731
+    builds = lambda: sum("Building documentation" in line for line in log)
     try:
         wait_for("Serving on")
         write(project / "scripts" / "figs" / "later.py", FIGURE.format(imports="", value="42"))

@@ -104,7 +104,8 @@ def test_instant_navigation_then_hover_numbers_match_the_data(browser, site, bas
     """Reach the post through Material's instant navigation (no reload); hover a token: the tints and the
     numbers are that head's row of the data file, and they sum to 1."""
     page = explorer(browser, f"{base}/", widget=False)
-    page.locator("article", has_text="Zero, one and two layers").locator("a:visible", has_text="Continue reading").first.click()
+    article = page.locator("article", has_text="Zero, one and two layers")
+    article.locator("a:visible", has_text="Continue reading").first.click()
     page.wait_for_selector("[data-widget][data-ready=yes]")
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no full reload happened
     data = data_of(site, page)
@@ -120,7 +121,8 @@ def test_instant_navigation_then_hover_numbers_match_the_data(browser, site, bas
             assert [float(x) for x in shown[: q + 1]] == row and all(x == "" for x in shown[q + 1:])  # causal
             assert abs(sum(row) - 1) < 1e-9
             top, rest = readout(page)
-            assert all(row[p] == w for p, w in top.items()) and sorted(top.values(), reverse=True) == sorted(row, reverse=True)[:len(top)]
+            assert all(row[p] == w for p, w in top.items())
+            assert sorted(top.values(), reverse=True) == sorted(row, reverse=True)[:len(top)]
             assert abs(sum(top.values()) + rest - 1) < 1e-6
     tinted = page.locator(".ae-tok").evaluate_all(
         "els => els.filter(e => getComputedStyle(e).backgroundColor !== 'rgba(0, 0, 0, 0)').length")
@@ -138,7 +140,8 @@ def test_keyboard_one_tab_stop_arrows_home_end_and_focus_ring(browser, site, bas
     page.locator(".ae-renorm").focus()
     page.keyboard.press("Tab")  # the next tab stop after the header is the token area: its current token
     assert page.evaluate("document.activeElement.dataset.pos") == str(start)
-    ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
+    ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
+                         "return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
     assert ring[0] != "none" and ring[1] >= 2
     for key, expect in (("ArrowRight", start + 1), ("ArrowLeft", start), ("Home", 0), ("ArrowLeft", 0), ("End", n - 1),
                         ("ArrowRight", n - 1)):
@@ -147,7 +150,7 @@ def test_keyboard_one_tab_stop_arrows_home_end_and_focus_ring(browser, site, bas
         assert page.evaluate("document.activeElement.dataset.pos") == str(expect)
         assert page.locator(".ae-tokens [tabindex='0']").count() == 1
         assert page.locator(".ae-tok[aria-selected=true]").get_attribute("data-pos") == str(expect)
-    top = lambda i: page.locator(".ae-tok").nth(i).bounding_box()["y"]  # noqa: E731
+    top = lambda i: page.locator(".ae-tok").nth(i).bounding_box()["y"]
     page.keyboard.press("ArrowUp")
     assert top(query(page)) < top(n - 1) - 5  # the line above
     page.keyboard.press("ArrowDown")
@@ -193,19 +196,22 @@ def test_header_stays_in_view_while_the_tokens_scroll(browser, base, size):
     page.evaluate("""(() => {
         const bar = document.querySelector('.md-header').getBoundingClientRect().bottom;
         const header = document.querySelector('.ae-header').getBoundingClientRect().height;
-        window.scrollBy(0, document.querySelector('.ae-tokens').getBoundingClientRect().top - (bar + header) + 40); })()""")
+        window.scrollBy(0, document.querySelector('.ae-tokens').getBoundingClientRect().top - (bar + header) + 40);
+    })()""")
     page.wait_for_timeout(100)
     head = page.evaluate("""(() => {
         const h = document.querySelector('.ae-header').getBoundingClientRect();
         const bar = document.querySelector('.md-header').getBoundingClientRect();
         const text = document.querySelector('.ae-tokens').getBoundingClientRect();
         const hit = document.elementFromPoint(h.left + 10, h.top + h.height / 2);
-        return {top: h.top, bottom: h.bottom, bar: bar.bottom, text: text.top, inside: !!hit.closest('.ae-header')}; })()""")
+        return {top: h.top, bottom: h.bottom, bar: bar.bottom, text: text.top, inside: !!hit.closest('.ae-header')};
+    })()""")
     assert head["text"] < head["bottom"] - 30  # the text scrolled on, under the header
     assert head["inside"] and abs(head["top"] - head["bar"]) < 2 and head["bottom"] > head["top"] + 20, head
     # and it still works from there: the numbers change with the token under the pointer
     q = page.evaluate("""(() => { const hb = document.querySelector('.ae-header').getBoundingClientRect().bottom;
-        return [...document.querySelectorAll('.ae-tok')].find(e => e.getBoundingClientRect().top > hb + 30).dataset.pos; })()""")
+        return [...document.querySelectorAll('.ae-tok')].find(e => e.getBoundingClientRect().top > hb + 30).dataset.pos;
+    })()""")
     if size is PHONE:
         page.locator(".ae-tok").nth(int(q)).tap()
     else:

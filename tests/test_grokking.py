@@ -134,5 +134,5 @@ def test_a_later_stopping_rule_continues_the_same_run(tmp_path):
     gtrain.train({**base, "max_epochs": 30}, tmp_path / "straight", tmp_path / "a", progress=False)
     gtrain.train({**base, "max_epochs": 20}, tmp_path / "short", tmp_path / "b", progress=False)
     gtrain.train({**base, "max_epochs": 30}, tmp_path / "longer", tmp_path / "b", progress=False)
-    a, b = load_file(str(tmp_path / "straight" / "model.safetensors")), load_file(str(tmp_path / "longer" / "model.safetensors"))
+    a, b = (load_file(str(tmp_path / run / "model.safetensors")) for run in ("straight", "longer"))
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -4,8 +4,8 @@ site; what a reader gets must be equal, or each difference a line of the importe
 The fixture site (tests/fixtures/jekyll/academic-site) holds posts shaped like the popular academic themes — a
 research-note draft, academicpages/minimal-mistakes, al-folio, Chirpy, tufte-jekyll — with stub includes and
 plugin tags. Jekyll renders all of them in one `jekyll build`; our side imports the whole `_posts/` folder in
-one call into a minimal copy of this site (its mkdocs.yml, hooks and assets, no other posts) and renders it
-with one `mkdocs build`. Without Debian's `jekyll` the differential tests are skipped, unless CI is set.
+one call into a minimal copy of this site (its mkdocs.yml with the figures plugin, and assets, no other posts) and
+renders it with one `mkdocs build`. Without Debian's `jekyll` the differential tests are skipped, unless CI is set.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def test_without_jekyll_the_summary_says_they_were_skipped_and_how_to_run_them(t
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", node], cwd=REPO, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:]
-    assert f"SKIPPED [1] tests/test_import_jekyll.py:" in proc.stdout  # pytest's -ra summary, with the reason
+    assert "SKIPPED [1] tests/test_import_jekyll.py:" in proc.stdout  # pytest's -ra summary, with the reason
     assert proc.stdout.count(JEKYLL_MISSING) == 2 and f"{JEKYLL_MISSING} (1 tests)" in proc.stdout  # and the hook's
 
 
@@ -66,7 +66,8 @@ class Rendered:
         for f in out.rglob("*.html"):
             art = parse(f.read_text(encoding="utf-8")).find(lambda n: n.tag == "article" and "data-source" in n.attrs)
             if art is not None:
-                self.jekyll[pathlib.PurePosixPath(art.attrs["data-source"]).name] = ("/" + f.relative_to(out).as_posix(), art)
+                name = pathlib.PurePosixPath(art.attrs["data-source"]).name
+                self.jekyll[name] = ("/" + f.relative_to(out).as_posix(), art)
 
         t0 = time.perf_counter()
         self.project = mini_project(tmp / "ours")
@@ -307,7 +308,8 @@ def test_a_whole_site_is_imported_with_its_files_and_the_missing_ones_are_report
     assert main([str(site), "--root", str(project)]) == 0
     out = capsys.readouterr().out
     good = (project / "docs" / "posts" / "2024-01-02-good.md").read_text()
-    assert "![a plot](../img/plot.png)" in good and (project / "docs" / "img" / "plot.png").read_bytes() == b"\x89PNG plot"
+    assert "![a plot](../img/plot.png)" in good
+    assert (project / "docs" / "img" / "plot.png").read_bytes() == b"\x89PNG plot"
     lossy = site / "_posts" / "2024-01-03-lossy.md"
     assert f"{lossy}:7: lost: image /img/none.png not found in the Jekyll site" in out
     assert f"{lossy}:9: lost: image /img/nope.png not found in the Jekyll site" in out
@@ -367,7 +369,8 @@ def test_bad_input_is_one_clear_error_and_nothing_is_written(tmp_path, monkeypat
     elif case == "unreadable":
         post.write_text(GOOD)
         real = pathlib.Path.read_bytes
-        monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "denied"))
+        monkeypatch.setattr(pathlib.Path, "read_bytes",
+                            lambda self: (_ for _ in ()).throw(PermissionError(13, "denied"))
                             if self.name == post.name else real(self))
         expected = r"2024-01-05-bad.md: cannot be read \(permission denied\) — check the file's permissions"
     elif case == "empty folder":
@@ -395,7 +398,8 @@ def test_a_post_linking_a_post_not_imported_says_so(tmp_path):
 
     site = _jekyll_site(tmp_path / "site", {
         "2024-01-02-first.md": "---\ntitle: First\n---\n\nSee [the second]({% post_url 2024-01-04-second %}).\n",
-        "2024-01-04-second.md": "---\ntitle: Second\n---\n\nBack to [the first]({{ site.baseurl }}/2024/01/02/first.html).\n"})
+        "2024-01-04-second.md":
+            "---\ntitle: Second\n---\n\nBack to [the first]({{ site.baseurl }}/2024/01/02/first.html).\n"})
     project = _project(tmp_path / "p")
     first = import_paths([site / "_posts" / "2024-01-02-first.md"], root=project).posts[0]
     assert "[the second](2024-01-04-second.md)" in first.body
@@ -428,7 +432,8 @@ def test_liquid_in_code_is_never_rewritten_and_the_report_says_jekyll_would_have
 
 
 def test_highlight_options_and_unknown_languages(tmp_path):
-    r = _convert(tmp_path, "\n{% highlight ruby linenos mark_lines=\"2 3\" %}\na = 1\nb = {{ x }}\n{% endhighlight %}\n\n"
+    r = _convert(tmp_path, "\n{% highlight ruby linenos mark_lines=\"2 3\" %}\na = 1\nb = {{ x }}\n"
+                           "{% endhighlight %}\n\n"
                            "{% highlight klingon %}\nqapla'\n{% endhighlight %}\n")
     assert '```ruby linenums="1" hl_lines="2 3"\na = 1\nb = {{ x }}\n```' in r.body
     assert "```klingon\nqapla'\n```" in r.body

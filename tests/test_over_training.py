@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from claims_helpers import decide
+
 from scripts.analysis.over_training import carried, crossing, rise_fraction
 from scripts.analysis.stats import bootstrap_statistic
 
-RNG = lambda seed=0: np.random.default_rng(seed)  # noqa: E731
+RNG = lambda seed=0: np.random.default_rng(seed)
 STEPS = 11
 VERDICTS = ("causal-over-training.keys-with-phase-change", "causal-over-training.prev-key-with-phase-change")
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from model_fixtures import random_folded_pair
+from test_analysis import hand_built_induction_model
+
 from scripts.analysis import patching as pt
 from scripts.analysis.induction import per_token_loss
-from test_analysis import hand_built_induction_model
+from scripts.analysis.per_unit import repeat_halves
 
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 
@@ -34,7 +35,7 @@ def hand_built():
 
 def _measure(model, tokens, **kw):
     out = pt.run_patched(model, tokens, pattern_layers=[1], **kw)
-    first, second = pt.repeat_halves(out["loss"])
+    first, second = repeat_halves(out["loss"])
     return pt.induction_per_sequence(out["pattern1"])[:, 0].mean().item(), second.mean().item(), first.mean().item()
 
 

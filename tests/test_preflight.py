@@ -219,3 +219,23 @@ def test_no_front_matter_raises_and_each_one_material_refuses_is_reported_on_its
                 assert found, (key, value)
             checked += 1
     assert checked == len(_KEYS) * len(_VALUES)
+
+
+def test_project_language_in_prose_is_refused_with_its_line_but_code_and_links_are_left_alone():
+    from scripts.engine.preflight import check_project_language
+
+    body = ("Intro.\n\nThe causal-evidence issue will test it.\n\nAs issue #13 asks, and (#13) again.\n\n"
+            "```python\nx = 1  # issue #13\n```\n\nSee [the anchor](page.md#13-results) and `#13`.\n"
+            "The chip's hover lists each seed.\n")
+    found = check_project_language("docs/posts/x.md", body, 5)
+    assert [(p.line, p.message.split('"')[1]) for p in found] == [
+        (7, "The causal-evidence issue will"), (9, "issue #13"), (9, "(#13)"), (16, "The chip's hover")]
+
+
+def test_a_site_built_for_publishing_must_not_point_at_localhost():
+    from scripts.engine.preflight import check_site_url
+
+    assert check_site_url("https://example.github.io/circuits/", "mkdocs.yml") == []
+    for local in ("http://127.0.0.1:8000/", "http://localhost:8000/", "", None):
+        [problem] = check_site_url(local, "mkdocs.yml")
+        assert "SITE_URL=https://" in problem.message

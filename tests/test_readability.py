@@ -143,7 +143,8 @@ def _local_only(route):
 
 
 _FIGURES_JS = """() => [...document.querySelectorAll('.computed-figure')].map(f => {
-  const img = [...f.querySelectorAll(':scope > img, :scope > p > img')].find(i => getComputedStyle(i).display !== 'none');
+  const img = [...f.querySelectorAll(':scope > img, :scope > p > img')]
+    .find(i => getComputedStyle(i).display !== 'none');
   const r = img ? img.getBoundingClientRect() : null;
   return {id: f.id.replace(/^fig-/, ''), src: img ? img.getAttribute('src').split('#')[0] : null,
           url: img ? img.src.split('#')[0] : null, loaded: !!(img && img.complete && img.naturalWidth > 0),
@@ -151,7 +152,8 @@ _FIGURES_JS = """() => [...document.querySelectorAll('.computed-figure')].map(f 
 })"""
 
 _TAP_JS = """async (id) => {
-  const img = [...document.querySelectorAll(`#fig-${id} > img, #fig-${id} > p > img`)].find(i => getComputedStyle(i).display !== 'none');
+  const img = [...document.querySelectorAll(`#fig-${id} > img, #fig-${id} > p > img`)]
+    .find(i => getComputedStyle(i).display !== 'none');
   img.click();
   const big = document.querySelector('dialog.figure-lightbox[open] img');
   if (!big) return null;

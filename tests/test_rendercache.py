@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 
-from scripts.engine import rendercache
+from scripts.engine import paths, rendercache
 from tests.conftest import BIN
 from tests.mini_site import mini_project
 
@@ -53,7 +53,7 @@ def _build(project: pathlib.Path, site: pathlib.Path, *, strict: bool = True) ->
 
 
 def _counts(proc: subprocess.CompletedProcess) -> dict[str, tuple[int, int]]:
-    """{kind: (reused, converted)} from the build's debug log, for page, excerpt, search and readtime."""
+    """{kind: (reused, converted)} from the build's debug log, for page and excerpt."""
     found = re.findall(r"render cache: (.*)", proc.stderr + proc.stdout)
     assert found, proc.stderr[-3000:]
     return {kind: (int(a), int(b)) for kind, a, b in re.findall(r"(\w+): (\d+) reused, (\d+) converted", found[-1])}
@@ -71,7 +71,7 @@ def test_a_warm_build_converts_nothing_and_publishes_the_same_site(tmp_path):
     assert cold.returncode == 0, cold.stderr[-3000:]
     counts = _counts(cold)
     assert all(reused == 0 for reused, _ in counts.values())
-    assert counts["page"][1] > 4 and counts["excerpt"][1] >= 4 and counts["readtime"][1] == 2  # 2 posts, >= 2 views
+    assert counts["page"][1] > 4 and counts["excerpt"][1] >= 4  # 2 posts, >= 2 views
     warm = _build(project, tmp_path / "warm")
     assert warm.returncode == 0, warm.stderr[-3000:]
     assert _counts(warm) == {kind: (converted, 0) for kind, (_, converted) in counts.items()}
@@ -93,11 +93,10 @@ def test_an_edited_post_is_converted_again_and_nothing_else(tmp_path):
     views = sum("Revised opening of post 1" in p.read_text() for p in (tmp_path / "b").rglob("index.html")) - 1
     assert after["page"] == (before["page"][1] - 1, 1)  # the post itself, only
     assert after["excerpt"] == (before["excerpt"][1] - views, views)  # its excerpt in each view that lists it
-    assert after["readtime"] == (1, 1)
     assert "Revised opening of post 1" in (tmp_path / "b" / "2026" / "01" / "01" / "post-1" / "index.html").read_text()
     assert "Revised opening of post 1" in (tmp_path / "b" / "index.html").read_text()
     total = sum(reused + converted for reused, converted in after.values())
-    assert len(list((project / ".cache" / rendercache.FOLDER).glob("*.json"))) == total  # the old entries dropped
+    assert len(list((paths.Layout(project).render_cache).glob("*.json"))) == total  # the old entries dropped
 
 
 def test_a_page_that_warns_is_never_cached_and_fails_every_strict_build(tmp_path):
@@ -132,17 +131,17 @@ def test_an_excerpt_is_the_same_however_many_views_converted_it_before(tmp_path)
     first.write_text(first.read_text().replace("categories: [Papers]", "categories: [Papers, Methods]"))
     warm = _build(project, tmp_path / "warm")
     assert warm.returncode == 0, warm.stderr[-3000:]
-    shutil.rmtree(project / ".cache" / rendercache.FOLDER)
+    shutil.rmtree(paths.Layout(project).render_cache)
     assert _build(project, tmp_path / "cold").returncode == 0
     assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")
 
 
-def test_values_json_cannot_hold_are_stored_as_the_search_plugin_writes_them(tmp_path):
+def test_a_date_in_front_matter_builds_the_same_site_warm_and_cold(tmp_path):
     project = _project(tmp_path)
     (project / "docs" / "about.md").write_text("---\nsearch:\n  boost: 2026-01-01\n---\n\n# About\n")
     assert _build(project, tmp_path / "cold").returncode == 0
     warm = _build(project, tmp_path / "warm")
-    assert warm.returncode == 0 and _counts(warm)["search"][1] == 0
+    assert warm.returncode == 0
     assert _pages(tmp_path / "warm") == _pages(tmp_path / "cold")
 
 
@@ -157,8 +156,8 @@ def test_nothing_is_cached_with_an_extension_that_reads_other_files(tmp_path):
     (project / "snippets" / "note.md").write_text("Snippet text B\n")
     proc = _build(project, tmp_path / "b")
     assert proc.returncode == 0 and "Snippet text B" in (tmp_path / "b" / "about" / "index.html").read_text()
-    counts = _counts(proc)  # (a reading time is computed from the HTML: still cached)
-    assert all(counts[kind] == (0, 0) for kind in ("page", "excerpt", "search"))
+    counts = _counts(proc)
+    assert all(counts[kind] == (0, 0) for kind in ("page", "excerpt"))
 
 
 def test_an_entry_that_cannot_be_written_is_skipped(tmp_path):

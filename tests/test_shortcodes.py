@@ -198,3 +198,18 @@ def test_table_rows_must_match_columns():
 
     with pytest.raises(ValueError, match="row 1 has 1 cells for 2 columns"):
         Table(["a", "b"], [[1, 2], [3]]).as_json()
+
+
+def test_open_questions_find_inline_verdicts_keep_lists_and_show_answers():
+    from scripts.engine.callouts import open_questions_page
+
+    post = ("# A post\n\n!!! confusion \"Why?\"\n    It seems odd:\n    - first\n    - second\n\n"
+            "    *The answer:* it is not odd.\n\n    A third paragraph, not shown.\n\n"
+            "!!! experiment \"Test it\"\n    Measure the thing.\n\nProse, then {{ verdict(\"fig.holds\") }}.\n\n"
+            "!!! experiment \"Later\"\n    Not run.\n\n## Next section\n\n{{ verdict(\"fig.other\") }}\n")
+    page = open_questions_page({"posts/a.md": post})
+    assert "    - first\n    - second" in page and " - first - second" not in page
+    assert "*The answer:* it is not odd." in page and "A third paragraph" not in page
+    test_it, later = page.split("**Test it**")[1].split("**Later**")
+    assert 'settled in the note by {{ verdict("fig.holds") }}' in test_it
+    assert "not yet run" in later and "fig.other" not in later  # a chip in another section is not its verdict

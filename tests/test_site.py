@@ -120,7 +120,8 @@ def test_jekyll_import_maps_front_matter_and_body(tmp_path):
     a = import_post(FIXTURES / "2025-03-02-attention-notes.md", root=project)  # date from the file name only
     assert a.path.name == "2025-03-02-attention-notes.md"
     assert a.front["date"] == datetime.date(2025, 3, 2) and a.front["pin"] is True
-    assert a.front["description"] == "Short notes on why heads are independent" and a.front["title"] == "Attention, briefly"
+    assert a.front["description"] == "Short notes on why heads are independent"
+    assert a.front["title"] == "Attention, briefly"
     assert "front matter layout: 'post' not mapped (Material decides the layout)" in a.not_mapped
     assert "$y = \\sum_h A^h x W^h_{OV}$" in a.body and "$$\nW_{OV} = W_O W_V\n$$" in a.body
     assert a.body.startswith("# Attention, briefly") and "<!-- more -->" in a.body
@@ -139,7 +140,8 @@ def test_jekyll_import_maps_front_matter_and_body(tmp_path):
 
     # The imported posts build in strict mode once the missing image is supplied.
     (project / "docs" / "images" / "blogs").mkdir(parents=True)
-    (project / "docs" / "images" / "blogs" / "toy.png").write_bytes((REPO / "docs" / "assets" / "images" / "avatar.svg").read_bytes())
+    avatar = REPO / "docs" / "assets" / "images" / "avatar.svg"
+    (project / "docs" / "images" / "blogs" / "toy.png").write_bytes(avatar.read_bytes())
     proc = mkdocs_build(project, tmp_path / "site")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "site" / "2024" / "10" / "25" / "superposition-review" / "index.html").exists()

@@ -7,11 +7,11 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (after matplotlib.use)
+import numpy as np  # noqa: E402  (after matplotlib.use)
+import pytest  # noqa: E402  (after matplotlib.use)
 
-from scripts.engine import style  # noqa: E402
+from scripts.engine import style  # noqa: E402  (after matplotlib.use)
 
 
 @pytest.fixture(params=style.THEMES)
@@ -49,7 +49,7 @@ def test_clean_figure_passes(theme):
     ax.set(xlabel="x", ylabel="y", title="Powers", xlim=(0, 1.25))
     style.label_lines(ax, theme)  # three labels whose ends are close: spread apart
     assert style.check_no_overlaps(fig) == []
-    assert style.check_figure(fig) == [] and style.enforce(fig, "clean", theme) == []
+    assert style.check_figure(fig) == [] and style.enforce(fig, "clean", theme) is None
 
 
 def test_text_past_the_edge_and_tiny_text_are_reported(theme):
@@ -62,11 +62,12 @@ def test_text_past_the_edge_and_tiny_text_are_reported(theme):
     assert any(p.startswith("text 'tiny' is 6.7 px") for p in problems)
 
 
-def test_legacy_figures_warn_instead_of_failing(theme):
-    fig, ax = plt.subplots(figsize=(3, 2))  # not made by style: not strict
+def test_figures_not_made_by_style_are_checked_too(theme):
+    fig, ax = plt.subplots(figsize=(3, 2))
     ax.text(0.5, 0.5, "one")
     ax.text(0.5, 0.5, "two")
-    assert style.enforce(fig, "legacy", theme) == ["text 'one' overlaps 'two'"]
+    with pytest.raises(style.LayoutError, match="'one' overlaps 'two'"):
+        style.enforce(fig, "plain", theme)
 
 
 def test_hidden_texts_and_ticks_outside_the_view_are_ignored(theme):

@@ -92,3 +92,57 @@ def test_null_z_flags_only_outliers():
     far, typical = stats.null_z(0.3, null), stats.null_z(0.2, null)
     assert far.low > 5
     assert Rule.parse("> 3").outcome(typical.low, typical.high) == "contradicted"
+
+
+def test_an_interval_says_what_it_covers_and_an_exact_quantity_shows_no_interval():
+    from scripts.engine.api import Estimate
+    from scripts.engine.verdicts import interval_kind, record
+
+    spec = {"claim": "c", "statistic": "s", "rule": "> 1"}
+    exact = record("k", spec, {"": Estimate(4.8, 4.8, 4.8, 1, "training run", "exact, one run")})
+    assert exact["interval"] == "exact" and exact["shown"] == "4.8 (exact)" and "95 %" not in exact["interval_text"]
+    bounded = record("k", spec, {"": Estimate(88, 88, 176, 1, "training run", "bounds from the log interval")})
+    assert bounded["shown"] == "88 (between 88 and 176)" and bounded["interval"] == "bound"
+    sampled = record("k", spec, {"": Estimate(1.5, 1.4, 1.6, 50, "windows", "bootstrap over windows, 2,000 resamples")})
+    assert sampled["shown"] == "1.5 [1.4, 1.6]" and sampled["interval_text"].startswith("95 % interval over")
+    assert interval_kind(0.3, 0.1, 0.5, "z-score against a null of 2,000 draws") == "null"
+    assert interval_kind(0.3, 0.1, 0.5, "bootstrap over training seeds, 2,000 resamples") == "seeds"
+
+
+def test_variants_that_disagree_make_the_verdict_inconclusive_and_say_which_says_what():
+    from scripts.engine.api import Estimate
+    from scripts.engine.verdicts import VerdictError, parse_specs, records
+
+    specs = parse_specs({"alone": {"claim": "c", "statistic": "fraction kept", "rule": "< 0.5",
+                                   "variants": ["mean ablation", "resample ablation"]}})
+    est = lambda v: Estimate(v, v - 0.02, v + 0.02, 100, "sequences", "bootstrap over sequences")
+    rec = records("f", specs, {"alone": {"mean ablation": {"seed 0": est(0.57), "seed 1": est(0.68)},
+                                         "resample ablation": {"seed 0": est(0.33), "seed 1": est(0.46)}}})["alone"]
+    assert rec["outcome"] == "inconclusive"
+    assert rec["reason"] == "contradicted under mean ablation, supported under resample ablation"
+    assert rec["estimate"] == "0.57" and [v["name"] for v in rec["variants"]] == ["mean ablation", "resample ablation"]
+    agree = records("f", specs, {"alone": {"mean ablation": est(0.2), "resample ablation": est(0.3)}})["alone"]
+    assert agree["outcome"] == "supported" and "reason" not in agree
+    with pytest.raises(VerdictError, match="exactly those keys"):
+        records("f", specs, {"alone": {"mean ablation": est(0.2)}})
+    with pytest.raises(VerdictError, match="two or more different"):
+        parse_specs({"x": {"claim": "c", "statistic": "s", "rule": "< 1", "variants": ["mean"]}})
+
+
+def test_an_estimate_above_its_own_ceiling_is_refused_and_a_ceiling_is_shown():
+    spec = {"claim": "c", "statistic": "bits", "rule": "> 1"}
+    below = record("k", spec, {"": Estimate(2.1, 2.0, 2.2, 9, "windows", "bootstrap over windows", ceiling=2.7)})
+    assert below["shown"] == "2.1 [2.0, 2.2] (ceiling 2.7)"
+    with pytest.raises(VerdictError, match="above the quantity's own ceiling 2.7"):
+        record("k", spec, {"": Estimate(3.6, 3.5, 3.8, 9, "windows", "bootstrap over windows", ceiling=2.7)})
+
+
+def test_three_or_more_seeds_get_an_interval_over_seeds_that_can_disagree_with_one_seeds_interval():
+    spec = {"claim": "c", "statistic": "fraction kept", "rule": "< 0.5"}
+    est = lambda v: Estimate(v, v - 0.007, v + 0.007, 128, "sequences", "bootstrap over sequences")
+    rec = record("k", spec, {f"seed {i}": est(v) for i, v in enumerate((0.57, 0.68, 0.78))})
+    recipe = rec["recipe"]
+    assert recipe["seeds"] == 3 and "t-interval over 3 training seeds" in recipe["interval_text"]
+    lo, hi = (float(x) for x in recipe["shown"].split("[")[1].rstrip("]").split(", "))
+    assert hi - lo > 0.4  # the seeds' spread (0.57-0.78 with t(2)), not one seed's ±0.007
+    assert "recipe" not in record("k", spec, {"seed 0": est(0.57), "seed 1": est(0.68)})

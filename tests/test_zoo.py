@@ -14,13 +14,16 @@ import pytest
 import torch
 
 from scripts.analysis.induction import (
-    induction_scores, previous_token_scores, repeat_halves_loss, repeated_random_tokens,
+    induction_scores,
+    previous_token_scores,
+    repeat_halves_loss,
+    repeated_random_tokens,
 )
 from scripts.zoo import data as zoo_data
+from scripts.zoo import train as zoo_train
 from scripts.zoo.corpus import CorpusSpec
 from scripts.zoo.load import ModelLoadError, held_out_text, load_model
 from scripts.zoo.model import ModelConfig
-from scripts.zoo import train as zoo_train
 from scripts.zoo.train import TrainConfig, train
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -143,7 +146,8 @@ def test_two_layer_model_has_previous_token_and_induction_heads():
 @pytest.mark.parametrize("name", ["attn-only-0l", "attn-only-1l"])
 def test_shallow_models_cannot_use_the_repeat(name):
     model = load_model(name)
-    first, second = repeat_halves_loss(model, repeated_random_tokens(64, 50, model.cfg.d_vocab, bos=model.tokenizer.bos_token_id, seed=7))
+    tokens = repeated_random_tokens(64, 50, model.cfg.d_vocab, bos=model.tokenizer.bos_token_id, seed=7)
+    first, second = repeat_halves_loss(model, tokens)
     assert second > 0.7 * first, (first, second)
 
 

@@ -31,14 +31,16 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from scripts.analysis.model import Model
 
-def _centred_unembed(model) -> tuple[Float[Tensor, "d_model d_vocab"], Float[Tensor, " d_vocab"]]:
+
+def _centred_unembed(model: Model) -> tuple[Float[Tensor, "d_model d_vocab"], Float[Tensor, " d_vocab"]]:
     W_U, b_U = model.W_U.detach(), model.b_U.detach()
     return W_U - W_U.mean(-1, keepdim=True), b_U - b_U.mean()
 
 
 @torch.no_grad()
-def head_outputs(model, tokens: Int[Tensor, "batch pos"]) -> dict[str, Tensor]:
+def head_outputs(model: Model, tokens: Int[Tensor, "batch pos"]) -> dict[str, Tensor]:
     """One forward pass: every head's output `z W_O` ("out": [batch, pos, layer, head, d_model]), its attention
     patterns ("pattern": [batch, layer, head, q, k]) and the final stream ("final": [batch, pos, d_model])."""
     L = model.cfg.n_layers
@@ -56,7 +58,7 @@ def head_outputs(model, tokens: Int[Tensor, "batch pos"]) -> dict[str, Tensor]:
     return {"out": out, "pattern": pattern, "final": cache[f"blocks.{L - 1}.hook_resid_post"]}
 
 
-def _final_read(model, final: Float[Tensor, "batch pos d_model"]) -> tuple[Tensor, Tensor, Tensor | None]:
+def _final_read(model: Model, final: Float[Tensor, "batch pos d_model"]) -> tuple[Tensor, Tensor, Tensor | None]:
     """How the unembedding reads a part of the final stream: (1 / frozen scale, LayerNorm gain, LayerNorm bias)."""
     kind = model.cfg.normalization_type
     if kind is None:
@@ -74,7 +76,7 @@ def _read(part: Tensor, inv: Tensor, w: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def direct_logit_attribution(model, tokens: Int[Tensor, "batch pos"], *,
+def direct_logit_attribution(model: Model, tokens: Int[Tensor, "batch pos"], *,
                              chunk: int = 64) -> tuple[list[str], Float[Tensor, "batch pos-1 component"]]:
     """(component names, contributions): each component's direct contribution to the logit of the correct
     next token minus the mean logit, at every position but the last; they add up to that logit exactly."""
@@ -100,7 +102,7 @@ def direct_logit_attribution(model, tokens: Int[Tensor, "batch pos"], *,
 
 
 @torch.no_grad()
-def attended_token_effect(model, tokens: Int[Tensor, "batch pos"], heads: Sequence[tuple[int, int]], *,
+def attended_token_effect(model: Model, tokens: Int[Tensor, "batch pos"], heads: Sequence[tuple[int, int]], *,
                           baseline_tokens: Int[Tensor, "batch pos"] | None = None,
                           chunk: int = 64) -> dict[tuple[int, int, str], Float[Tensor, "batch pos"]]:
     """Per head in `heads` and query position i, Σ_j A_ij · d_i(t_j): the head's direct effect d_i (its output
@@ -125,9 +127,9 @@ def attended_token_effect(model, tokens: Int[Tensor, "batch pos"], heads: Sequen
 
 # -- the causal note's two statistics, per unit ----------------------------------------------------------
 
-def second_copy_share(model, rep: Int[Tensor, "batch 1+2*seq_len"], component: str) -> tuple[np.ndarray, np.ndarray]:
+def second_copy_share(model: Model, rep: Int[Tensor, "batch pos"], component: str) -> tuple[np.ndarray, np.ndarray]:
     """Per sequence `[BOS] r r`: the mean direct contribution of `component` ("L1H0", "embed", ...) to the
-    correct-token logit over the predictions of the second copy (as patching.repeat_halves), and the mean total
+    correct-token logit over the predictions of the second copy (as per_unit.repeat_halves), and the mean total
     over every component — their ratio of means is the component's share."""
     names, dla = direct_logit_attribution(model, rep)
     seq_len = (rep.shape[1] - 1) // 2
@@ -135,7 +137,7 @@ def second_copy_share(model, rep: Int[Tensor, "batch 1+2*seq_len"], component: s
     return second[..., names.index(component)].mean(1).numpy(), second.sum(-1).mean(1).numpy()
 
 
-def attended_minus_baseline(model, text: Int[Tensor, "batch pos"], heads: Sequence[tuple[int, int]], *,
+def attended_minus_baseline(model: Model, text: Int[Tensor, "batch pos"], heads: Sequence[tuple[int, int]], *,
                             baseline_tokens: Int[Tensor, "batch pos"] | None = None) -> dict[tuple[int, int], np.ndarray]:
     """Per sequence and head: the attended-token effect minus its baseline, mean over query positions 1..n-1
     (position 0 attends only to itself). The baseline tokens default to the next sequence's (`roll`): another

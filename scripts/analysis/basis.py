@@ -16,29 +16,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from scripts.analysis.residual import AttnOnlyWeights, center_and_scale
+from scripts.analysis.residual import AttnOnlyWeights, forward
+from scripts.analysis.rotations import haar_orthogonal
 from scripts.analysis.stats import bonferroni_level, bootstrap_mean, null_z
 from scripts.engine.api import Estimate
 
 UNIT_ROUNDOFF = 2.0 ** -24  # float32: eps / 2, the largest relative error of one rounding
-
-
-def final_read(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
-    """The normalised stream the unembedding reads (the last LayerNorm's output)."""
-    x = w.W_E[tokens] + w.W_pos[: tokens.shape[1]]  # the pass of residual.forward, stopped before W_U
-    mask = torch.triu(torch.ones(tokens.shape[1], tokens.shape[1], dtype=torch.bool), diagonal=1)
-    for layer in range(w.n_layers):
-        h = center_and_scale(x, w.eps)
-        q = torch.einsum("bpd,hde->bphe", h, w.W_Q[layer]) + w.b_Q[layer]
-        k = torch.einsum("bpd,hde->bphe", h, w.W_K[layer]) + w.b_K[layer]
-        v = torch.einsum("bpd,hde->bphe", h, w.W_V[layer]) + w.b_V[layer]
-        pattern = (torch.einsum("bqhe,bkhe->bhqk", q, k) / w.W_Q.shape[-1] ** 0.5).masked_fill(mask, float("-inf")).softmax(-1)
-        x = x + torch.einsum("bqhe,hed->bqd", torch.einsum("bhqk,bkhe->bqhe", pattern, v), w.W_O[layer]) + w.b_O[layer]
-    return center_and_scale(x, w.eps)
 
 
 def float32_threshold(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"]) -> tuple[float, float]:
@@ -54,7 +40,7 @@ def float32_threshold(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"]) -> t
     It is a worst-case bound; rounding errors of random sign add up like √d rather than d, so a typical
     maximum sits one to two orders of magnitude below T.
     """
-    h = final_read(w, tokens)
+    h = forward(w, tokens, unembed=False)  # the normalised stream the unembedding reads
     S = float((h.abs() @ w.W_U.abs()).max())
     d = w.W_U.shape[0]
     return 2 * (w.n_layers + 2) * d * UNIT_ROUNDOFF * S, S
@@ -80,17 +66,12 @@ def median_change(changes: Float[Tensor, "rotations batch pos vocab"], threshold
 
 # -- a privileged basis: kurtosis of coordinates ---------------------------------------------------------------
 
-def random_orthogonal_np(d: int, rng: np.random.Generator) -> Float[np.ndarray, "d d"]:
-    """Haar-random orthogonal matrix (QR of a Gaussian, signs fixed), float64."""
-    q, r = np.linalg.qr(rng.standard_normal((d, d)))
-    return q * np.sign(np.diag(r))
-
-
-def coordinate_kurtosis(x: Float[np.ndarray, "n d"]) -> Float[np.ndarray, " d"]:
-    """Kurtosis of every column over the n rows (3 for a Gaussian)."""
-    c = x - x.mean(0)
+def coordinate_kurtosis(x: Float[np.ndarray, "n d"], *, centred: bool = False) -> Float[np.ndarray, " d"]:
+    """Kurtosis of every column over the n rows (3 for a Gaussian); moments summed in float64. The project's one
+    kurtosis (`privileged.kurtosis_resampled` is its version per bootstrap resample, from power sums)."""
+    c = x if centred else x - x.mean(0)
     c2 = c * c
-    return (c2 * c2).mean(0) / c2.mean(0) ** 2
+    return (c2 * c2).mean(0, dtype=np.float64) / c2.mean(0, dtype=np.float64) ** 2
 
 
 def kurtosis_null(acts: Float[np.ndarray, "n d"], rotations: int, rng: np.random.Generator, *, chunk: int = 10
@@ -102,12 +83,9 @@ def kurtosis_null(acts: Float[np.ndarray, "n d"], rotations: int, rng: np.random
     c = (c - c.mean(0)).astype(np.float32)
     standard = coordinate_kurtosis(c.astype(np.float64))
     d = c.shape[1]
-    bases = [random_orthogonal_np(d, rng).astype(np.float32) for _ in range(rotations)]
-    rotated = []
-    for i in range(0, rotations, chunk):
-        y2 = c @ np.concatenate(bases[i:i + chunk], axis=1)
-        y2 *= y2
-        rotated.append(((y2 * y2).mean(0, dtype=np.float64) / y2.mean(0, dtype=np.float64) ** 2).reshape(-1, d))
+    bases = [haar_orthogonal(rng.standard_normal((d, d))).astype(np.float32) for _ in range(rotations)]
+    rotated = [coordinate_kurtosis(c @ np.concatenate(bases[i:i + chunk], axis=1), centred=True).reshape(-1, d)
+               for i in range(0, rotations, chunk)]
     return standard, np.concatenate(rotated)
 
 

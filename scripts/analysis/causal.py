@@ -22,15 +22,17 @@ import numpy as np
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from scripts.analysis.patching import Ablation, Path, induction_per_sequence, repeat_halves, run_patched
+from scripts.analysis.model import Model
+from scripts.analysis.patching import Ablation, Path, induction_per_sequence, run_patched
+from scripts.analysis.per_unit import repeat_halves
 from scripts.analysis.stats import bootstrap_statistic
 
 INPUTS = ("q", "k", "v")
 
 
-def measure(model, tokens: Int[Tensor, "batch 1+2*seq_len"], paths: Sequence[Path] = (), *,
+def measure(model: Model, tokens: Int[Tensor, "batch pos"], paths: Sequence[Path] = (), *,
             heads: Sequence[tuple[int, int]] = (), ablation: Ablation = "mean",
-            reference: Int[Tensor, "batch 1+2*seq_len"] | dict[int, Tensor] | None = None, loss: bool = True) -> dict[str, np.ndarray]:
+            reference: Int[Tensor, "batch pos"] | dict[int, Tensor] | None = None, loss: bool = True) -> dict[str, np.ndarray]:
     """Per sequence: the induction score of every layer-1 head (`ind` [batch, head]), the previous-token score
     of every layer-0 head (`prev` [batch, head]) and, unless `loss=False` (patterns only, cheaper), the loss on
     the first and second copy (`first`, `second` [batch]), with `paths` patched and `heads` ablated."""
@@ -54,8 +56,8 @@ def ratio_of_means(patched: np.ndarray, clean: np.ndarray) -> float:
     return float(np.mean(patched) / np.mean(clean))
 
 
-def induction_sweep(model, tokens: Int[Tensor, "batch 1+2*seq_len"], *, ablation: Ablation = "mean",
-                    reference: Int[Tensor, "batch 1+2*seq_len"] | dict[int, Tensor] | None = None) -> dict[tuple[int, str], np.ndarray]:
+def induction_sweep(model: Model, tokens: Int[Tensor, "batch pos"], *, ablation: Ablation = "mean",
+                    reference: Int[Tensor, "batch pos"] | dict[int, Tensor] | None = None) -> dict[tuple[int, str], np.ndarray]:
     """`{(h, kind): induction scores [batch, layer-1 head]}` with layer-0 head h removed from the `kind` (q or k)
     input of every layer-1 head at once — each head's score is then exactly its score with h removed from its
     own input alone. Patterns only: one cheap run per layer-0 head and input."""
@@ -65,8 +67,8 @@ def induction_sweep(model, tokens: Int[Tensor, "batch 1+2*seq_len"], *, ablation
             for h in range(H) for kind in ("q", "k")}
 
 
-def gain_sweep(model, tokens: Int[Tensor, "batch 1+2*seq_len"], head: int, pairs: Sequence[tuple[int, str]], *,
-               ablation: Ablation = "mean", reference: Int[Tensor, "batch 1+2*seq_len"] | dict[int, Tensor] | None = None) -> dict:
+def gain_sweep(model: Model, tokens: Int[Tensor, "batch pos"], head: int, pairs: Sequence[tuple[int, str]], *,
+               ablation: Ablation = "mean", reference: Int[Tensor, "batch pos"] | dict[int, Tensor] | None = None) -> dict:
     """`{(h, kind): measure}` with layer-0 head h removed from the `kind` input of layer-1 head `head` only,
     for each (h, kind) in `pairs` (loss effects do not separate across heads: one full run per pair)."""
     return {(h, kind): measure(model, tokens, [Path((0, h), (1, head, kind))], ablation=ablation, reference=reference)
@@ -97,8 +99,8 @@ def best_index(x) -> int:
     return int(np.argmax(np.round(np.asarray(x, dtype=np.float64), 6)))
 
 
-def induction_verdicts(model, tokens: Int[Tensor, "batch 1+2*seq_len"], *, ablation: Ablation = "mean",
-                       reference: Int[Tensor, "batch 1+2*seq_len"] | dict[int, Tensor] | None = None,
+def induction_verdicts(model: Model, tokens: Int[Tensor, "batch pos"], *, ablation: Ablation = "mean",
+                       reference: Int[Tensor, "batch pos"] | dict[int, Tensor] | None = None,
                        necessary_below: float = 0.9, gain_pairs: Sequence[tuple[int, str]] | None = None,
                        unit: str = "random sequences") -> dict:
     """The causal verdicts' statistics for one model, as Estimates bootstrapped over sequences.

@@ -36,7 +36,8 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from scripts.analysis.causal import best_index
-from scripts.analysis.patching import reference_z
+from scripts.analysis.model import Model
+from scripts.analysis.patching import StopForward, reference_z
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine.api import Estimate
 
@@ -107,7 +108,7 @@ def class_map(tokens: Int[Tensor, "batch pos"], n_classes: int, d_vocab: int) ->
     return out
 
 
-def entropy_bits(y: Int[Tensor, " n"], n_classes: int) -> float:
+def entropy_bits(y: Int[Tensor, "*shape"], n_classes: int) -> float:
     """Plug-in (empirical) entropy of the labels, in bits."""
     p = torch.bincount(y.reshape(-1), minlength=n_classes).double()
     p = p[p > 0] / p.sum()
@@ -135,13 +136,17 @@ def probe_ce(x_train: Float[Tensor, "batch pos d_model"], y_train: Int[Tensor, "
     return probe, window_bits(probe, x_eval, y_eval)
 
 
+def split_windows(tokens: Int[Tensor, "windows pos"], n_train: int, n_eval: int) -> tuple[Tensor, Tensor]:
+    """Probe-training windows from the first half of the held-out windows, evaluation windows from the second
+    (evenly spaced: different files of the corpus, so the probe is scored on text it never saw)."""
+    half = tokens.shape[0] // 2
+    return (tokens[np.linspace(0, half - 1, n_train).astype(int)],
+            tokens[np.linspace(half, tokens.shape[0] - 1, n_eval).astype(int)])
+
+
 # -- the stream, clean and ablated ---------------------------------------------------------------------------
 
-class _Stop(Exception):
-    """Raised by a hook once the last stream point is captured (no unembedding)."""
-
-
-def stream_points(model, tokens: Int[Tensor, "batch pos"], *, ablate: Sequence[tuple[int, int]] = (),
+def stream_points(model: Model, tokens: Int[Tensor, "batch pos"], *, ablate: Sequence[tuple[int, int]] = (),
                   mean_z: dict[int, Float[Tensor, "pos head d_head"]] | None = None, keep_z: bool = False,
                   chunk: int = 128) -> dict[str, Tensor]:
     """The stream after the embeddings (`embed`, token + position) and after each layer (`L0`, `L1`, ...:
@@ -155,7 +160,7 @@ def stream_points(model, tokens: Int[Tensor, "batch pos"], *, ablate: Sequence[t
         def hook(x, hook):
             out.setdefault(name, []).append(x.detach().clone())
             if name == f"L{L - 1}":
-                raise _Stop
+                raise StopForward
             return x
         return hook
 
@@ -180,19 +185,19 @@ def stream_points(model, tokens: Int[Tensor, "batch pos"], *, ablate: Sequence[t
         for i in range(0, tokens.shape[0], chunk):
             try:
                 model(tokens[i:i + chunk])
-            except _Stop:
+            except StopForward:
                 pass
     res = {k: torch.cat(v) for k, v in out.items()}
     res["embed"] = res.pop("tok") + res.pop("pos")
     return res
 
 
-def mean_z(model, tokens: Int[Tensor, "batch pos"], layers: Sequence[int]) -> dict[int, Float[Tensor, "pos head d_head"]]:
+def mean_z(model: Model, tokens: Int[Tensor, "batch pos"], layers: Sequence[int]) -> dict[int, Float[Tensor, "pos head d_head"]]:
     """Every head's mean z at each position over a reference batch (what mean ablation puts in its place)."""
     return {layer: z.mean(0) for layer, z in reference_z(model, tokens, layers).items()}
 
 
-def ablated_final(model, tokens: Int[Tensor, "batch pos"], heads: Sequence[tuple[int, int]],
+def ablated_final(model: Model, tokens: Int[Tensor, "batch pos"], heads: Sequence[tuple[int, int]],
                   means: dict[int, Tensor], *, clean: dict[str, Tensor] | None = None,
                   chunk: int = 128) -> Float[Tensor, "ablation batch pos d_model"]:
     """The final stream with each of `heads` mean-ablated in turn. A head of the last layer is read by nothing
@@ -224,7 +229,7 @@ def ablated_final(model, tokens: Int[Tensor, "batch pos"], heads: Sequence[tuple
 
         def keep(x, hook):
             got.append(x.detach().clone())
-            raise _Stop
+            raise StopForward
 
         hooks = [(f"blocks.{layer}.attn.hook_z", ablate_z) for layer in sorted({lay for lay, _ in run})]
         hooks.append((f"blocks.{L - 1}.hook_resid_post", keep))
@@ -233,7 +238,7 @@ def ablated_final(model, tokens: Int[Tensor, "batch pos"], heads: Sequence[tuple
                 state["which"] = which[i:i + chunk]
                 try:
                     model(stacked[i:i + chunk])
-                except _Stop:
+                except StopForward:
                     pass
         for a, x in enumerate(torch.cat(got).reshape(A, B, *got[0].shape[1:])):
             out[run[a]] = x
@@ -245,7 +250,7 @@ def previous_token_scores(pattern: Float[Tensor, "batch head q k"]) -> Float[Ten
     return pattern.diagonal(offset=-1, dim1=-2, dim2=-1)[..., FIRST_POS - 1:].mean((0, -1))
 
 
-def cumulative_components(model, s: dict[str, Tensor]) -> list[tuple[str, Float[Tensor, "batch pos d_model"]]]:
+def cumulative_components(model: Model, s: dict[str, Tensor]) -> list[tuple[str, Float[Tensor, "batch pos d_model"]]]:
     """The stream after the embeddings and after each head is added, in order (L0H0, L0H1, ..., then the next
     layer): labels and streams. Layer l's output bias is added with its first head (a constant shift: it moves
     no covariance). The last equals the final stream (checked in the tests)."""
@@ -262,7 +267,7 @@ def cumulative_components(model, s: dict[str, Tensor]) -> list[tuple[str, Float[
     return out
 
 
-def previous_bits(model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
+def previous_bits(model: Model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
                   classes: int, weight_decay: float, iterations: int, points: Sequence[str] = ("embed", "L0"),
                   ablate: Sequence[tuple[int, int]] = ()) -> dict[str, float]:
     """Bits about the previous token a probe reads at each of `points` (H(target) - its mean cross-entropy on
@@ -325,7 +330,7 @@ def pr_ratio(a: Float[Tensor, "batch pos d"], b: Float[Tensor, "batch pos d"], *
 
 # -- the verdicts' statistics for one model --------------------------------------------------------------------
 
-def channel_measures(model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
+def channel_measures(model: Model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
                      classes: int = 128, weight_decay: float = 1e-4, iterations: int = 20,
                      unit: str = "evaluation windows") -> dict:
     """Everything the channel figure and its verdicts need for one model.

@@ -16,6 +16,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from scripts.analysis.circuits import ov_circuit, qk_circuit
+from scripts.analysis.model import Model
 from scripts.analysis.residual import AttnOnlyWeights, center_and_scale
 from scripts.analysis.stats import bonferroni_level, bootstrap_statistic, null_z
 from scripts.engine.api import Estimate
@@ -23,7 +24,7 @@ from scripts.engine.api import Estimate
 # -- zero layers: held-out cross-entropy ---------------------------------------------------------------------
 
 
-def unigram_log_probs(tokens: np.ndarray, d_vocab: int, alpha: float = 0.1) -> Float[np.ndarray, "d_vocab"]:
+def unigram_log_probs(tokens: np.ndarray, d_vocab: int, alpha: float = 0.1) -> Float[np.ndarray, " d_vocab"]:
     """log P(token) from training counts with add-alpha smoothing."""
     counts = np.bincount(tokens.astype(np.int64), minlength=d_vocab).astype(np.float64)
     return np.log((counts + alpha) / (counts.sum() + alpha * d_vocab))
@@ -67,7 +68,7 @@ def _rank(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-_round6(scores), kind="stable")
 
 
-def standardised_circuits(model, layer: int, head: int, allowed: Tensor) -> tuple[np.ndarray, np.ndarray]:
+def standardised_circuits(model: Model, layer: int, head: int, allowed: Tensor) -> tuple[np.ndarray, np.ndarray]:
     """QK [destination b, source a] standardised per destination, OV [source a, output c] per source
     (float64, restricted to the token ids `allowed`)."""
     qk = qk_circuit(model, layer, head)[allowed][:, allowed].detach().double().numpy()
@@ -77,7 +78,7 @@ def standardised_circuits(model, layer: int, head: int, allowed: Tensor) -> tupl
     return qk_z, ov_z
 
 
-def ranked_skip_trigrams(model, layer: int, head: int, allowed: Tensor, *, top: int) -> list[tuple[float, int, int, int]]:
+def ranked_skip_trigrams(model: Model, layer: int, head: int, allowed: Tensor, *, top: int) -> list[tuple[float, int, int, int]]:
     """The head's strongest skip-trigrams [a] ... [b] -> [c] among `allowed`, one per source a (its most
     selective destination b and its most raised output c), best first; score = QK z + OV z.
     Deterministic across machines: float64, scores rounded to 6 significant digits, ties by token order."""
@@ -106,7 +107,7 @@ class BigramIndex:
 
 
 def source_counts(index: BigramIndex, b: int, c: int, sources: np.ndarray, window: int,
-                  chunk: int = 8192) -> Int[np.ndarray, "sources"]:
+                  chunk: int = 8192) -> Int[np.ndarray, " sources"]:
     """For each source token a: how often [a] ... [b] -> [c] occurs, i.e. the number of occurrences of the
     bigram b -> c with an a among the `window` tokens before b (`circuits.skip_trigram_count`, batched)."""
     sources, back = np.unique(np.asarray(sources, dtype=np.int64), return_inverse=True)  # duplicates allowed
@@ -145,7 +146,7 @@ def source_excess(seen: np.ndarray, null: np.ndarray, *, unit: str = "skip-trigr
                                unit=unit, seed=seed)
 
 
-def find_bug(model, layer: int, head: int, allowed: Tensor, index: BigramIndex, *, sources: int, branch: int,
+def find_bug(model: Model, layer: int, head: int, allowed: Tensor, index: BigramIndex, *, sources: int, branch: int,
              min_count: int, window: int) -> tuple | None:
     """The paper's skip-trigram "bug": a head's OV circuit depends only on the source, so if it learns
     [a]...[b1]->[c1] and [a]...[b2]->[c2] it also raises [a]...[b1]->[c2]. Among the head's `sources`
@@ -175,8 +176,8 @@ def find_bug(model, layer: int, head: int, allowed: Tensor, index: BigramIndex, 
     return best
 
 
-def source_logit_boost(model, windows: Int[Tensor, "n pos"], a: int, b: int, c: int, *, seed: int = 0,
-                       chunk: int = 128) -> Float[Tensor, "n"]:
+def source_logit_boost(model: Model, windows: Int[Tensor, "n pos"], a: int, b: int, c: int, *, seed: int = 0,
+                       chunk: int = 128) -> Float[Tensor, " n"]:
     """A forward-pass check of a skip-trigram [a] ... [b] -> [c]: in each context (a window of text with its
     last token set to b and one earlier token, at a random position, set to a), the logit of c at the last
     position minus its logit in the same context with that token left as it was (not a). Contexts that
@@ -201,7 +202,7 @@ def source_logit_boost(model, windows: Int[Tensor, "n pos"], a: int, b: int, c: 
 # -- two layers: what feeds the induction head's keys --------------------------------------------------------
 
 
-def key_path_ablated_induction(w: AttnOnlyWeights, tokens: Int[Tensor, "batch 1+2*seq_len"], layer1_head: int,
+def key_path_ablated_induction(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"], layer1_head: int,
                                ablate: list[int] | tuple[int, ...]) -> float:
     """Induction score of one layer-1 head when the outputs of the layer-0 heads `ablate` are replaced by
     their mean (over the batch, per position) in that head's *keys* only; its queries and values, and every

@@ -25,7 +25,7 @@ def effective_embedding(model: Model) -> Float[Tensor, "d_vocab d_model"]:
 
 def direct_path_log_probs(model: Model) -> Float[Tensor, "d_vocab d_vocab"]:
     """log P(next | current) from the direct path alone: LN(E) W_U + b_U, i.e. the zero-layer model."""
-    return (effective_embedding(model: Model) @ model.W_U + model.b_U).log_softmax(-1)
+    return (effective_embedding(model) @ model.W_U + model.b_U).log_softmax(-1)
 
 
 def bigram_log_probs(tokens: np.ndarray, d_vocab: int, alpha: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -38,13 +38,13 @@ def bigram_log_probs(tokens: np.ndarray, d_vocab: int, alpha: float = 0.1) -> tu
 
 def ov_circuit(model: Model, layer: int, head: int) -> Float[Tensor, "d_vocab d_vocab"]:
     """E W_OV W_U: how attending to token a (row) changes the logit of token c (column)."""
-    E = effective_embedding(model: Model)
+    E = effective_embedding(model)
     return E @ model.W_V[layer, head] @ model.W_O[layer, head] @ model.W_U
 
 
 def qk_circuit(model: Model, layer: int, head: int) -> Float[Tensor, "d_vocab d_vocab"]:
     """(E W_Q + b_Q)(E W_K + b_K)ᵀ / sqrt(d_head): attention score from destination b (row) to source a."""
-    E = effective_embedding(model: Model)
+    E = effective_embedding(model)
     q = E @ model.W_Q[layer, head] + model.b_Q[layer, head]
     k = E @ model.W_K[layer, head] + model.b_K[layer, head]
     return q @ k.T / model.cfg.d_head ** 0.5
@@ -62,7 +62,7 @@ def eigenvalue_positivity(A: Float[Tensor, "... k"], B: Float[Tensor, "k ..."]) 
 
 def copying_score(model: Model, layer: int, head: int) -> float:
     """Eigenvalue positivity of the OV circuit E W_V W_O W_U (the paper's copying measure)."""
-    E = effective_embedding(model: Model)
+    E = effective_embedding(model)
     return eigenvalue_positivity(E @ model.W_V[layer, head], model.W_O[layer, head] @ model.W_U)
 
 

@@ -1,15 +1,10 @@
 """Head composition: how strongly what one head writes is read by a later one, and its null.
 
-Conventions (TransformerLens, row vectors): W_OV = W_V W_O and W_QK = W_Q W_Kᵀ, both [d_model d_model]. A
-layer-1 head reads a layer-0 head's output x W_OV^{h0} through its query (Q: W_OV^{h0} W_QK), its key
-(K: W_OV^{h0} W_QKᵀ) or its value (V: W_OV^{h0} W_OV^{h1}). The score is ‖left·right‖_F / (‖left‖_F ‖right‖_F),
-as TransformerLens's `all_composition_scores` (checked in tests/test_analysis.py).
-
-Two nulls, both "the writer rotated at random" (spectra kept, alignment destroyed):
-- `composition_null`: Haar rotations through the k x k block shortcut of `nulls.py` (rank-k heads; figure
-  `composition`);
-- `composition_scores_and_null`: explicit d x d rotations, for full-rank writers (W_E, W_pos) and rotations
-  that fix the all-ones direction (a folded model's null; figure `virtual-weights`), which the shortcut cannot do.
+W_OV = W_V W_O and W_QK = W_Q W_Kᵀ (TransformerLens, row vectors). A layer-1 head reads a layer-0 head's output
+through its query (Q: W_OV^{h0} W_QK), key (K: W_OV^{h0} W_QKᵀ) or value (V: W_OV^{h0} W_OV^{h1}); the score is
+‖left·right‖_F / (‖left‖_F ‖right‖_F), as TransformerLens's `all_composition_scores` (tested). Both nulls rotate
+the writer at random: `composition_null` through the Haar-block shortcut of `nulls.py` (rank-k heads),
+`composition_scores_and_null` with explicit d x d rotations (full-rank writers, rotations fixing all-ones).
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from scripts.analysis.model import Model
-from scripts.analysis.nulls import _np
+from scripts.analysis.nulls import Array, _np
 
 Mode = Literal["Q", "K", "V"]
 MODES: tuple[Mode, ...] = ("Q", "K", "V")
@@ -55,8 +50,8 @@ def composition_scores(model: Model, mode: Mode) -> Float[Tensor, "h0 h1"]:
     return torch.tensor([[composition_score(*composition_pair(model, mode, h0, h1)) for h1 in range(H)] for h0 in range(H)])
 
 
-def composition_null(W_out: Float[Tensor, "d d"] | Float[np.ndarray, "d d"], W_in: Float[Tensor, "d d"] | Float[np.ndarray, "d d"],
-                     rank: int, blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, Float[np.ndarray, " draws"]]:
+def composition_null(W_out: Float[Array, "d d"], W_in: Float[Array, "d d"], rank: int,
+                     blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, Float[np.ndarray, " draws"]]:
     """Composition score ‖W_out W_in‖ / (‖W_out‖ ‖W_in‖) (float64) and its null ‖W_out R W_in‖ / (…) for Haar R.
 
     ‖W_out R W_in‖² = Σ_ij a_i b_j (Uᵀ R V)_ij², with a, U the eigenpairs of W_outᵀ W_out and b, V those
@@ -89,10 +84,8 @@ def composition_z(model: Model, blocks: Float[np.ndarray, "draws k k"]) -> tuple
 
 def composition_scores_and_null(W_out: Float[Tensor, "a d"], W_ins: Float[Tensor, "r d b"],
                                 rotations: Float[Tensor, "n d d"]) -> tuple[Float[Tensor, " r"], Float[Tensor, "n r"]]:
-    """Composition scores of one writer with r readers, and their null with the writer rotated by each of the
-    n orthogonal matrices (W_out -> W_out R): the null keeps both matrices' singular values and randomises only
-    where in the stream the writer writes. Uses ‖A R B‖_F² = tr(Rᵀ AᵀA R BBᵀ), so only d x d Gram matrices
-    are multiplied."""
+    """Composition scores of one writer with r readers, and their null with the writer rotated by each of the n
+    `rotations` (W_out -> W_out R), from d x d Gram matrices: ‖A R B‖_F² = tr(Rᵀ AᵀA R BBᵀ)."""
     A, B = W_out.double(), W_ins.double()
     ga = A.T @ A  # [d d]
     gb = B @ B.transpose(-1, -2)  # [r d d]

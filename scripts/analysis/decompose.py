@@ -31,21 +31,22 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from scripts.analysis.patching import induction_per_sequence
+from scripts.analysis.model import Model
+from scripts.analysis.patching import StopForward, induction_per_sequence
 
 Parts = Mapping[str, Float[Tensor, "batch pos d_model"]]
 TERMS = [("pos", "pos"), ("tok", "pos"), ("pos", "tok"), ("tok", "tok")]  # (query part, key part) of layer 0
 TERM_LABEL = {("pos", "pos"): "pos·pos", ("tok", "pos"): "tok·pos", ("pos", "tok"): "pos·tok", ("tok", "tok"): "tok·tok"}
 
 
-def embedding_parts(model, tokens: Int[Tensor, "batch pos"]) -> dict[str, Float[Tensor, "batch pos d_model"]]:
+def embedding_parts(model: Model, tokens: Int[Tensor, "batch pos"]) -> dict[str, Float[Tensor, "batch pos d_model"]]:
     """What layer 0 reads, split: the token embedding and the positional embedding (they add up to the stream)."""
     n = tokens.shape[1]
     return {"tok": model.W_E.detach()[tokens], "pos": model.W_pos.detach()[:n].expand(tokens.shape[0], n, -1)}
 
 
 @torch.no_grad()
-def stream_parts(model, tokens: Int[Tensor, "batch pos"], layer: int) -> dict[str, Float[Tensor, "batch pos d_model"]]:
+def stream_parts(model: Model, tokens: Int[Tensor, "batch pos"], layer: int) -> dict[str, Float[Tensor, "batch pos d_model"]]:
     """What `layer` reads, split: token embedding, positional embedding and, for layer > 0, everything the
     earlier layers wrote ("heads": their heads' outputs and output biases), from one forward pass stopped there."""
     parts = embedding_parts(model, tokens)
@@ -53,22 +54,19 @@ def stream_parts(model, tokens: Int[Tensor, "batch pos"], layer: int) -> dict[st
         return parts
     seen: dict[str, Tensor] = {}
 
-    class _Stop(Exception):
-        pass
-
     def keep(x, hook):
         seen["x"] = x.detach().clone()
-        raise _Stop
+        raise StopForward
 
     with model.hooks(fwd_hooks=[(f"blocks.{layer}.hook_resid_pre", keep)]):
         try:
             model(tokens)
-        except _Stop:
+        except StopForward:
             pass
     return {**parts, "heads": seen["x"] - parts["tok"] - parts["pos"]}
 
 
-def _ln_pieces(model, layer: int, parts: Parts) -> tuple[dict[str, Tensor], Tensor | None]:
+def _ln_pieces(model: Model, layer: int, parts: Parts) -> tuple[dict[str, Tensor], Tensor | None]:
     """Each part as the head reads it (centred, over the whole stream's frozen scale, times the LayerNorm
     gain), and LayerNorm's bias (None without one)."""
     kind = model.cfg.normalization_type
@@ -86,7 +84,7 @@ def _ln_pieces(model, layer: int, parts: Parts) -> tuple[dict[str, Tensor], Tens
 
 
 @torch.no_grad()
-def split_reads(model, layer: int, head: int, parts: Parts, kind: str, *,
+def split_reads(model: Model, layer: int, head: int, parts: Parts, kind: str, *,
                 bias_to: str = "pos") -> dict[str, Float[Tensor, "batch pos d_head"]]:
     """The `kind` ("q", "k" or "v") input of one head, split by part: each part read through LayerNorm (scale
     frozen) and W; the biases go to the part `bias_to` (a part's name, or a new name: a part of their own).
@@ -100,7 +98,7 @@ def split_reads(model, layer: int, head: int, parts: Parts, kind: str, *,
 
 
 @torch.no_grad()
-def split_scores(model, layer: int, head: int, parts: Parts, *,
+def split_scores(model: Model, layer: int, head: int, parts: Parts, *,
                  bias_to: str = "pos") -> dict[tuple[str, str], Float[Tensor, "batch q k"]]:
     """Attention scores of one head (before the causal mask), split into a term per (query part, key part);
     they add up to the head's scores."""
@@ -150,7 +148,7 @@ def score_shares(terms: Mapping[tuple[str, str], Float[Tensor, "batch q k"]], *,
 
 
 @torch.no_grad()
-def scores_with_query_from(model, layer: int, head: int, parts: Parts, query_from: Iterable[str]) -> Float[Tensor, "batch q k"]:
+def scores_with_query_from(model: Model, layer: int, head: int, parts: Parts, query_from: Iterable[str]) -> Float[Tensor, "batch q k"]:
     """One head's scores when its query is read from the parts `query_from` alone (LayerNorm scale frozen at
     the whole stream's, the query bias kept) and its key from the whole stream."""
     q = split_reads(model, layer, head, parts, "q", bias_to="bias")
@@ -166,7 +164,7 @@ def total_read(reads: Mapping[str, Tensor]) -> Tensor:
 
 # -- what the causal note measures with them -----------------------------------------------------------------
 
-def previous_token_by_term(model, text: Int[Tensor, "batch pos"], *,
+def previous_token_by_term(model: Model, text: Int[Tensor, "batch pos"], *,
                            chunk: int = 128) -> dict[str, Float[np.ndarray, "batch head"]]:
     """Per sequence and layer-0 head: previous-token attention (`diagonal_attention`) with the full scores
     (`full`), with each term of TERMS alone (`pos·pos`, ...) and with position·position removed (`no pos·pos`),
@@ -179,7 +177,7 @@ def previous_token_by_term(model, text: Int[Tensor, "batch pos"], *,
         per_head: dict[str, list] = {}
         for h in range(H):
             terms = split_scores(model, 0, h, parts)
-            prev = lambda keep: diagonal_attention(pattern_of(total(terms, keep)))  # noqa: E731
+            prev = lambda keep, terms=terms: diagonal_attention(pattern_of(total(terms, keep)))
             got = {"full": prev(None), "no pos·pos": prev([k for k in TERMS if k != ("pos", "pos")]),
                    **{TERM_LABEL[k]: prev([k]) for k in TERMS},
                    **{f"share {TERM_LABEL[k]}": v for k, v in score_shares(terms).items()}}
@@ -190,7 +188,7 @@ def previous_token_by_term(model, text: Int[Tensor, "batch pos"], *,
     return {k: torch.cat(v).double().numpy() for k, v in rows.items()}  # [windows, head]
 
 
-def induction_by_query_part(model, rep: Int[Tensor, "batch 1+2*seq_len"], query_from: Mapping[str, Sequence[str]], *,
+def induction_by_query_part(model: Model, rep: Int[Tensor, "batch pos"], query_from: Mapping[str, Sequence[str]], *,
                             layer: int = 1) -> dict[str, Float[np.ndarray, "batch head"]]:
     """Per sequence `[BOS] r r` and head of `layer`: the induction score (`full`), and under each name of
     `query_from` the score with the query read from those parts alone (`scores_with_query_from`: keys from the

@@ -41,7 +41,7 @@ def fourier_basis(p: int) -> Float[Tensor, "p p"]:
     return basis / basis.norm(dim=1, keepdim=True)
 
 
-def embedding_spectrum(W_E: Float[Tensor, "p d_model"]) -> Float[np.ndarray, "n_freq"]:
+def embedding_spectrum(W_E: Float[Tensor, "p d_model"]) -> Float[np.ndarray, " n_freq"]:
     """Share of each frequency 1..(p-1)/2 in the numbers' embeddings (sums to 1)."""
     p = W_E.shape[0]
     coef = fourier_basis(p) @ W_E.detach().double()  # [p, d]
@@ -49,12 +49,12 @@ def embedding_spectrum(W_E: Float[Tensor, "p d_model"]) -> Float[np.ndarray, "n_
     return (per_freq / per_freq.sum()).numpy()
 
 
-def key_frequencies(spectrum: Float[np.ndarray, "n_freq"], factor: float = KEY_SHARE_FACTOR) -> list[int]:
+def key_frequencies(spectrum: Float[np.ndarray, " n_freq"], factor: float = KEY_SHARE_FACTOR) -> list[int]:
     """Frequencies (1-based) whose share is at least `factor` / n_freq."""
     return [int(k) + 1 for k in np.flatnonzero(spectrum >= factor / len(spectrum))]
 
 
-def gini(values: Float[np.ndarray, "n"]) -> float:
+def gini(values: Float[np.ndarray, " n"]) -> float:
     """Gini coefficient of non-negative values (0 even, →1 concentrated); the paper tracks it on the
     embedding's Fourier norms."""
     v = np.sort(np.asarray(values, dtype=np.float64))
@@ -62,7 +62,7 @@ def gini(values: Float[np.ndarray, "n"]) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
 
 
-def _sum_directions(p: int, freqs: list[int]) -> Float[Tensor, "2k p p"]:
+def _sum_directions(p: int, freqs: list[int]) -> Float[Tensor, "directions p p"]:  # 2 per frequency
     """cos(w(a+b)) and sin(w(a+b)) for each frequency, as unit-norm functions of (a, b)."""
     a = torch.arange(p, dtype=torch.float64)
     s = a[:, None] + a[None, :]
@@ -94,7 +94,7 @@ def excluded_logits(logits: Float[Tensor, "p p c"], freqs: list[int]) -> Float[T
     return logits - key_component(logits, freqs)
 
 
-def loss_on(logits: Float[Tensor, "p p c"], idx: Int[Tensor, "n"]) -> float:
+def loss_on(logits: Float[Tensor, "p p c"], idx: Int[Tensor, " n"]) -> float:
     """Mean cross-entropy of (a + b) mod p on the pairs `idx` (row-major a*p + b), in float64."""
     p = logits.shape[0]
     flat = logits.reshape(p * p, -1).double()[idx]

@@ -29,8 +29,3 @@ def pairwise_cosines(v: Float[np.ndarray, "n d"]) -> Float[np.ndarray, " n_pairs
 def max_abs_cosine(v: Float[np.ndarray, "n d"]) -> float:
     """The worst interference between any two of the rows."""
     return float(np.abs(pairwise_cosines(v)).max())
-
-
-def jl_max_cosine(n: int, d: int) -> float:
-    """Leading-order prediction for the largest |cosine| among n random unit vectors in R^d."""
-    return float(np.sqrt(4 * np.log(n) / d))

@@ -1,6 +1,6 @@
-"""Small linear-algebra measures for reading weight matrices: how many dimensions a map really uses, how much two
-subspaces overlap (each with its null). How strongly one map feeds another
-(composition) is `composition.py`; random rotations are `rotations.py`.
+"""Small linear-algebra measures for reading weight matrices: how many dimensions a map really uses and how much
+two subspaces overlap, with nulls. Composition (how strongly one map feeds another) is `composition.py`;
+random rotations are `rotations.py`.
 
 Conventions follow TransformerLens (row vectors): a writer W_out maps into the residual stream
 ([..., d_model] on the right), a reader W_in maps out of it ([d_model, ...] on the left), and the virtual

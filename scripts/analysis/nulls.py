@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import numpy as np
 from jaxtyping import Float
+from torch import Tensor
+
+from scripts.analysis.model import Model
+from scripts.analysis.rotations import haar_orthogonal
 
 # numpy, not torch, for the batched QR and eigenvalues: torch's batched LAPACK calls parallelise over the
 # batch with OpenMP and slow down by orders of magnitude on a machine whose cores are busy.
 
 
-def _np(x) -> np.ndarray:
+Array = Tensor | np.ndarray  # torch or numpy: `_np` makes either a float64 array
+
+
+def _np(x: Array) -> np.ndarray:
     if hasattr(x, "detach"):
         x = x.detach().cpu().double().numpy()
     return np.asarray(x, dtype=np.float64)
@@ -30,10 +37,7 @@ def _np(x) -> np.ndarray:
 
 def haar_blocks(d: int, k: int, draws: int, seed: int = 0) -> Float[np.ndarray, "draws k k"]:
     """Top-left k x k blocks of `draws` Haar-random d x d orthogonal matrices (seeded)."""
-    g = np.random.default_rng(seed).standard_normal((draws, d, k))
-    q, r = np.linalg.qr(g)  # q: [draws d k], the first k columns of a Haar matrix once signs are fixed
-    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
-    return q[:, :k, :]
+    return haar_orthogonal(np.random.default_rng(seed).standard_normal((draws, d, k)))[:, :k, :]  # [draws d k] -> top block
 
 
 def _row_basis(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,12 +46,12 @@ def _row_basis(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return W @ q, q
 
 
-def _positivity(ev: np.ndarray) -> np.ndarray:
+def _positivity(ev: np.ndarray) -> float | np.ndarray:  # float for one spectrum, [draws] for a stack
     return ev.real.sum(-1) / np.abs(ev).sum(-1)
 
 
-def copying_positivity_null(W_O: Float[np.ndarray, "k d"], N: Float[np.ndarray, "d k"],
-                            blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, Float[np.ndarray, "draws"]]:
+def copying_positivity_null(W_O: Float[Array, "k d"], N: Float[Array, "d k"],
+                            blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, Float[np.ndarray, " draws"]]:
     """Eigenvalue positivity Σλ/Σ|λ| of the k x k matrix W_O N (the non-zero spectrum of the OV circuit
     E W_V W_O W_U when N = W_U E W_V), and its null with a random rotation R between W_O and N: W_O R N."""
     W_O, N = _np(W_O), _np(N)
@@ -58,7 +62,7 @@ def copying_positivity_null(W_O: Float[np.ndarray, "k d"], N: Float[np.ndarray, 
     return observed, _positivity(np.linalg.eigvals(L_o @ blocks @ L_n.T))
 
 
-def ov_copying_null(model, layer: int, head: int, blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, np.ndarray]:
+def ov_copying_null(model: Model, layer: int, head: int, blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, np.ndarray]:
     """The copying score of a head (eigenvalue positivity of E W_V W_O W_U, as `circuits.copying_score`)
     and its spectrum-keeping null: the head's output rotated at random before the unembedding reads it."""
     from scripts.analysis.circuits import effective_embedding
@@ -66,19 +70,3 @@ def ov_copying_null(model, layer: int, head: int, blocks: Float[np.ndarray, "dra
     E = _np(effective_embedding(model))
     N = _np(model.W_U) @ E @ _np(model.W_V[layer, head])  # W_U E W_V [d_model d_head]
     return copying_positivity_null(_np(model.W_O[layer, head]), N, blocks)
-
-
-def composition_null(W_out: Float[np.ndarray, "d d"], W_in: Float[np.ndarray, "d d"], rank: int,
-                     blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, Float[np.ndarray, "draws"]]:
-    """Composition score ‖W_out W_in‖ / (‖W_out‖ ‖W_in‖) and its null ‖W_out R W_in‖ / (…) for Haar R.
-
-    ‖W_out R W_in‖² = Σ_ij a_i b_j (Uᵀ R V)_ij², with a, U the eigenpairs of W_outᵀ W_out and b, V those
-    of W_in W_inᵀ; only the top `rank` of each are non-zero, so a rank x rank Haar block suffices.
-    """
-    Wo, Wi = _np(W_out), _np(W_in)
-    a = np.clip(np.linalg.eigvalsh(Wo.T @ Wo)[::-1][:rank], 0, None)
-    b = np.clip(np.linalg.eigvalsh(Wi @ Wi.T)[::-1][:rank], 0, None)
-    norm = np.sqrt((Wo ** 2).sum() * (Wi ** 2).sum())
-    observed = float(np.linalg.norm(Wo @ Wi) / norm)
-    null = np.sqrt(np.einsum("i,nij,j->n", a, blocks ** 2, b)) / norm
-    return observed, null

@@ -32,6 +32,8 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from scripts.analysis.model import Model
+
 Ablation = Literal["zero", "mean", "resample"]
 Input = Literal["q", "k", "v"]
 ABLATIONS: tuple[str, ...] = ("zero", "mean", "resample")
@@ -43,7 +45,7 @@ class Path:
     the logits directly when `receiver` is None."""
 
     sender: tuple[int, int]
-    receiver: tuple[int, int, Input] | None = None
+    receiver: tuple[int, int, str] | None = None  # str, not Input: __post_init__ rejects others with a ValueError
 
     def __post_init__(self):
         if self.receiver is not None:
@@ -62,13 +64,14 @@ class Path:
         return f"{s} → L{layer}H{head}.{kind}"
 
 
-class _Stop(Exception):
-    """Raised by a hook to end a forward pass once everything asked for has been seen."""
+class StopForward(Exception):
+    """Raised by a hook to end a forward pass once everything asked for has been seen (every early stop of the
+    project's hooks: here, `channel.py`, `decompose.py`)."""
 
 
 # -- what replaces a head's output ---------------------------------------------------------------------------
 
-def reference_z(model, tokens: Int[Tensor, "batch pos"], layers: Sequence[int], *,
+def reference_z(model: Model, tokens: Int[Tensor, "batch pos"], layers: Sequence[int], *,
                 chunk: int = 256) -> dict[int, Float[Tensor, "batch pos head d_head"]]:
     """Every head's `z` (its output before W_O) in `layers` on a reference batch (each forward pass stops at
     the last of those layers). Compute it once and pass it to `run_patched` for many interventions."""
@@ -79,14 +82,14 @@ def reference_z(model, tokens: Int[Tensor, "batch pos"], layers: Sequence[int], 
         layer = int(hook.name.split(".")[1])
         out[layer].append(z.detach().clone())
         if layer == last:
-            raise _Stop
+            raise StopForward
         return z
 
     with torch.no_grad(), model.hooks(fwd_hooks=[(f"blocks.{layer}.attn.hook_z", keep) for layer in layers]):
         for i in range(0, tokens.shape[0], chunk):
             try:
                 model(tokens[i:i + chunk])
-            except _Stop:
+            except StopForward:
                 pass
     return {layer: torch.cat(v) for layer, v in out.items()}
 
@@ -113,7 +116,7 @@ def replacement(z: Float[Tensor, "batch pos d_head"], ablation: Ablation,
 
 # -- hooks ---------------------------------------------------------------------------------------------------
 
-def _norm(model, module, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+def _norm(model: Model, module, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
     """`module`'s LayerNorm applied to x without firing its hooks (a cache of this run stays the run's own)."""
     kind = model.cfg.normalization_type
     if kind is None:
@@ -125,15 +128,12 @@ def _norm(model, module, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor,
     return x * module.weight + module.bias if kind == "LN" else x
 
 
-def patch_hooks(model, *, heads: Sequence[tuple[int, int]] = (), paths: Sequence[Path] = (),
+def patch_hooks(model: Model, *, heads: Sequence[tuple[int, int]] = (), paths: Sequence[Path] = (),
                 ablation: Ablation = "mean", reference: dict[int, Tensor] | None = None) -> list[tuple[str, object]]:
     """Forward hooks that ablate `heads` everywhere and patch `paths`, for `model.hooks(fwd_hooks=...)` or
     `model.run_with_hooks`. `reference` maps a layer to the reference batch's z there (`reference_z`); it
     must cover every sender's layer for mean or resample ablation from a reference (None: the batch itself)."""
-    W = {"q": model.W_Q.detach(), "k": model.W_K.detach(), "v": model.W_V.detach()}
-    b = {"q": model.b_Q.detach(), "k": model.b_K.detach(), "v": model.b_V.detach()}
     W_O = model.W_O.detach()
-    last = model.cfg.n_layers - 1
     state: dict = {}  # this run's sender deltas and receiver inputs (the hooks' scratch space, per call)
     hooks: list[tuple[str, object]] = []
 
@@ -161,6 +161,16 @@ def patch_hooks(model, *, heads: Sequence[tuple[int, int]] = (), paths: Sequence
             return z
         hooks.append((f"blocks.{layer}.attn.hook_z", sender_delta))
 
+    return hooks + _receiver_hooks(model, paths, state)
+
+
+def _receiver_hooks(model: Model, paths: Sequence[Path], state: dict) -> list[tuple[str, object]]:
+    """The receivers' side of `paths`: each receiving head's q, k or v (or the logits) recomputed from its input
+    plus the senders' deltas that `patch_hooks` left in `state`."""
+    W = {"q": model.W_Q.detach(), "k": model.W_K.detach(), "v": model.W_V.detach()}
+    b = {"q": model.b_Q.detach(), "k": model.b_K.detach(), "v": model.b_V.detach()}
+    last = model.cfg.n_layers - 1
+    hooks: list[tuple[str, object]] = []
     into: dict[tuple, list[tuple[int, int]]] = {}
     for p in paths:
         into.setdefault(p.receiver, []).append(p.sender)
@@ -191,7 +201,7 @@ def patch_hooks(model, *, heads: Sequence[tuple[int, int]] = (), paths: Sequence
 
 # -- a patched run and what it measures ----------------------------------------------------------------------
 
-def run_patched(model, tokens: Int[Tensor, "batch pos"], *, heads: Sequence[tuple[int, int]] = (),
+def run_patched(model: Model, tokens: Int[Tensor, "batch pos"], *, heads: Sequence[tuple[int, int]] = (),
                 paths: Sequence[Path] = (), ablation: Ablation = "mean",
                 reference: Int[Tensor, "ref pos"] | dict[int, Tensor] | None = None,
                 pattern_layers: Sequence[int] = (), loss: bool = True, chunk: int = 128) -> dict[str, Tensor]:
@@ -212,7 +222,7 @@ def run_patched(model, tokens: Int[Tensor, "batch pos"], *, heads: Sequence[tupl
         layer = int(hook.name.split(".")[1])
         out[f"pattern{layer}"].append(pattern.detach().clone())
         if not loss and layer == last_pattern:
-            raise _Stop
+            raise StopForward
         return pattern
 
     with torch.no_grad():
@@ -225,7 +235,7 @@ def run_patched(model, tokens: Int[Tensor, "batch pos"], *, heads: Sequence[tupl
             with model.hooks(fwd_hooks=hooks):
                 try:
                     logits = model(t)[:, :-1]
-                except _Stop:
+                except StopForward:
                     continue
             # loss = logsumexp - correct logit (cheaper than a full log_softmax)
             out["loss"].append(logits.logsumexp(-1) - logits.gather(-1, t[:, 1:, None])[..., 0])
@@ -237,12 +247,6 @@ def induction_per_sequence(pattern: Float[Tensor, "batch head q k"]) -> Float[Te
     offset 1 - seq_len, its first two rows skipped)."""
     seq_len = (pattern.shape[-1] - 1) // 2
     return pattern.diagonal(offset=1 - seq_len, dim1=-2, dim2=-1)[..., 2:].mean(-1)
-
-
-def repeat_halves(loss: Float[Tensor, "batch 2*seq_len"]) -> tuple[Float[Tensor, " batch"], Float[Tensor, " batch"]]:
-    """Per-sequence mean loss on the first and the second copy of `[BOS] r r` (as per_unit.repeat_halves)."""
-    seq_len = loss.shape[1] // 2
-    return loss[:, :seq_len].mean(1), loss[:, seq_len + 1:].mean(1)
 
 
 def fraction_kept(patched: Float[Tensor, " units"], clean: Float[Tensor, " units"]) -> float:

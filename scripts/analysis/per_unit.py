@@ -10,6 +10,9 @@ a random sequence), so that `scripts.analysis.stats` can bootstrap over the unit
   and within the others ("new").
 - `qk_path_null`: eigenvalue positivity of a layer-1 head's induction QK path with the site's
   spectrum-keeping null (`nulls.py`; the OV circuit's is `nulls.ov_copying_null`).
+- `find_induction_heads` / `positivity_z`: the heads whose induction score clears 0.4, and the QK-path and OV
+  positivity of each against those nulls, as z-scores (figure `induction-circuit`).
+- `snapshot_measures`: the phase-change figure's per-unit scores of one training snapshot.
 - `term_importance_per_window`: the frozen-pattern path expansion (`paths.path_terms`) scored per window,
   for single terms and for groups of terms (every first-order head term, every virtual head).
 """
@@ -24,10 +27,13 @@ from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
 from scripts.analysis.circuits import effective_embedding
-from scripts.analysis.nulls import copying_positivity_null
+from scripts.analysis.model import Model
+from scripts.analysis.nulls import copying_positivity_null, haar_blocks, ov_copying_null
 from scripts.analysis.paths import _center, order_of, path_terms
 from scripts.analysis.residual import AttnOnlyWeights, center_and_scale
+from scripts.analysis.stats import bonferroni_level, bootstrap_mean, bootstrap_statistic, null_z
 
+INDUCTION_THRESHOLD = 0.4  # the conventional induction-head threshold (ARENA / TransformerLens)
 PREV = (-1, 1)  # previous-token stripe: offset -1, skip the BOS row (as induction.previous_token_scores)
 
 
@@ -85,7 +91,7 @@ def unit_pass(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"], *, positions
     return {k: torch.cat(v) for k, v in out.items()}
 
 
-def repeat_halves(loss: Float[Tensor, "batch 2*seq_len"]) -> tuple[Float[Tensor, " batch"], Float[Tensor, " batch"]]:
+def repeat_halves(loss: Float[Tensor, "batch pred"]) -> tuple[Float[Tensor, " batch"], Float[Tensor, " batch"]]:
     """Per-sequence mean loss on the first copy and on the second copy of `[BOS] r r` (as
     induction.repeat_halves_loss: the first token of the second copy has nothing to copy and is left out)."""
     seq_len = loss.shape[1] // 2
@@ -127,13 +133,38 @@ def icl_within(late_sum: np.ndarray, late_n: np.ndarray, early_sum: np.ndarray, 
 
 # -- positivity of circuits, against a rotation null ---------------------------------------------------------
 
-def qk_path_null(model, head: int, blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, np.ndarray]:
-    """Eigenvalue positivity of layer-1 head `head`'s induction QK path E W_Q W_Kᵀ (Σ_h E W_OV^h)ᵀ and its spectrum-keeping null (`nulls.copying_positivity_null`): what
-    layer 0 wrote is rotated at random before the head's keys read it, so only the alignment is random."""
+def qk_path_null(model: Model, head: int, blocks: Float[np.ndarray, "draws k k"]) -> tuple[float, np.ndarray]:
+    """Eigenvalue positivity of layer-1 head `head`'s induction QK path E W_Q W_Kᵀ (Σ_h E W_OV^h)ᵀ and its
+    spectrum-keeping null (`nulls.copying_positivity_null`): what layer 0 wrote is rotated at random before the head's keys read it, so only the alignment is random."""
     E = effective_embedding(model).to(torch.float64)
     prev = sum(E @ model.W_V[0, h].double() @ model.W_O[0, h].double() for h in range(model.cfg.n_heads))
     N = prev.T @ E @ model.W_Q[1, head].double()  # [d_model d_head]; spectrum of W_Kᵀ N = that of the path
     return copying_positivity_null(model.W_K[1, head].T, N, blocks)
+
+
+def find_induction_heads(per_seq: Float[np.ndarray, "sequences heads"]) -> tuple[list[int], list]:
+    """Layer-1 heads whose induction score's interval lies above 0.4 ([sequences, heads] in), with every head's
+    Estimate; if none qualifies, the best head (ties: lowest index) is returned as the only candidate."""
+    ests = [bootstrap_mean(per_seq[:, h], unit="random sequences") for h in range(per_seq.shape[1])]
+    heads = [h for h, e in enumerate(ests) if e.low > INDUCTION_THRESHOLD]
+    return heads or [int(np.argmax(np.round(per_seq.mean(0), 6)))], ests
+
+
+def positivity_z(model: Model, heads: list[int], *, draws: int, seed: int) -> dict:
+    """QK-path and OV positivity of each head, their nulls' z-scores (Bonferroni over 2 x len(heads) tests),
+    and the weakest head's Estimate per circuit."""
+    blocks = haar_blocks(model.cfg.d_model, model.cfg.d_head, draws, seed)
+    level = bonferroni_level(2 * len(heads))
+    out = {"qk": {}, "ov": {}, "z": {"qk": {}, "ov": {}}}
+    with torch.no_grad():
+        for h in range(model.cfg.n_heads):
+            for kind, fn in (("qk", lambda h=h: qk_path_null(model, h, blocks)), ("ov", lambda h=h: ov_copying_null(model, 1, h, blocks))):
+                observed, null = fn()
+                out[kind][h] = observed
+                out["z"][kind][h] = null_z(observed, np.asarray(null), null_name="random rotation of one factor",
+                                           level=level)
+    out["weakest"] = {k: min((out["z"][k][h] for h in heads), key=lambda e: e.low) for k in ("qk", "ov")}
+    return out
 
 
 # -- term importance per window ------------------------------------------------------------------------------
@@ -190,7 +221,7 @@ def aggregate_ratio(virtual: Float[np.ndarray, " units"], heads: Float[np.ndarra
     return float(np.mean(virtual) / np.mean(heads))
 
 
-def single_gap(first: Float[np.ndarray, "units terms"], second: Float[np.ndarray, "units terms"]) -> float:
+def single_gap(first: Float[np.ndarray, "units heads"], second: Float[np.ndarray, "units virtual"]) -> float:
     """The most important virtual head's cost minus the least important single head's (nats)."""
     return float(np.asarray(second).mean(0).max() - np.asarray(first).mean(0).min())
 
@@ -199,3 +230,22 @@ def gain_fraction(before: Float[np.ndarray, " units"], start: Float[np.ndarray, 
                   final: Float[np.ndarray, " units"]) -> float:
     """How much of the change from `start` to `final` (e.g. of the ICL score) had happened at `before`."""
     return float((np.mean(before) - np.mean(start)) / (np.mean(final) - np.mean(start)))
+
+
+def snapshot_measures(w: AttnOnlyWeights, text: Int[Tensor, "windows pos"], rep: Int[Tensor, "seqs rep_pos"],
+                      prev_units: Int[Tensor, "prev_windows pos"], *, early: list[int], late: list[int],
+                      base: Float[Tensor, "windows positions"], repeated: Bool[Tensor, "windows positions"],
+                      seq_len: int) -> tuple[dict, Float[np.ndarray, " windows"]]:
+    """One snapshot (figure `phase-change`): Estimates of the ICL score, best induction and previous-token scores,
+    and ICL within repeated and new targets (relative to the zero-layer `base`); and the per-window ICL scores."""
+    loss = unit_pass(w, text, positions=early + late)["loss"]
+    icl = (loss[:, len(early):].mean(1) - loss[:, :len(early)].mean(1)).double().numpy()
+    ind = unit_pass(w, rep, stripes={"ind": induction_stripe(seq_len)})["ind"][:, 1].numpy()
+    prev = unit_pass(w, prev_units, stripes={"prev": PREV}, positions=[0])["prev"][:, 0].numpy()
+    split = icl_split(loss - base, repeated, len(early))
+    row = {"icl": bootstrap_mean(icl, unit="held-out windows"),
+           "ind": bootstrap_statistic(best_head, ind, unit="random sequences"),
+           "prev": bootstrap_statistic(best_head, prev, unit="held-out windows"),
+           **{f"icl_{c}": bootstrap_statistic(icl_within, *(split[f"{c}_{p}"] for p in (
+               "late_sum", "late_n", "early_sum", "early_n")), unit="held-out windows") for c in ("repeated", "new")}}
+    return row, icl

@@ -19,7 +19,9 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from scripts.analysis.residual import layer_norm, random_orthogonal
+from scripts.analysis.model import Model
+from scripts.analysis.residual import layer_norm
+from scripts.analysis.rotations import random_orthogonal
 
 FLOAT32_UNIT_ROUNDOFF = 2.0**-24  # u: a float32 operation is exact up to a relative error u
 
@@ -36,10 +38,41 @@ def sentence_counts(n_sentences: int, resamples: int, rng: np.random.Generator) 
     return rng.multinomial(n_sentences, np.full(n_sentences, 1 / n_sentences), size=resamples)
 
 
+def layer_norm_inputs(model: Model, sentences: list[str]) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """Every LayerNorm's input over all tokens of the sentences, and the sentence of each token."""
+    lns = ["embed_ln"] + [f"blocks.{l}.{n}" for l in range(model.cfg.n_layers) for n in ("ln1", "ln2")]
+    acts = {n: [] for n in lns}
+    sentence = []
+    with torch.no_grad():
+        for k, s in enumerate(sentences):
+            _, cache = model.run_with_cache(model.to_tokens(s), names_filter=lambda n: n.endswith(".hook_in"))
+            for n in lns:
+                acts[n].append(cache[f"{n}.hook_in"][0])
+            sentence += [k] * cache[f"{lns[0]}.hook_in"].shape[1]
+    return {n: torch.cat(v) for n, v in acts.items()}, np.array(sentence)
+
+
+def stream_by_layer(model: Model, sentences: list[str]) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """A post-LN encoder's (MiniLM's) stream entering each layer and leaving the last, one sentence per pass, and
+    each token's sentence (the zoo's pre-LN stream after each layer is `channel.stream_points`)."""
+    names = [f"blocks.{l}.hook_resid_pre" for l in range(model.cfg.n_layers)] + [f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"]
+    acts = {n: [] for n in names}
+    sentence = []
+    with torch.no_grad():
+        for k, s in enumerate(sentences):
+            _, cache = model.run_with_cache(model.to_tokens(s), names_filter=lambda n: n in names)
+            for n in names:
+                acts[n].append(cache[n][0])
+            sentence += [k] * cache[names[0]].shape[1]
+    labels = [f"in L{l}" for l in range(model.cfg.n_layers)] + ["output"]
+    return {lab: torch.cat(acts[n]) for lab, n in zip(labels, names)}, np.array(sentence)
+
+
 def kurtosis_resampled(x: Float[np.ndarray, "tokens d"], sentence: Int[np.ndarray, " tokens"],
                        counts: Int[np.ndarray, "resamples n_sentences"]) -> Float[np.ndarray, "resamples d"]:
-    """Kurtosis of every coordinate in each resample of the sentences (the tokens of a sentence drawn k
-    times count k times). Coordinates are standardised first (kurtosis does not change) so float32 sums
+    """Kurtosis of every coordinate in each resample of the sentences (the tokens of a sentence drawn k times
+    count k times): `basis.coordinate_kurtosis` per resample, from per-sentence power sums, so that thousands
+    of resamples cost a few matrix products. Coordinates are standardised first (kurtosis does not change) so float32 sums
     of powers are accurate."""
     x = np.asarray(x, dtype=np.float64)
     x = (x - x.mean(0)) / x.std(0)

@@ -21,6 +21,8 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from scripts.analysis.model import Model
+
 
 @dataclass(frozen=True)
 class AttnOnlyWeights:
@@ -45,7 +47,7 @@ class AttnOnlyWeights:
         return self.W_Q.shape[0]
 
 
-def weights_of(model) -> AttnOnlyWeights:
+def weights_of(model: Model) -> AttnOnlyWeights:
     """Extract the weights of a folded TransformerBridge (LayerNorm gains 1, biases 0)."""
     gains = [v for k, v in model.state_dict().items() if k.endswith(("ln1.weight", "ln_final.weight"))]
     if any(not torch.allclose(v, torch.ones_like(v)) for v in gains):
@@ -74,10 +76,11 @@ StreamFn = Callable[[Float[Tensor, "batch pos d_model"]], Float[Tensor, "batch p
 
 
 def forward(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"], *, stream_fn: StreamFn | None = None,
-            center: bool = True) -> Float[Tensor, "batch pos d_vocab"]:
+            center: bool = True, unembed: bool = True) -> Float[Tensor, "batch pos d_vocab_or_model"]:
     """Logits of the attention-only model. `stream_fn`, if given, is applied to the residual stream itself
     before every read (the "privileged basis" experiment: an elementwise nonlinearity there). `center=False`
-    drops LayerNorm's mean subtraction (exact when the writing weights are centred, as folding makes them)."""
+    drops LayerNorm's mean subtraction (exact when the writing weights are centred, as folding makes them).
+    `unembed=False` returns the normalised stream the unembedding reads instead."""
     x = w.W_E[tokens] + w.W_pos[: tokens.shape[1]]  # [batch pos d_model]
     mask = torch.triu(torch.ones(tokens.shape[1], tokens.shape[1], dtype=torch.bool), diagonal=1)
     for layer in range(w.n_layers):
@@ -93,7 +96,8 @@ def forward(w: AttnOnlyWeights, tokens: Int[Tensor, "batch pos"], *, stream_fn: 
         x = x + torch.einsum("bqhe,hed->bqd", z, w.W_O[layer]) + w.b_O[layer]
     if stream_fn is not None:
         x = stream_fn(x)
-    return center_and_scale(x, w.eps, center) @ w.W_U + w.b_U
+    h = center_and_scale(x, w.eps, center)
+    return h @ w.W_U + w.b_U if unembed else h
 
 
 def rotate(w: AttnOnlyWeights, R: Float[Tensor, "d_model d_model"]) -> AttnOnlyWeights:
@@ -104,37 +108,8 @@ def rotate(w: AttnOnlyWeights, R: Float[Tensor, "d_model d_model"]) -> AttnOnlyW
     )
 
 
-def random_orthogonal(d: int, generator: torch.Generator) -> Float[Tensor, "d d"]:
-    """Haar-random orthogonal matrix (QR of a Gaussian, signs fixed)."""
-    q, r = torch.linalg.qr(torch.randn(d, d, generator=generator))
-    return q * torch.sign(torch.diagonal(r))
-
-
-def random_orthogonal_fixing_ones(d: int, generator: torch.Generator) -> Float[Tensor, "d d"]:
-    """Random orthogonal R with 1 R = 1: a random rotation of the subspace orthogonal to all-ones."""
-    ones = torch.ones(d, 1) / d ** 0.5
-    basis, _ = torch.linalg.qr(torch.cat([ones, torch.randn(d, d - 1, generator=generator)], dim=1))
-    basis = basis * torch.sign(basis[:, :1].sum())  # first column is +ones/sqrt(d)
-    perp = basis[:, 1:]  # orthonormal basis of the complement
-    inner = random_orthogonal(d - 1, generator)
-    return ones @ ones.T + perp @ inner @ perp.T
-
-
-def kurtosis(x: Float[Tensor, "n d"]) -> Float[Tensor, " d"]:
-    """Kurtosis of every coordinate over the n samples (3 for a Gaussian; large for outlier features)."""
-    c = x - x.mean(0)
-    return c.pow(4).mean(0) / c.pow(2).mean(0).pow(2)
-
-
 def layer_norm(x: Float[Tensor, "... d"], gamma: Float[Tensor, " d"] | None, beta: Float[Tensor, " d"] | None,
                eps: float) -> Float[Tensor, "... d"]:
     """LayerNorm with an optional elementwise gain and bias (None: the pure centre-and-scale)."""
     y = center_and_scale(x, eps)
     return y * gamma + beta if gamma is not None else y
-
-
-def rotation_commutator(x: Float[Tensor, "n d"], R: Float[Tensor, "d d"], gamma, beta, eps: float) -> float:
-    """Median over samples of ‖LN(xR) − LN(x)R‖ / ‖LN(x)‖: 0 when the LayerNorm commutes with R, i.e. when
-    a rotation of the stream it normalises could be folded into the weights around it."""
-    a, b = layer_norm(x @ R, gamma, beta, eps), layer_norm(x, gamma, beta, eps) @ R
-    return ((a - b).norm(dim=-1) / b.norm(dim=-1)).median().item()

@@ -10,12 +10,9 @@ from jaxtyping import Float
 from torch import Tensor
 
 
-def haar_orthogonal(gaussian: Float[Tensor, "*batch d k"] | Float[np.ndarray, "*batch d k"]
-                    ) -> Float[Tensor, "*batch d k"] | Float[np.ndarray, "*batch d k"]:
-    """Q of the QR of a Gaussian matrix (or stack), each column's sign flipped so that R's diagonal is positive:
-    Haar-distributed (d x d: a random orthogonal matrix; d x k: its first k columns). The one implementation
-    of every random rotation here; callers draw the Gaussian with their own generator (torch or numpy, as their
-    published figures were drawn), and numpy stays numpy (`nulls.py` says why)."""
+def haar_orthogonal(gaussian: Float[Tensor | np.ndarray, "*batch d k"]) -> Float[Tensor | np.ndarray, "*batch d k"]:
+    """Q of a Gaussian's QR, column signs fixed so R's diagonal is positive: Haar (d x k: the first k columns).
+    Callers draw the Gaussian with their own generator, torch or numpy, as their published figures were drawn."""
     if isinstance(gaussian, np.ndarray):
         q, r = np.linalg.qr(gaussian)
         return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]

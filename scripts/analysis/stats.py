@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Float, Shaped
+from torch import Tensor
 
 from scripts.engine.api import Estimate
 
@@ -31,7 +32,7 @@ def _as_array(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def bootstrap_statistic(stat: Callable[..., float], *units: Float[np.ndarray, "n ..."], unit: str,
+def bootstrap_statistic(stat: Callable[..., float], *units: Shaped[np.ndarray | Tensor, "n ..."], unit: str,
                         resamples: int = RESAMPLES, seed: int = 0, level: float = 0.95) -> Estimate:
     """`stat(*arrays)` on all units, with a percentile interval from resampling units (rows) with
     replacement; every array is resampled with the same rows, so paired differences stay paired."""
@@ -49,7 +50,7 @@ def bootstrap_statistic(stat: Callable[..., float], *units: Float[np.ndarray, "n
                     f"bootstrap over {unit}, {resamples:,} resamples", level)
 
 
-def bootstrap_mean(values: Float[np.ndarray, "n"], *, unit: str, resamples: int = RESAMPLES, seed: int = 0,
+def bootstrap_mean(values: Float[np.ndarray | Tensor, "*n"], *, unit: str, resamples: int = RESAMPLES, seed: int = 0,
                    level: float = 0.95) -> Estimate:
     """Mean of per-unit values with a percentile bootstrap interval (vectorised: no Python loop)."""
     v = _as_array(values).reshape(-1)

@@ -49,9 +49,10 @@ import yaml
 
 from scripts.authoring import kramdown, liquid
 from scripts.authoring.findings import Finding
+from scripts.engine.errors import EngineError
+from scripts.engine.paths import ROOT
 from scripts.engine.preflight import key_lines, split_front_matter
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 ALLOWED_CATEGORIES = ("Papers", "Methods", "Site")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".mdwn")
 _DATE_IN_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -67,7 +68,7 @@ _PERMALINK_STYLES = {"date": "/:categories/:year/:month/:day/:title:output_ext",
                      "none": "/:categories/:title:output_ext"}
 
 
-class ImportError_(ValueError):
+class ImportError_(EngineError):
     """The post cannot be imported; the message names the file (and line) and what to fix. Nothing was written."""
 
 
@@ -119,7 +120,7 @@ class JekyllSite:
     _posts: dict[pathlib.Path, _Post] | None = None
 
     @classmethod
-    def around(cls, path: pathlib.Path) -> "JekyllSite":
+    def around(cls, path: pathlib.Path) -> JekyllSite:
         """The site a post belongs to: the parent of the nearest enclosing _posts/ or _drafts/ folder."""
         for parent in path.resolve().parents:
             if parent.name in ("_posts", "_drafts"):
@@ -127,7 +128,7 @@ class JekyllSite:
         return cls(None, dict(_JEKYLL_DEFAULTS))
 
     @classmethod
-    def at(cls, root: pathlib.Path) -> "JekyllSite":
+    def at(cls, root: pathlib.Path) -> JekyllSite:
         config, has = dict(_JEKYLL_DEFAULTS), False
         path = root / "_config.yml"
         if path.is_file():
@@ -135,8 +136,8 @@ class JekyllSite:
                 loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
                 line = getattr(getattr(e, "problem_mark", None), "line", -1) + 1
-                raise ImportError_(f"{path}:{max(line, 1)}: the Jekyll site's _config.yml cannot be read ({e}) — fix it "
-                                   "(Jekyll could not build it either)") from e
+                raise ImportError_(f"{path}:{max(line, 1)}: the Jekyll site's _config.yml cannot be read ({e}) — "
+                                   "fix it (Jekyll could not build it either)") from e
             if isinstance(loaded, dict):
                 config.update(loaded)
                 has = True
@@ -273,7 +274,8 @@ def read_post(path: pathlib.Path) -> tuple[str, int]:
     except UnicodeDecodeError as e:
         data = path.read_bytes()
         line = data[:e.start].count(b"\n") + 1
-        raise ImportError_(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}) — save the file as UTF-8") from e
+        raise ImportError_(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}) — "
+                           "save the file as UTF-8") from e
     text = raw.lstrip()
     return text, raw[:len(raw) - len(text)].count("\n")
 
@@ -281,6 +283,32 @@ def read_post(path: pathlib.Path) -> tuple[str, int]:
 def convert(path: pathlib.Path, *, docs_dir: pathlib.Path, authors: set[str], date: datetime.date | None = None,
             site: JekyllSite | None = None, bib_keys: frozenset[str] = frozenset()) -> Imported:
     """Convert one post (nothing is written). Raises ImportError_ for input that cannot be a post."""
+    text, skipped, source = _read_front_matter(path)
+    site = site or JekyllSite.around(path)
+    meta = dict(source.meta)
+    keys = key_lines(text, skipped)
+    findings: list[Finding] = []
+    post = _dated(path, site, meta, date, keys)
+    front = _front_matter(meta, post, authors, keys, findings)
+    if "_drafts" in path.resolve().parts:
+        front["draft"] = True
+    body_first = source.body_line + skipped
+    lines, origins = _render_liquid(path, source.body, body_first, site, meta, post, keys, bib_keys, findings)
+    # 2. kramdown -> Python-Markdown, 3. paths
+    assets: dict[str, pathlib.Path] = {}
+    missing: list[str] = []
+    mapper = _UrlMapper(site, docs_dir, path, findings, assets, missing)
+    separator = meta.get("excerpt_separator") or site.config.get("excerpt_separator")
+    lines, origins, more = kramdown.convert(lines, origins, mapper, separator)
+    findings += more
+    body = _with_excerpt_marker(_with_title(lines, origins, front.get("title"), body_first, findings))
+    findings.sort(key=lambda f: f.line)
+    out = docs_dir / "posts" / post.out_name
+    return Imported(path, out, front, body, findings, assets, missing, mapper.post_links)
+
+
+def _read_front_matter(path: pathlib.Path):
+    """The post's text, the lines skipped before its front matter, and its split source."""
     text, skipped = read_post(path)
     source, problems = split_front_matter(str(path), text)
     if problems:  # the same messages (line and remedy) as a broken post gets from the site build
@@ -289,10 +317,11 @@ def convert(path: pathlib.Path, *, docs_dir: pathlib.Path, authors: set[str], da
     if source.meta is None:
         raise ImportError_(f"{path}:1: no front matter (a block between two '---' lines at the top); Jekyll would not "
                            "read it as a post either — add one with a title")
-    site = site or JekyllSite.around(path)
-    meta = dict(source.meta)
-    keys = key_lines(text, skipped)
-    findings: list[Finding] = []
+    return text, skipped, source
+
+
+def _dated(path: pathlib.Path, site: JekyllSite, meta: dict, date: datetime.date | None, keys: dict[str, int]) -> _Post:
+    """The post as Jekyll names it; raises ImportError_ when it has no date Jekyll would read."""
     post = site.describe(path, meta, date)
     if post.date is None:
         raw_date = meta.get("date")
@@ -300,34 +329,34 @@ def convert(path: pathlib.Path, *, docs_dir: pathlib.Path, authors: set[str], da
             raise ImportError_(f"{path}:{keys.get('date', 1)}: date {raw_date!r} is not YYYY-MM-DD — write it as "
                                "date: 2024-10-25")
         raise ImportError_(f"{path}: no date in the front matter or the file name; pass --date YYYY-MM-DD.")
-    front = _front_matter(meta, post, authors, keys, findings)
-    if "_drafts" in path.resolve().parts:
-        front["draft"] = True
+    return post
 
-    # 1. Liquid
+
+def _render_liquid(path: pathlib.Path, body: str, body_first: int, site: JekyllSite, meta: dict, post: _Post,
+                   keys: dict[str, int], bib_keys: frozenset[str], findings: list[Finding]
+                   ) -> tuple[list[str], list[int]]:
+    """1. Liquid: the body's lines as Jekyll renders them (with the source line of each), the cover image first
+    and the footnotes Liquid tags made last."""
     env = liquid.Env(site=site.config, page={**meta, "url": post.url, "date": post.date, "path": path.name},
                      bib_keys=bib_keys,
                      post_url=lambda name: (p.url if (p := site.post_named(name)) else None),
-                     link_url=lambda rel: (site.config.get("baseurl") or "") + url if (url := site.page_url(rel)) else None)
-    body_first = source.body_line + skipped
-    rendered = liquid.render(source.body, env, body_first)
+                     link_url=lambda rel: (
+                         (site.config.get("baseurl") or "") + url if (url := site.page_url(rel)) else None))
+    rendered = liquid.render(body, env, body_first)
     findings += rendered.findings
     lines, origins = rendered.lines, rendered.origins
     cover = _cover(meta)
     if cover:
-        lines, origins = [f"![{cover[1]}]({cover[0]})", ""] + lines, [keys.get("image", keys.get("header", 1))] * 2 + origins
+        cover_line = keys.get("image", keys.get("header", 1))
+        lines, origins = [f"![{cover[1]}]({cover[0]})", ""] + lines, [cover_line] * 2 + origins
     for ident, note_text, line in rendered.footnotes:
         lines, origins = lines + ["", f"[^{ident}]: {note_text}"], origins + [line, line]
+    return lines, origins
 
-    # 2. kramdown -> Python-Markdown, 3. paths
-    assets: dict[str, pathlib.Path] = {}
-    missing: list[str] = []
-    mapper = _UrlMapper(site, docs_dir, path, findings, assets, missing)
-    separator = meta.get("excerpt_separator") or site.config.get("excerpt_separator")
-    lines, origins, more = kramdown.convert(lines, origins, mapper, separator)
-    findings += more
+
+def _with_title(lines: list[str], origins: list[int], title, body_first: int, findings: list[Finding]) -> str:
+    """The body with the title as its heading: added when it has none, noted when its own heading is the title."""
     body = "\n".join(lines).strip("\n") + "\n"
-    title = front.get("title")
     own = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.M)
     if title and own is None:
         body = f"# {title}\n\n{body}"
@@ -335,10 +364,7 @@ def convert(path: pathlib.Path, *, docs_dir: pathlib.Path, authors: set[str], da
         line = next((o for t, o in zip(lines, origins) if t.startswith("#") and title in t), body_first)
         findings.append(Finding(line, f'the post\'s own heading "{title}" is its title: shown once (the Jekyll theme '
                                       "printed the title above it too)"))
-    body = _with_excerpt_marker(body)
-    findings.sort(key=lambda f: f.line)
-    out = docs_dir / "posts" / post.out_name
-    return Imported(path, out, front, body, findings, assets, missing, mapper.post_links)
+    return body
 
 
 def _front_matter(meta: dict, post: _Post, authors: set[str], keys: dict[str, int], findings: list[Finding]) -> dict:
@@ -385,9 +411,8 @@ def _front_matter(meta: dict, post: _Post, authors: set[str], keys: dict[str, in
     subtitle = meta.pop("subtitle", None)
     if subtitle:
         front["subtitle"] = str(subtitle)
-    meta.pop("permalink", None)
-    meta.pop("slug", None)
-    meta.pop("excerpt_separator", None)
+    for k in ("permalink", "slug", "excerpt_separator"):
+        meta.pop(k, None)
     front["slug"] = post.slug
     if _cover(meta):
         meta.pop("image", None)
@@ -399,7 +424,8 @@ def _front_matter(meta: dict, post: _Post, authors: set[str], keys: dict[str, in
             else:
                 meta.pop("header")
     for key, value in meta.items():
-        note(key, f"front matter {key}: {value!r} not mapped" + (" (Material decides the layout)" if key == "layout" else ""))
+        note(key, f"front matter {key}: {value!r} not mapped"
+             + (" (Material decides the layout)" if key == "layout" else ""))
     return front
 
 
@@ -572,7 +598,8 @@ def collect(sources: list[pathlib.Path]) -> tuple[list[tuple[pathlib.Path, Jekyl
             found += [(p, site) for p in candidates]
         elif src.exists() or src.is_symlink():
             if src.suffix.lower() not in MARKDOWN_SUFFIXES:
-                raise ImportError_(f"{src}: not a Markdown post (.md or .markdown) — only Markdown posts can be imported")
+                raise ImportError_(f"{src}: not a Markdown post (.md or .markdown) — "
+                                   "only Markdown posts can be imported")
             found.append((src, JekyllSite.around(src)))
         else:
             raise ImportError_(f"{src}: no such file or folder — check the path")
@@ -665,14 +692,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="+", type=pathlib.Path, metavar="POST_OR_SITE",
                         help="a post, a Jekyll site folder or its _posts folder (several allowed)")
-    parser.add_argument("--date", type=datetime.date.fromisoformat, help="when neither front matter nor file name has one")
+    parser.add_argument("--date", type=datetime.date.fromisoformat,
+                        help="when neither front matter nor file name has one")
     parser.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
     parser.add_argument("--strict", action="store_true", help="exit 1 and write nothing if anything would be lost")
     parser.add_argument("--root", type=pathlib.Path, default=ROOT, help="the blog to import into (default: this one)")
     args = parser.parse_args(argv)
     try:
         batch = import_paths(args.sources, root=args.root, date=args.date, dry_run=args.dry_run, strict=args.strict)
-    except ImportError_ as e:
+    except EngineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     for line in report(batch, args.root):

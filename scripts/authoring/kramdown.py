@@ -200,8 +200,8 @@ class _Converter:
         while j < len(lines):
             t = lines[j][0]
             if (_BLANK.match(t) or _IAL.match(t) or _FENCE.match(t) or _QUOTE.match(t) or _HR.match(t)
-                    or (_LIST.match(t) and not _SETEXT.match(t)) or (_ATX.match(t) and _ATX.match(t).group(3)[:1].isspace())
-                    or _EXT.match(t)):
+                    or (_LIST.match(t) and not _SETEXT.match(t))
+                    or (_ATX.match(t) and _ATX.match(t).group(3)[:1].isspace()) or _EXT.match(t)):
                 break
             j += 1
         return j
@@ -276,7 +276,8 @@ class _Converter:
         while j < len(lines) and (lines[j][0].startswith("    ") or (_BLANK.match(lines[j][0]) and j + 1 < len(lines)
                                                                        and lines[j + 1][0].startswith("    "))
                                   or (not _BLANK.match(lines[j][0]) and not _FOOTNOTE.match(lines[j][0])
-                                      and _BLANK.match(lines[j - 1][0]) is None and not lines[j][0].startswith(("#", ">")))):
+                                      and _BLANK.match(lines[j - 1][0]) is None
+                                      and not lines[j][0].startswith(("#", ">")))):
             j += 1
         texts = self.inline_lines([t for t, _ in lines[i:j]], lines[i][1])
         return _Block("footnote", [(t, o) for t, (_, o) in zip(texts, lines[i:j])]), j

@@ -211,7 +211,8 @@ class _Renderer:
             trim_next = whole.endswith(("-%}", "-}}")) and not self.in_code(m.start())
             i, pos = self.token(i, end_i, out)
         chunk = self.text[pos:end_pos]
-        out.add(chunk.lstrip() if trim_next else chunk, self.line_of(pos + (len(chunk) - len(chunk.lstrip()) if trim_next else 0)))
+        skipped = len(chunk) - len(chunk.lstrip()) if trim_next else 0
+        out.add(chunk.lstrip() if trim_next else chunk, self.line_of(pos + skipped))
 
     def token(self, i: int, end_i: int, out: _Out) -> tuple[int, int]:
         """Handle token i; return the next token index and text position."""
@@ -278,7 +279,8 @@ class _Renderer:
                 self.emit_block(out, block, indent, self.line_of(m.start()))
                 return i + 1, end
             if self.alone(m) is not None:
-                out.add("\n".join(body[:1] + [self.alone(m) + b for b in body[1:]]), self.line_of(m.start()), copy=False)
+                out.add("\n".join(body[:1] + [self.alone(m) + b for b in body[1:]]), self.line_of(m.start()),
+                        copy=False)
                 return i + 1, m.end()
             text = " ".join(b.strip() for b in body if b.strip())
         out.add(text, self.line_of(m.start()), copy=False)
@@ -421,7 +423,8 @@ class _Renderer:
             self.note(m.start(), f"{_short(m.group(0))} removed: Material shows the table of contents in the sidebar")
             return
         if stem == "base_path":
-            self.env.variables["base_path"] = str(self.env.site.get("url") or "") + str(self.env.site.get("baseurl") or "")
+            site = self.env.site
+            self.env.variables["base_path"] = str(site.get("url") or "") + str(site.get("baseurl") or "")
             return
         if stem in ("video", "youtube", "vimeo") or "video" in stem:
             self.video(m, params, indent, out)

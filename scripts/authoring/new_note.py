@@ -31,7 +31,9 @@ import pathlib
 import re
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from scripts.engine.errors import EngineError
+from scripts.engine.paths import ROOT
+
 PLACEHOLDER_PAPER = "https://example.org"  # a strict build fails on it (preflight.PLACEHOLDER_LINK)
 PLACEHOLDER_PAPER_TITLE = "Title of the paper"  # and on this link text (preflight.PLACEHOLDERS)
 CLAIM = "example-claim"  # the example claim's key; a strict build fails on it in the post (preflight.PLACEHOLDERS)
@@ -145,7 +147,7 @@ DECLARATION = '''# Figures of the note "{title}" (docs/posts/{post_name}).
       cite: "[@elhage2021framework, § Induction Heads]"
       statistic: induction score of the layer-1 head chosen on half of 64 repeated random sequences, on the other half (mean attention from the second copy to the token after the earlier occurrence; bootstrap over sequences), per seed
       rule: "> 0.4"
-'''
+'''  # noqa: E501  (the statistic line above is a template line, written as is)
 
 TEST = '''"""Can-fail tests of the claims of the note "{title}", declared in figures/{slug}.yml.
 
@@ -171,7 +173,7 @@ def test_{claim_py}_can_fail():
 def slugify(title: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     if not slug:
-        raise ValueError(f"cannot make a slug from the title {title!r}: use some letters or digits")
+        raise EngineError(f"cannot make a slug from the title {title!r}: use some letters or digits")
     return slug[:60].rstrip("-")
 
 
@@ -182,7 +184,7 @@ def link_text(text: str) -> str:
 
 def scaffold(title: str, *, root: pathlib.Path = ROOT, paper: str = "", paper_title: str = "",
              tags: list[str] | None = None, date: datetime.date | None = None) -> list[pathlib.Path]:
-    """Create the note's four files; refuse (ValueError naming the file) if any exists. Returns the paths."""
+    """Create the note's four files; refuse (EngineError naming the file) if any exists. Returns the paths."""
     slug = slugify(title)
     date = date or datetime.date.today()
     module = slug.replace("-", "_")
@@ -201,7 +203,7 @@ def scaffold(title: str, *, root: pathlib.Path = ROOT, paper: str = "", paper_ti
     }
     existing = [p for p in files if p.exists()]
     if existing:
-        raise ValueError(f"{existing[0].relative_to(root)} already exists; choose another title or remove it")
+        raise EngineError(f"{existing[0].relative_to(root)} already exists; choose another title or remove it")
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -218,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         paths = scaffold(args.title, paper=args.paper, paper_title=args.paper_title,
                          tags=[t.strip() for t in args.tags.split(",") if t.strip()])
-    except ValueError as e:
+    except EngineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     for p in paths:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,9 +30,9 @@ import tempfile
 import time
 import urllib.request
 
-from scripts.engine import paths, rendercache, runtime
+from scripts.engine import paths, runtime
+from scripts.engine.paths import ROOT
 
-ROOT = paths.ROOT
 BIN = pathlib.Path(sys.executable).parent
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 PAUSE = 5.0  # an author's pause between two saves (the warm worker learns a new script's imports meanwhile, once)
@@ -46,8 +47,8 @@ def _timed(cmd: list[str], cwd: pathlib.Path, env: dict | None = None) -> float:
 def noop_rebuild(repeats: int = 5) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = _copy(pathlib.Path(tmp) / "p", fresh=True)
-        stock = pathlib.Path(tmp) / "stock.yml"
-        stock.write_text(f"INHERIT: {project / 'mkdocs.yml'}\ndocs_dir: {project / 'docs'}\nhooks: []\n")
+        stock = project / "mkdocs.stock.yml"  # the same configuration without the figures plugin
+        stock.write_text(re.sub(r"(?m)^  - figures:.*\n(?:      .*\n)*", "", (project / "mkdocs.yml").read_text()))
         engine_cmd = [str(BIN / "mkdocs"), "build", "-q", "-d", f"{tmp}/a"]
         stock_cmd = [str(BIN / "mkdocs"), "build", "-q", "-f", str(stock), "-d", f"{tmp}/b"]
         strict_cmd = [*engine_cmd[:-2], "--strict", "-d", f"{tmp}/c"]
@@ -59,17 +60,18 @@ def noop_rebuild(repeats: int = 5) -> None:
             a.append(_timed(engine_cmd, project))
             b.append(_timed(stock_cmd, project))
             c.append(_timed(strict_cmd, project))
-            for folder in (rendercache.FOLDER, rendercache.TEMPLATES_FOLDER):  # the engine's site caches, emptied
-                shutil.rmtree(project / ".cache" / folder, ignore_errors=True)
+            for folder in (paths.Layout(project).render_cache, paths.Layout(project).templates_cache):
+                shutil.rmtree(folder, ignore_errors=True)  # the engine's site caches, emptied
             e.append(_timed(engine_cmd, project))  # (and filled again for the next pair)
     ea, sb, sc, se = (statistics.median(x) for x in (a, b, c, e))
     pairs = sorted(x / y for x, y in zip(a, b))
     print(f"no-op rebuild: engine {ea:.2f} s vs stock mkdocs {sb:.2f} s -> {statistics.median(pairs):.2f}x "
           f"(median of {len(pairs)} interleaved pairs, range {pairs[0]:.2f}-{pairs[-1]:.2f}; goal <= 1.1x)")
     print("  both reuse mkdocs-jupyter's converted notebooks (its own cache, set in mkdocs.yml); the engine also "
-          "reuses converted pages, blog excerpts, search entries, reading times and compiled templates "
+          "reuses converted pages, blog excerpts, search entries and compiled templates "
           "(scripts/engine/rendercache.py)")
-    print(f"  with those caches emptied before each build: {se:.2f} s -> {statistics.median(x / y for x, y in zip(e, b)):.2f}x "
+    ratio = statistics.median(x / y for x, y in zip(e, b))
+    print(f"  with those caches emptied before each build: {se:.2f} s -> {ratio:.2f}x "
           "stock (what the engine adds when nothing can be reused: its expanded pages, 23 more pages, MathJax)")
     print(f"strict no-op rebuild (every page checked before site/ is touched): {sc:.2f} s vs {ea:.2f} s -> "
           f"{sc / ea:.2f}x the non-strict build")
@@ -100,7 +102,8 @@ def edit_to_page(figure: str = "zoo-heads", post: str = "2026-11-21-the-zoo.md",
         server = subprocess.Popen([str(BIN / "mkdocs"), "serve", "--dev-addr", f"127.0.0.1:{port}"], cwd=project,
                                   env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            url = f"http://127.0.0.1:{port}/" + "2026/11/21/" + post.removeprefix("2026-11-21-").removesuffix(".md") + "/"
+            slug = post.removeprefix("2026-11-21-").removesuffix(".md")
+            url = f"http://127.0.0.1:{port}/2026/11/21/{slug}/"
             _wait(lambda: "edited 0" in (_get(url) or ""), 600)
             rounds, compute = [], []
             for i in range(1, repeats + 2):  # the first round waits for the warm worker's imports: not timed
@@ -146,7 +149,8 @@ def job_overhead(figure: str = "near-orthogonal", repeats: int = 5) -> None:
 def _fresh_process_job(project: pathlib.Path, figure: str, threads: int | None = None) -> float:
     """Today's runner: `python -m scripts.engine.job` in a fresh process; returns wall time minus compute."""
     staging = pathlib.Path(tempfile.mkdtemp(dir=project))
-    spec = {"id": figure, "script": _script(figure), "params": _params(figure), "widget": _declaration(figure).get("widget"),
+    spec = {"id": figure, "script": _script(figure), "params": _params(figure),
+            "widget": _declaration(figure).get("widget"),
             "verdicts": _declaration(figure).get("verdicts", {}), "threads": threads or 2}
     env = {**ENV, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(project)}
     t0 = time.perf_counter()

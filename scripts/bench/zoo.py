@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
-import pathlib
 import statistics
 import time
 
 import torch
 import torch.nn.functional as F
 
+from scripts.engine.paths import ROOT
 from scripts.zoo.model import build_model
 from scripts.zoo.train import ZOO
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def step_times(steps: int = 100, warmup: int = 5, threads: int = 2) -> None:
@@ -52,7 +50,8 @@ def step_times(steps: int = 100, warmup: int = 5, threads: int = 2) -> None:
     ratios = sorted(x / y for x, y in zip(tb, tp))  # each pair ran back to back: robust to load drift
     q1, med, q3 = ratios[len(ratios) // 4], statistics.median(ratios), ratios[3 * len(ratios) // 4]
     n = train_cfg.batch_size * model_cfg.n_ctx
-    print(f"training step (2 layers, batch {train_cfg.batch_size}x{model_cfg.n_ctx}, {threads} threads, {steps} pairs): "
+    print(f"training step (2 layers, batch {train_cfg.batch_size}x{model_cfg.n_ctx}, {threads} threads, "
+          f"{steps} pairs): "
           f"bridge {1e3 * b:.1f} ms ({n / b:,.0f} tok/s) vs plain {1e3 * p:.1f} ms ({n / p:,.0f} tok/s); "
           f"per-pair ratio median {med:.3f}x (IQR {q1:.3f}-{q3:.3f}; goal <= 1.1x)")
 

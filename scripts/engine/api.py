@@ -35,6 +35,9 @@ class Estimate:
     unit: str  # what n counts: "held-out windows", "null draws", "logits"
     method: str  # how the interval was made: "bootstrap, 2,000 resamples", "exact (no sampling)"
     level: float = 0.95
+    # A known upper limit of the quantity (a target's entropy for bits a probe reads; what the input already
+    # determines): shown beside the estimate, and an estimate above it is refused, never published.
+    ceiling: float | None = None
 
     @property
     def text(self) -> str:

@@ -31,12 +31,20 @@ from filelock import FileLock
 from tqdm import tqdm
 
 from scripts.engine import artifacts, filecache, normalise, paths, runtime, snapshot
-from scripts.engine.declarations import Declarations, DeclarationError, Job, load_declarations
+from scripts.engine.declarations import DeclarationError, Declarations, Job, load_declarations
 from scripts.engine.errors import EngineError
 from scripts.engine.manifest import (
-    Fingerprint, entry, fingerprint, modified_outputs, read_manifest, sha256_file, stale_reasons, write_if_changed,
+    Fingerprint,
+    entry,
+    fingerprint,
+    modified_outputs,
+    read_manifest,
+    sha256_file,
+    stale_reasons,
+    write_if_changed,
     write_manifest,
 )
+from scripts.engine.paths import ROOT
 from scripts.engine.runner import WarmWorker, WorkerError, preload_for
 from scripts.engine.tracing import TraceError
 
@@ -46,7 +54,6 @@ from scripts.engine.tracing import TraceError
 # libraries' folders, must match exactly, and stats taken within RACY_SECONDS of a file's change are not kept.
 _FINGERPRINTS: dict[tuple[str, str], tuple[Job, str, dict, Fingerprint]] = {}
 
-ROOT = paths.ROOT
 RUNNERS = {"figure": "scripts.engine.job", "notebook": "scripts.engine.notebook"}
 
 
@@ -96,7 +103,8 @@ class Engine:
     def __init__(self, root: pathlib.Path = ROOT, *, parallel: int | None = None):
         self.layout = paths.Layout(pathlib.Path(root).resolve())
         self.root = self.layout.root
-        self.figures_dir, self.out_dir, self.docs_dir = self.layout.figures_dir, self.layout.out_dir, self.layout.docs_dir
+        layout = self.layout
+        self.figures_dir, self.out_dir, self.docs_dir = layout.figures_dir, layout.out_dir, layout.docs_dir
         self.manifest_path, self.cache_dir = self.layout.manifest, self.layout.cache_dir
         self.parallel = parallel or runtime.cores()
         self.keep_warm = False  # `mkdocs serve` keeps the worker between builds; one-shot builds stop it
@@ -148,7 +156,7 @@ class Engine:
         resolved: dict = {}  # which dotted names are project files, for this scan
         stale_artifacts: dict[str, Job] = {}
         modified: dict[str, list[str]] = {}  # artifact id -> committed files git can restore: said first
-        fix = lambda a: artifacts.how_to_rebuild(a, modified.get(a.id, ()))  # noqa: E731
+        fix = lambda a: artifacts.how_to_rebuild(a, modified.get(a.id, ()))
         # artifacts first: a figure that reads a stale artifact is stale too, and waits for it
         for jid, job in sorted(jobs.items(), key=lambda kv: kv[1].kind != "artifact"):
             deps = [a for a in stale_artifacts.values() if any(artifacts.covers(a, p) for p in job.inputs)]
@@ -375,7 +383,8 @@ class Engine:
                 found = []
                 for out in job.outputs(self.out_dir):
                     rel = out.relative_to(self.root).as_posix()
-                    found += [f"{rel}: {d}" for d in normalise.compare_files(out, staging / out.relative_to(self.out_dir))]
+                    diffs = normalise.compare_files(out, staging / out.relative_to(self.out_dir))
+                    found += [f"{rel}: {d}" for d in diffs]
                 stale = plan.reasons.get(job.id)
                 if found and stale:
                     found.append(f"(the committed figure is also stale: {'; '.join(stale)})")
@@ -453,7 +462,8 @@ class Engine:
                 except WorkerError as e:  # the worker itself died: every running job failed with it
                     self.close()
                     for r in running.values():
-                        yield r.job, r.fp, r.staging, f"{r.job.kind} {r.job.id!r} ({r.job.script}) failed: {e}", r.age, False
+                        error = f"{r.job.kind} {r.job.id!r} ({r.job.script}) failed: {e}"
+                        yield r.job, r.fp, r.staging, error, r.age, False
                     running.clear()
                     worker = self._worker_for([job for job, _ in pending]) if pending else worker
                     continue
@@ -493,7 +503,8 @@ class Engine:
         for out in job.outputs(self.out_dir):
             size = (staging / out.relative_to(self.out_dir)).stat().st_size / 1e6
             if size > job.max_output_mb:
-                raise_to = f"`max_output_mb: {math.ceil(size)}` in {job.declared_in}" if job.kind == "figure" else "less"
+                raise_to = (f"`max_output_mb: {math.ceil(size)}` in {job.declared_in}" if job.kind == "figure"
+                            else "less")
                 return (f"{what} wrote {out.name} of {size:.1f} MB, over its limit of {job.max_output_mb:g} MB; "
                         "nothing was installed and its last good output is kept. Plot fewer points (or rasterise a "
                         f"dense layer: `rasterized=True`); if the size is really needed, set {raise_to}.")
@@ -534,15 +545,8 @@ class Engine:
         write_if_changed(path, (json.dumps(timings, indent=1, sort_keys=True) + "\n").encode())
 
 
-def _stats(paths_: list[pathlib.Path]) -> list[tuple[int, int, int] | None]:
-    out = []
-    for p in paths_:
-        try:
-            st = p.stat()
-            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        except OSError:
-            out.append(None)
-    return out
+def _stats(files: list[pathlib.Path]) -> list[list[int] | None]:
+    return [snapshot.stat(str(f)) for f in files]
 
 
 @dataclass
@@ -554,7 +558,7 @@ class _Running:
     staging: pathlib.Path
     started: float
     watched: list[pathlib.Path]
-    stats: list[tuple[int, int, int] | None]
+    stats: list[list[int] | None]
     moved: str | None = None  # the file whose change cancelled it
 
     @property

@@ -25,6 +25,8 @@ import pathlib
 import re
 from dataclasses import asdict, dataclass, field
 
+from scripts.engine import paths
+from scripts.engine.errors import EngineError
 from scripts.engine.shortcodes import ShortcodeError, lines_with_code_flag, outside_inline_code
 
 BIB_FILE = pathlib.Path("docs/references.bib")
@@ -33,7 +35,7 @@ _PART = re.compile(r"^\s*@([\w:.+/-]+)\s*(?:,\s*(.*?))?\s*$")
 _ENTRY_START = re.compile(r"^[ \t]*@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,", re.M)
 
 
-class BibliographyError(Exception):
+class BibliographyError(EngineError):
     """A `.bib` file that cannot be read; the message names the file, the line and the fix."""
 
 
@@ -53,7 +55,7 @@ class Bibliography:
 
     @classmethod
     def load(cls, path: pathlib.Path, display: str | None = None,
-             cache: pathlib.Path | None = None) -> "Bibliography":
+             cache: pathlib.Path | None = None) -> Bibliography:
         """Parse and format every entry. A missing file is an empty bibliography (a site may cite nothing).
 
         With `cache` (a JSON file), the formatted entries are kept keyed by the hash of the .bib text, of this
@@ -73,10 +75,7 @@ class Bibliography:
                 pass  # a damaged cache is rebuilt
         entries = _format(text, display or str(path))
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"key": key, "entries": [asdict(e) for e in entries.values()]}), encoding="utf-8")
-            tmp.replace(cache)
+            paths.atomic_write(cache, json.dumps({"key": key, "entries": [asdict(e) for e in entries.values()]}))
         return cls(path, entries, digest)
 
     def fresh(self) -> bool:
@@ -205,7 +204,8 @@ def render(markdown: str, bib: Bibliography) -> tuple[str, list[ShortcodeError]]
         if in_code or "[@" not in text:
             out.append(text)
             continue
-        out.append(outside_inline_code(text, lambda part: CITATION.sub(lambda m: expand(m, lineno), part)))
+        out.append(outside_inline_code(
+            text, lambda part, lineno=lineno: CITATION.sub(lambda m: expand(m, lineno), part)))
     body = "\n".join(out)
     if cited:
         body += "\n\n" + references_section([bib.entries[k] for k in cited])

@@ -12,7 +12,13 @@ import re
 from collections.abc import Callable, Mapping
 
 from scripts.engine.shortcodes import (
-    INLINE_CODE, SHORTCODE, _cell, claim_anchor, lines_with_code_flag, verdict_anchor,
+    INLINE_CODE,
+    SHORTCODE,
+    _cell,
+    _shown,
+    claim_anchor,
+    lines_with_code_flag,
+    verdict_anchor,
 )
 
 PAGE = "claims.md"
@@ -34,16 +40,60 @@ def placements(pages: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     return found
 
 
+HISTORY_PAGE = "claims-history.md"
+_KINDS = {"first": "first result", "rule": "rule changed", "outcome": "outcome changed", "estimate": "estimate changed"}
+
+
+def history_anchor(fid: str, key: str) -> str:
+    """A claim's permalink on the history page: claims-history/#history-<figure>-<key>."""
+    return f"history-{fid}-{key}"
+
+
+def history_page(records: Mapping[str, dict], ledger) -> str:
+    """Markdown of every claim's history (scripts/engine/ledger.py), one section each with a stable anchor:
+    every change of its rule, outcome and estimate, with the commit and the date, oldest first.
+    `records`: "figure.key" -> the verdict's current record."""
+    out = ["# Claims: their history", "",
+           "Each claim's record, read from the repository's history: every commit that changed what the claim's "
+           "published record or its declaration says — its rule (claim, statistic, rule, or the parameters "
+           "that decide it), its outcome, its estimate. A rule that lives in code (a training run's epoch cap) "
+           "is added by hand, with the commit that changed it, in `figures/ledger/backfill.yml`. "
+           f"[Back to the claims]({PAGE}).", ""]
+    if ledger.note:
+        out += [f"*{ledger.note[0].upper()}{ledger.note[1:]}.*", ""]
+    for vid, rec in sorted(records.items()):
+        fid, key = vid.split(".", 1)
+        history = ledger.get(vid)
+        rows = [f"| {e.date} | {f'`{e.commit}`' if e.commit else '—'} | {_KINDS[e.kind]} | {_cell(e.field)} | "
+                f"{_cell(e.old) or '—'} | {_cell(e.new)}{(' — ' + _cell(e.why)) if e.why else ''} |"
+                for e in history.events]
+        out += [f'<span id="{history_anchor(fid, key)}"></span>', "", f'## {_cell(rec["claim"])}', "",
+                f"`{vid}` · now **{rec['outcome']}**: {_shown(rec)}, n = {rec['n']:,} {_cell(rec['unit'])} · "
+                f"rule {rec['rule']} · [its row]({PAGE}#{claim_anchor(fid, key)})", "",
+                f"**Provenance:** {history.provenance()}.", ""]
+        if rows:
+            out += ["| date | commit | what | field | before | after |", "| --- | --- | --- | --- | --- | --- |",
+                    *rows, ""]
+    return "\n".join(out) + "\n"
+
+
 def _row(fid: str, rec: dict, where: str) -> str:
     per_seed = ""
     if len(rec["seeds"]) > 1:
-        per_seed = "<br>" + "<br>".join(f"{s['label']}: {s['estimate']} [{s['low']}, {s['high']}] {s['outcome']}"
-                                        for s in rec["seeds"])
+        per_seed = "<br>" + "<br>".join(f"{s['label']}: {_shown(s)} {s['outcome']}" for s in rec["seeds"])
     seeds = f"{rec['holds']}{per_seed}" if len(rec["seeds"]) > 1 else "one model"
+    if rec.get("recipe"):
+        recipe = rec["recipe"]
+        seeds += f"<br>across seeds: {recipe['shown']} ({recipe['interval_text']}), {recipe['outcome']}"
+    if rec.get("variants"):
+        seeds += "<br>" + "<br>".join(f"under {v['name']}: {v['shown']} {v['outcome']}" for v in rec["variants"])
     cite = f" {rec['cite']}" if rec["cite"] else ""
+    if rec.get("provenance"):
+        where += (f"<br><small>{_cell(rec['provenance'])} · "
+                  f"[history]({HISTORY_PAGE}#{history_anchor(fid, rec['key'])})</small>")
     return (f"| <span id=\"{claim_anchor(fid, rec['key'])}\"></span>{_cell(rec['claim'])}{_cell(cite)} {where} | "
             f"{_cell(rec['statistic'])}; rule {rec['rule']} | "
-            f"{rec['estimate']} [{rec['low']}, {rec['high']}], n = {rec['n']:,} {_cell(rec['unit'])} | "
+            f"{_shown(rec)}, n = {rec['n']:,} {_cell(rec['unit'])} | "
             f"<span class=\"verdict-chip\" data-outcome=\"{rec['outcome']}\"><span class=\"verdict-outcome\">"
             f"{rec['outcome']}</span></span> | {seeds} |")
 
@@ -68,13 +118,14 @@ def claims_page(pages: Mapping[str, str], records: Callable[[str], Mapping[str, 
            f"Every verdict on the site: {total} claims, {counts['supported']} supported, "
            f"{counts['contradicted']} contradicted, {counts['inconclusive']} inconclusive. Each was settled by a "
            "script: the claim and its rule are declared beside the figure before the script runs, the script "
-           "measures the statistic with a 95 % interval, and the rule decides — *supported* if the interval "
+           "measures the statistic with a 95 % interval where something was sampled (an exact quantity is shown "
+           "as exact, a bound as its bounds), and the rule decides — *supported* if the interval "
            "lies wholly on the claimed side of the threshold, *contradicted* if wholly on the other, "
            "*inconclusive* if it straddles it. Claims about trained models are tested on every training seed "
            "of the recipe; they count as supported only if every seed supports them. How this works: "
            "[Conventions](conventions.md#verdicts).", ""]
     for path in sorted(groups, key=lambda p: (p == "", p)):
         out += [f"## {titles[path]}", "",
-                "| claim | statistic and rule | our estimate [95 % interval], n | outcome | seeds |",
+                "| claim | statistic and rule | our estimate [interval], n | outcome | seeds |",
                 "| --- | --- | --- | --- | --- |", *groups[path], ""]
     return "\n".join(out) + "\n"

@@ -64,7 +64,8 @@ _KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts", "
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_OUTPUT_MB = 2.0
 _ARTIFACT_KEYS = {"train", "params", "inputs", "output", "minutes", "threads", "description"}
-WIDGETS = {"attention-explorer", "training-slider"}  # interactive figures: docs/assets/javascripts/widgets.js renders them
+# interactive figures: docs/assets/javascripts/widgets.js renders them
+WIDGETS = {"attention-explorer", "training-slider"}
 
 
 class DeclarationError(EngineError):
@@ -157,13 +158,44 @@ def _load_file(path: pathlib.Path, root: pathlib.Path) -> tuple[dict[str, Job], 
     try:
         node, data = _parse(text)
     except yaml.YAMLError as e:
-        try:  # the pure-Python parser's error, whose marks _yaml_error knows how to read
-            yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as e2:
-            e = e2
-        return {}, {}, [_yaml_error(e, rel, text)]
+        return {}, {}, [_yaml_error(_pure_python_error(text, e), rel, text)]
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         return {}, {}, [DeclarationError("expected a mapping of figure ids to declarations.", where=f"{rel}:1")]
+    lines, key_lines, errors = _id_lines(node, rel)
+    twice = {fid for e in errors for fid in e.ids}
+    jobs = {}
+    for fid, spec in data.items():
+        if fid in twice:
+            continue
+
+        def fail(msg: str, key: str | None = None, fid=fid) -> None:  # None: `return fail(...)` rejects the entry
+            where = f"{rel}:{key_lines.get(fid, {}).get(key, lines.get(fid, 1))}"
+            errors.append(DeclarationError(f"figure {fid!r}: {msg}", where=where, ids=(str(fid),)))
+
+        if not isinstance(fid, str) or not ID_PATTERN.match(fid):
+            fail("ids are lower-case letters, digits and dashes, e.g. 'ov-copying'.")
+            continue
+        if not isinstance(spec, dict):
+            fail(f"expected keys {sorted(_KEYS)}.")
+            continue
+        job = (_artifact if "train" in spec else _figure)(fid, spec, rel, root, fail)
+        if job is not None:
+            jobs[fid] = job
+    return jobs, lines, errors
+
+
+def _pure_python_error(text: str, e: yaml.YAMLError) -> yaml.YAMLError:
+    """The pure-Python parser's error for `text`, whose marks _yaml_error knows how to read (else `e`)."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e2:
+        return e2
+    return e
+
+
+def _id_lines(node: yaml.MappingNode, rel: pathlib.Path
+              ) -> tuple[dict[str, int], dict[str, dict[str, int]], list[DeclarationError]]:
+    """The line of each figure id, the lines of each one's keys, and an error for each id declared twice."""
     lines: dict[str, int] = {}  # figure id -> line of its key
     key_lines: dict[str, dict[str, int]] = {}  # figure id -> its keys' lines
     errors: list[DeclarationError] = []
@@ -176,98 +208,70 @@ def _load_file(path: pathlib.Path, root: pathlib.Path) -> tuple[dict[str, Job], 
         lines[fid] = line
         if isinstance(value_node, yaml.MappingNode):
             key_lines[fid] = {k.value: k.start_mark.line + 1 for k, _ in value_node.value}
-    twice = {fid for e in errors for fid in e.ids}
-    jobs = {}
-    for fid, spec in data.items():
-        if fid in twice:
-            continue
-        at = lambda key=None, fid=fid: f"{rel}:{key_lines.get(fid, {}).get(key, lines.get(fid, 1))}"  # noqa: E731
-        fail = lambda msg, key=None, fid=fid: errors.append(  # noqa: E731
-            DeclarationError(f"figure {fid!r}: {msg}", where=at(key), ids=(str(fid),)))
-        if not isinstance(fid, str) or not ID_PATTERN.match(fid):
-            fail("ids are lower-case letters, digits and dashes, e.g. 'ov-copying'.")
-            continue
-        if not isinstance(spec, dict):
-            fail(f"expected keys {sorted(_KEYS)}.")
-            continue
-        if "train" in spec:
-            job = _artifact(fid, spec, rel, root, fail)
-            if job is not None:
-                jobs[fid] = job
-            continue
-        unknown = set(spec) - _KEYS
-        if unknown:
-            fail(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}.", sorted(unknown)[0])
-            continue
-        missing = [k for k in ("script", "caption", "alt") if not spec.get(k)]
-        if missing:
-            fail(f"missing '{missing[0]}'.")
-            continue
-        script = pathlib.Path(spec["script"])
-        if not (root / script).is_file():
-            fail(f"script {script} does not exist; create it (see README, Writing a note) or fix the path.", "script")
-            continue
-        params = spec.get("params") or {}
-        if not isinstance(params, dict):
-            fail("'params' must be a mapping.", "params")
-            continue
-        inputs = spec.get("inputs") or []
-        if not isinstance(inputs, list):
-            fail("'inputs' must be a list of paths.", "inputs")
-            continue
-        widget = spec.get("widget")
-        if widget is not None and widget not in WIDGETS:
-            fail(f"unknown widget {widget!r}; known: {sorted(WIDGETS)}.", "widget")
-            continue
-        try:
-            verdict_specs = verdicts.parse_specs(spec.get("verdicts"))
-        except verdicts.VerdictError as e:
-            fail(str(e), "verdicts")
-            continue
-        limits = {k: spec.get(k, default) for k, default in (("timeout", DEFAULT_TIMEOUT_S),
-                                                              ("max_output_mb", DEFAULT_MAX_OUTPUT_MB))}
-        bad = [k for k, v in limits.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0]
-        if bad:
-            fail(f"'{bad[0]}' must be a positive number ({'seconds' if bad[0] == 'timeout' else 'megabytes'}), "
-                 f"e.g. {bad[0]}: {600 if bad[0] == 'timeout' else 4}.", bad[0])
-            continue
-        jobs[fid] = Job(
-            id=fid, kind="figure", script=script, declared_in=rel, params=params,
-            inputs=tuple(pathlib.Path(p) for p in inputs),
-            caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
-            verdicts=verdict_specs, timeout=float(limits["timeout"]), max_output_mb=float(limits["max_output_mb"]),
-        )
-    return jobs, lines, errors
+    return lines, key_lines, errors
+
+
+def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -> Job | None:
+    """A figure entry (`script:`), or None after reporting what is wrong with it."""
+    unknown = set(spec) - _KEYS
+    if unknown:
+        return fail(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}.", sorted(unknown)[0])
+    missing = [k for k in ("script", "caption", "alt") if not spec.get(k)]
+    if missing:
+        return fail(f"missing '{missing[0]}'.")
+    script = pathlib.Path(spec["script"])
+    if not (root / script).is_file():
+        return fail(f"script {script} does not exist; create it (see README, Writing a note) or fix the path.",
+                    "script")
+    params = spec.get("params") or {}
+    if not isinstance(params, dict):
+        return fail("'params' must be a mapping.", "params")
+    inputs = spec.get("inputs") or []
+    if not isinstance(inputs, list):
+        return fail("'inputs' must be a list of paths.", "inputs")
+    widget = spec.get("widget")
+    if widget is not None and widget not in WIDGETS:
+        return fail(f"unknown widget {widget!r}; known: {sorted(WIDGETS)}.", "widget")
+    try:
+        verdict_specs = verdicts.parse_specs(spec.get("verdicts"))
+    except verdicts.VerdictError as e:
+        return fail(str(e), "verdicts")
+    limits = {k: spec.get(k, default) for k, default in (("timeout", DEFAULT_TIMEOUT_S),
+                                                          ("max_output_mb", DEFAULT_MAX_OUTPUT_MB))}
+    bad = [k for k, v in limits.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0]
+    if bad:
+        return fail(f"'{bad[0]}' must be a positive number ({'seconds' if bad[0] == 'timeout' else 'megabytes'}), "
+                    f"e.g. {bad[0]}: {600 if bad[0] == 'timeout' else 4}.", bad[0])
+    return Job(
+        id=fid, kind="figure", script=script, declared_in=rel, params=params,
+        inputs=tuple(pathlib.Path(p) for p in inputs),
+        caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
+        verdicts=verdict_specs, timeout=float(limits["timeout"]), max_output_mb=float(limits["max_output_mb"]),
+    )
 
 
 def _artifact(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -> Job | None:
     """An artifact entry (`train:`), or None after reporting what is wrong with it."""
     unknown = set(spec) - _ARTIFACT_KEYS
     if unknown:
-        fail(f"unknown key(s) {sorted(unknown)} for an artifact; allowed: {sorted(_ARTIFACT_KEYS)}.", sorted(unknown)[0])
-        return None
+        return fail(f"unknown key(s) {sorted(unknown)} for an artifact; allowed: {sorted(_ARTIFACT_KEYS)}.",
+                    sorted(unknown)[0])
     for key in ("output", "minutes"):
         if spec.get(key) in (None, ""):
-            fail(f"an artifact needs '{key}' (see scripts/engine/artifacts.py).")
-            return None
+            return fail(f"an artifact needs '{key}' (see scripts/engine/artifacts.py).")
     script = pathlib.Path(spec["train"])
     if not (root / script).is_file():
-        fail(f"training script {script} does not exist; fix the path.", "train")
-        return None
+        return fail(f"training script {script} does not exist; fix the path.", "train")
     if not isinstance(spec.get("params") or {}, dict):
-        fail("'params' must be a mapping.", "params")
-        return None
+        return fail("'params' must be a mapping.", "params")
     if not isinstance(spec["minutes"], (int, float)) or spec["minutes"] <= 0:
-        fail("'minutes' must be a positive number (the expected training time).", "minutes")
-        return None
+        return fail("'minutes' must be a positive number (the expected training time).", "minutes")
     threads = spec.get("threads", 1)
     if not isinstance(threads, int) or threads < 1:
-        fail("'threads' must be a positive integer.", "threads")
-        return None
+        return fail("'threads' must be a positive integer.", "threads")
     inputs = spec.get("inputs") or []
     if not isinstance(inputs, list):
-        fail("'inputs' must be a list of paths.", "inputs")
-        return None
+        return fail("'inputs' must be a list of paths.", "inputs")
     return Job(id=fid, kind="artifact", script=script, declared_in=rel, params=spec.get("params") or {},
                inputs=tuple(pathlib.Path(p) for p in inputs), caption=str(spec.get("description", "")).strip(),
                output=pathlib.Path(spec["output"]), minutes=float(spec["minutes"]), threads=threads)

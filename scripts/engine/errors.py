@@ -1,10 +1,12 @@
-"""The one error type of the figure engine.
+"""The project's one base error: every problem a person must fix is an `EngineError`.
 
-Everything the engine reports to a person — a malformed declaration, a file that does not parse, a missing
-input, an unknown figure id, a broken manifest, a failed verification — is an `EngineError` (or a subclass
-defined next to the code that raises it). Every entry point catches exactly this type: the command line
-prints it and exits 2, the MkDocs hooks log it (serve) or stop the build before `site/` is touched (strict).
-Anything else escaping the engine is a bug in the engine, and shows its traceback.
+Each subsystem has its one subclass, defined next to the code that raises it: the engine's (`DeclarationError`,
+`TraceError`, `InputError`, `ArtifactError`, `WorkerError`, `NonFiniteError`), the pages' (`BibliographyError`,
+`SeriesError`, `VerdictError`), the figure style's (`LayoutError`), the zoo's (`ModelLoadError`, `CorpusError`),
+grokking's (`GrokkingModelError`) and the authoring tools' (`ImportError_`). Every entry point catches this
+base: the engine's command line and the authoring commands print it and exit 2, the MkDocs hooks log it (serve)
+or stop the build before `site/` is touched (strict), and a job writes its message, not a traceback.
+Anything else escaping is a bug, and shows its traceback.
 
 `where` is `file:line` when the error has a place in a file, so editors can jump to it.
 """

@@ -21,8 +21,10 @@ import pathlib
 import time
 from collections.abc import Callable
 
+from scripts.engine import paths
+
 VERSION = 1
-RACY_SECONDS = 2.0
+RACY_SECONDS = 2.0  # git's racy-clean window; snapshot.py uses it too
 NAME = "file-facts.json"
 
 
@@ -63,14 +65,11 @@ class FileFacts:
             return
         cutoff = time.time_ns() - int(RACY_SECONDS * 1e9)
         files = {k: v for k, v in self._facts.items() if v[0][1] < cutoff}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"version": VERSION, "files": files}, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self.path)
+            paths.atomic_write(self.path, json.dumps({"version": VERSION, "files": files}, separators=(",", ":")))
             self._dirty = False
         except OSError:  # a read-only checkout: the cache is an optimisation, never a requirement
-            tmp.unlink(missing_ok=True)
+            pass
 
 
 _NONE = FileFacts(None)

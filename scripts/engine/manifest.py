@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import pathlib
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +33,11 @@ from scripts.engine.declarations import Job
 from scripts.engine.errors import EngineError
 from scripts.engine.tracing import TraceError, library_versions, trace
 
-# Engine files whose content shapes every output of a kind (styles, the job protocol).
+# The rule: a job's fingerprint hashes the code of everything that can change its bytes: its script and every
+# project module it imports (traced, so engine modules a script imports, such as style.py, api.py and paths.py,
+# count like any other), plus these engine files, which write every output of a kind without being imported by
+# it. Their code hash is the output format's version: no constant to remember to bump. Code goes where it
+# belongs; if a change restales every figure, the rebuild reproduces the same bytes (`verify`).
 ENGINE_SOURCES = {
     "figure": ("scripts/engine/job.py", "scripts/engine/style.py", "scripts/engine/normalise.py"),
     "notebook": ("scripts/engine/notebook.py",),
@@ -158,16 +161,7 @@ def write_if_changed(path: pathlib.Path, data: bytes) -> bool:
     """Write atomically (temp file + rename) and only when the content differs. True if written."""
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are published
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+    paths.atomic_write(path, data)
     return True
 
 

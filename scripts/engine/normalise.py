@@ -36,7 +36,7 @@ PIXEL_LEVELS, PIXEL_FRACTION = 2, 0.005
 DATA_REL, DATA_ABS = 1e-4, 1e-6
 
 _HASHED_ID = re.compile(r'(id="|#)(p|m|image)([0-9a-f]{10})\b')
-_LONG_DECIMAL = re.compile(r"-?\d+\.\d{%d,}" % (SVG_DECIMALS + 1))
+_LONG_DECIMAL = re.compile(rf"-?\d+\.\d{{{SVG_DECIMALS + 1},}}")
 # the content of a <text>/<tspan> (svg.fonttype "none": labels are text, "0.0316" must stay "0.0316")
 _TEXT_OR_DECIMAL = re.compile(r"(>[^<>]*</(?:text|tspan)>)|" + _LONG_DECIMAL.pattern)
 _PNG = re.compile(r"data:image/png;base64,\s*([A-Za-z0-9+/=\s]+)")
@@ -153,9 +153,10 @@ def _svg_differences(a: str, b: str) -> list[str]:
     ta, tb = "".join(pa[0::2]), "".join(pb[0::2])
     na, nb = _NUMBER.findall(ta), _NUMBER.findall(tb)
     if _NUMBER.sub("#", ta) != _NUMBER.sub("#", tb) or len(na) != len(nb):
-        line = next((i for i, (x, y) in enumerate(zip(_NUMBER.sub("#", ta).split("\n"), _NUMBER.sub("#", tb).split("\n")))
-                     if x != y), None)
-        return out + [f"the drawing differs in structure (elements, text or styles), from line {line + 1 if line is not None else '?'}"]
+        pairs = zip(_NUMBER.sub("#", ta).split("\n"), _NUMBER.sub("#", tb).split("\n"))
+        line = next((i for i, (x, y) in enumerate(pairs) if x != y), None)
+        at = line + 1 if line is not None else "?"
+        return out + [f"the drawing differs in structure (elements, text or styles), from line {at}"]
     far = [(x, y) for x, y in zip(na, nb) if abs(float(x) - float(y)) > SVG_TOLERANCE]
     if far:
         worst = max(far, key=lambda p: abs(float(p[0]) - float(p[1])))

@@ -1,6 +1,7 @@
 """Executes one jupytext percent-format notebook (`docs/**/*.py`) into a `.ipynb` with its outputs.
 
-Run by the warm worker in a forked child (or by hand: `python -m scripts.engine.notebook SPEC STAGING`), only when the notebook
+Run by the warm worker in a forked child (or by hand: `python -m scripts.engine.notebook SPEC STAGING`), only when
+the notebook
 or a project module it imports changed; mkdocs-jupyter then renders the executed file with `execute: false`,
 so pages never re-run on every build. A hidden first cell fixes the seeds and the plot style; it is removed
 from the saved notebook, and no timings are recorded, so the same inputs give the same file.

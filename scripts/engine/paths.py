@@ -14,12 +14,38 @@ outputs, the build lock and the per-job timings.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]  # the repository: scripts/engine/paths.py -> ../..
 THEMES = ("light", "dark")  # the site's two colour schemes; every figure is drawn once per theme
 PUBLISHED_DIR = "figures"  # where figure files appear in the built site, relative to its root
+
+
+@contextlib.contextmanager
+def atomic_path(path: pathlib.Path) -> Iterator[pathlib.Path]:
+    """A temporary file beside `path` to write, renamed onto `path` when the block ends without an error (and
+    removed if it raises): a reader, or an interrupted run, sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield pathlib.Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are published
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: pathlib.Path, data: bytes | str) -> None:
+    """Write `data` (str: as UTF-8) to `path` atomically (`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
 def image_name(figure_id: str, theme: str) -> str:
@@ -89,7 +115,29 @@ class Layout:
     def timings(self) -> pathlib.Path:
         return self.cache_dir / "timings.json"
 
-    def figure_outputs(self, figure_id: str, *, widget: bool, out_dir: pathlib.Path | None = None) -> list[pathlib.Path]:
+    # The site build's caches (the figures plugin, scripts/engine/site.py)
+    @property
+    def render_cache(self) -> pathlib.Path:
+        return self.cache_dir / "render"  # rendercache.py: converted pages, excerpts, search entries, one JSON per key
+
+    @property
+    def templates_cache(self) -> pathlib.Path:
+        return self.cache_dir / "templates"  # Jinja's compiled theme templates
+
+    @property
+    def source_pages(self) -> pathlib.Path:
+        return self.cache_dir / "source-pages.json"  # sources.py: the source-view pages' import traces
+
+    @property
+    def ledger_cache(self) -> pathlib.Path:
+        return self.cache_dir / "ledger.json"  # ledger.py: the verdicts' history up to HEAD, read from git
+
+    @property
+    def bibliography_cache(self) -> pathlib.Path:
+        return self.cache_dir / "bibliography.json"  # citations.py: docs/references.bib, parsed
+
+    def figure_outputs(self, figure_id: str, *, widget: bool,
+                       out_dir: pathlib.Path | None = None) -> list[pathlib.Path]:
         """A figure's output files: the two images first, then its values, then its widget data if any."""
         out = self.out_dir if out_dir is None else out_dir
         files = [out / image_name(figure_id, t) for t in THEMES] + [out / values_name(figure_id)]

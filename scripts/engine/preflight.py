@@ -6,8 +6,8 @@ front matter is read here — YAML syntax, a date, allowed categories, known aut
 that look misspelt — and every page's images, quotation sources and leftover `make note` placeholders are
 looked up. Each problem is one line,
 `docs/posts/x.md:3: what is wrong — how to fix it`, and a failing check aborts the build with the last good
-site still in place. (Under `mkdocs serve` the bridge instead leaves a broken post out of the preview: see
-`SiteBridge.preflight`.)
+site still in place. (Under `mkdocs serve` the figures plugin instead leaves a broken post out of the preview:
+see `sitecheck.py`.)
 
 Functions here take the text and the rules as arguments (no MkDocs objects), so tests call them directly.
 """
@@ -80,8 +80,9 @@ def split_front_matter(display: str, text: str) -> tuple[Source, list[Problem]]:
     except yaml.YAMLError as e:
         line = _error_line(e)
         problem = getattr(e, "problem", None) or str(e).split("\n")[0]
+        fix = _yaml_fix(lines[line - 1] if line - 1 < len(lines) else "", problem, e)
         return Source({}, body, end + 2), [Problem(display, line, f"the front matter is not valid YAML ({problem}) "
-                                                                  f"— {_yaml_fix(lines[line - 1] if line - 1 < len(lines) else '', problem, e)}")]
+                                                                  f"— {fix}")]
     except Exception as e:  # noqa: BLE001 — PyYAML's constructors raise ValueError (2026-02-30), KeyError, ...
         return Source({}, body, end + 2), [_unreadable(display, block, e)]
     if meta is None:
@@ -245,7 +246,8 @@ def check_post(display: str, text: str, rules: BlogRules) -> list[Problem]:
         if isinstance(key, str) and key not in KNOWN_KEYS:
             near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
             if near:
-                problems.append(Problem(display, at(key), f'unknown front-matter key "{key}" — did you mean "{near[0]}"?'))
+                problems.append(Problem(display, at(key),
+                                        f'unknown front-matter key "{key}" — did you mean "{near[0]}"?'))
     if rules.excerpt_separator and not any(line.strip() == rules.excerpt_separator and not code
                                            for _, line, code in lines_with_code_flag(source.body)):
         problems.append(Problem(display, source.body_line, f"the post has no excerpt marker — add a line "
@@ -426,8 +428,8 @@ def check_placeholders(display: str, body: str, body_line: int) -> list[Problem]
             continue
         text = INLINE_CODE.sub("", text)
         for m in PLACEHOLDER_LINK.finditer(text):
-            problems.append(Problem(display, body_line + lineno - 1, f'link "{m.group(0)}" is a placeholder (example.org '
-                                    "stands for the paper) — link the paper itself"))
+            problems.append(Problem(display, body_line + lineno - 1, f'link "{m.group(0)}" is a placeholder '
+                                    "(example.org stands for the paper) — link the paper itself"))
         problems += [Problem(display, body_line + lineno - 1, message) for phrase, message in PLACEHOLDERS.items()
                      if phrase in text]
     return problems
@@ -446,6 +448,44 @@ def check_quotations(display: str, body: str, body_line: int) -> list[Problem]:
                                     "section — add the section's anchor to the link (…/#section-id; the paper's "
                                     "table of contents links each heading)"))
     return problems
+
+
+# Project language: how the work was organised is not what a reader came for. A strict build refuses it in
+# posts (outside code), each pattern with its fix.
+PROJECT_LANGUAGE = (
+    (re.compile(r"\b[Ii]ssues?\s+#\d+|\(#\d+\)|(?<![\w/&])#\d+\b"),
+     "an issue number — readers cannot see the tracker; say what the work was, not its ticket"),
+    (re.compile(r"\b[\w-]+-issue\b|\bissue behind this\b|\bthis issue\b|\bthe [\w-]+ issue will\b", re.I),
+     "project language (an issue of the tracker) — say what the next note or experiment does instead"),
+    (re.compile(r"\bthe chip'?s hover\b|\bhover (?:the|a) chip\b", re.I),
+     "interface language that only works with a mouse — say where the detail is (the Claims page, the table)"),
+)
+
+
+def check_project_language(display: str, body: str, body_line: int) -> list[Problem]:
+    """Issue numbers and tracker talk in a post's prose (code and inline code are left alone)."""
+    problems = []
+    for lineno, text, code in lines_with_code_flag(body):
+        if code:
+            continue
+        prose = _LINK_TARGET.sub("", INLINE_CODE.sub("", text))
+        problems += [Problem(display, body_line + lineno - 1, f'"{m.group(0)}": {why}')
+                     for pattern, why in PROJECT_LANGUAGE for m in pattern.finditer(prose)]
+    return problems
+
+
+_LINK_TARGET = re.compile(r"\]\([^)]*\)|\{[:#][^}]*\}|<[^>]+>")  # link targets, attribute lists and tags: not prose
+
+
+def check_site_url(site_url: str | None, config_file: str) -> list[Problem]:
+    """A site built for publishing must know its address: canonical links, the cite block, RSS and the sitemap
+    all print it."""
+    url = (site_url or "").lower()
+    if not url or "127.0.0.1" in url or "localhost" in url or "0.0.0.0" in url:
+        return [Problem(config_file, 1, f"site_url is {site_url or 'not set'!r}, a local address: a published "
+                                        "site would link to it — set SITE_URL=https://<where it is published>/ "
+                                        "(mkdocs.yml reads it) before building for publishing")]
+    return []
 
 
 def _image_index(docs_dir: pathlib.Path) -> dict[str, str]:

@@ -1,7 +1,6 @@
 """Reuse Markdown conversions across builds: a page or blog excerpt whose input did not change is not converted again.
 
-Also cached the same way: the search index entries of each page (Material's search parses every page's HTML on
-every build) and each post's reading time (Material's blog parses every post's HTML again for it).
+Also kept: the theme's compiled templates (`wrap_theme`).
 
 MkDocs converts every page's Markdown on every build, and Material's blog converts each post once more for every
 view that lists it (to cut its excerpt). A no-op build, or a rebuild under `mkdocs serve` after one figure
@@ -14,13 +13,13 @@ a conversion reads:
 - the source path and URL of every file in the build (relative links resolve against them);
 - the Markdown extensions with their configuration, and the link-validation settings;
 - the installed libraries (the stats of the library folders: any install, upgrade or removal, Pygments
-  included, changes them), the code of any extension or callable defined in the project, and this module.
+  included, changes them), the code of any extension or callable defined in the project, this module and internals.py.
 
 Not covered: files an extension reads besides the page (`pymdownx.snippets`, custom icon folders). With such
 an extension configured nothing is cached (`RenderCache.usable`).
 
-What a hit restores: the HTML, the table of contents, the title found in the text, the anchors the page defines
-and the links it makes to other pages' anchors (MkDocs validates those after every page is rendered).
+What a hit restores: every attribute `Page.render` sets (internals.PAGE_RENDER_SETS, checked against MkDocs'
+code by tests/test_internals.py). Every private name of MkDocs or Material used here is in internals.py.
 
 A conversion that logged anything at INFO or above (a broken link, an extension's warning) is never stored, so
 every build says it again and `--strict` still fails on it. Entries a build did not use are deleted at its end.
@@ -32,6 +31,7 @@ from __future__ import annotations
 import collections
 import collections.abc
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -44,20 +44,14 @@ import threading
 import time
 
 import jinja2
-from mkdocs.structure.toc import AnchorLink, TableOfContents, get_toc
 
-from scripts.engine import snapshot
+from scripts.engine import internals, snapshot
 
-# Under .cache/ (paths.Layout.cache_dir). Named here, not in paths.py, because every figure script imports
-# paths.py: a new name there would make every figure stale.
-FOLDER = "render"  # converted pages and excerpts, one JSON file per key
-TEMPLATES_FOLDER = "templates"  # Jinja's compiled theme templates (site.SiteBridge.cache_templates)
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _INSTALLED = [os.path.join(os.path.abspath(p), "") for p in snapshot.library_folders()]
 # Extensions that read files other than the page (the key cannot see those files): with one configured, nothing
 # is cached. None is used here; the list makes adding one safe.
 _READS_FILES = ("pymdownx.snippets", "pymdownx.b64", "markdown_include", "mdx_include")
-_UNSET = object()
 _STALE_TMP_SECONDS = 600  # a temporary file older than this is a killed build's, not a concurrent one's
 
 
@@ -97,10 +91,6 @@ def _stable(obj) -> object:
     return _ADDRESS.sub("", repr(obj))
 
 
-def _toc_tokens(toc: TableOfContents | list[AnchorLink]) -> list[dict]:
-    return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)} for a in toc]
-
-
 @contextlib.contextmanager
 def _logged():
     """Collect what is logged meanwhile (MkDocs' loggers do not propagate to the root logger, so watch both)."""
@@ -128,7 +118,7 @@ class RenderCache:
 
     def __init__(self, directory: pathlib.Path):
         self.dir = directory
-        self.hits: collections.Counter[str] = collections.Counter()  # by kind: page, excerpt, search, readtime
+        self.hits: collections.Counter[str] = collections.Counter()  # by kind: page, excerpt
         self.misses: collections.Counter[str] = collections.Counter()
         self._context: str | None = None
         self._used: set[str] = set()
@@ -136,7 +126,7 @@ class RenderCache:
     # -- keys ------------------------------------------------------------------------------------------------
     def _build_context(self, config, files) -> str:
         if self._context is None:
-            h = hashlib.sha256(pathlib.Path(__file__).read_bytes())
+            h = hashlib.sha256(pathlib.Path(__file__).read_bytes() + pathlib.Path(internals.__file__).read_bytes())
             local = [_code(name) for name in config["markdown_extensions"] if isinstance(name, str)]
             settings = [_libraries(), local, config["markdown_extensions"], config["mdx_configs"], config["validation"],
                         config["use_directory_urls"], logging.getLogger("mkdocs").getEffectiveLevel()]
@@ -165,7 +155,7 @@ class RenderCache:
 
     def summary(self) -> str:
         return "; ".join(f"{kind}: {self.hits[kind]} reused, {self.misses[kind]} converted"
-                         for kind in ("page", "excerpt", "search", "readtime"))
+                         for kind in ("page", "excerpt"))
 
     def _store(self, key: str, entry: dict) -> None:
         """Write an entry; the cache is an optimisation, so a failure to write (a full disk, a concurrent build
@@ -208,106 +198,47 @@ class RenderCache:
     def wrap_page(self, page, config, files) -> None:
         """Serve `page.render` from the cache. A page whose render another plugin already replaced is left alone
         (mkdocs-jupyter's notebook pages: they have that plugin's own content-hashed cache)."""
-        if "render" in vars(page) or not self.usable(config):
+        if self.usable(config):
+            self._build_context(config, files)
+            internals.replace_method(page, "render", lambda original: functools.partial(self._page, page, original))
+
+    def _page(self, page, original, config, files) -> None:
+        key = self._key("page", page.file.src_uri, page.file.url, page.markdown or "")
+        entry = self._load("page", key)
+        if entry is not None:
+            internals.restore_page_result(page, entry, files)
             return
-        self._build_context(config, files)
-        original = page.render
-
-        def render(config, files) -> None:
-            key = self._key("page", page.file.src_uri, page.file.url, page.markdown or "")
-            entry = self._load("page", key)
-            if entry is not None:
-                page.content = entry["content"]
-                page.toc = get_toc(entry["toc"])
-                page._title_from_render = entry["title"]
-                page.present_anchor_ids = set(entry["anchors"])
-                if entry["links"] is not None:
-                    page.links_to_anchors = {files.get_file_from_path(src): links
-                                             for src, links in entry["links"].items()}
-                return
-            with _logged() as logged:
-                original(config, files)
-            if logged:
-                return
-            links = getattr(page, "links_to_anchors", None)
-            self._store(key, {"content": page.content, "toc": _toc_tokens(page.toc),
-                              "title": page._title_from_render, "anchors": sorted(page.present_anchor_ids or ()),
-                              "links": None if links is None else {f.src_uri: v for f, v in links.items()}})
-
-        page.render = render
+        with _logged() as logged:
+            original(config, files)
+        if not logged:
+            self._store(key, internals.page_result(page, files))
 
     def wrap_excerpt(self, excerpt, config, files) -> None:
         """Serve a blog excerpt's `render(view, separator)` from the cache (Material's blog plugin calls it once
-        per view that lists the post, converting the whole post each time).
+        per view that lists the post, converting the whole post each time). Its converter is reset before each
+        conversion (internals.reset_excerpt_converter), so its HTML depends on its input alone."""
+        if self.usable(config):
+            self._build_context(config, files)
+            internals.replace_method(excerpt, "render",
+                                     lambda original: functools.partial(self._excerpt, excerpt, original))
 
-        Material keeps one Markdown converter per excerpt and never resets it, so the footnotes extension
-        numbered an excerpt's back-links by how many views had converted it before (`fnref:1`, `fnref2:1`, ...):
-        the HTML depended on the order of conversions, which no cache key can see. The converter is reset before
-        each conversion, so an excerpt's HTML depends on its input alone (its back-links are always `fnref:1`)."""
-        if "render" in vars(excerpt) or not self.usable(config):
+    def _excerpt(self, excerpt, original, page, separator: str) -> None:
+        post = excerpt.post
+        key = self._key("excerpt", excerpt.file.src_uri, post.url, page.url, separator, post.title or "",
+                        str(bool(internals.title_from_render(post))), post.markdown or "")
+        entry = self._load("excerpt", key)
+        if entry is not None:
+            internals.restore_excerpt_result(excerpt, entry)
             return
-        self._build_context(config, files)
-        original, post = excerpt.render, excerpt.post
-
-        def render(page, separator: str) -> None:
-            key = self._key("excerpt", excerpt.file.src_uri, post.url, page.url, separator, post.title or "",
-                            str(bool(post._title_from_render)), post.markdown or "")
-            entry = self._load("excerpt", key)
-            if entry is not None:
-                excerpt.markdown = entry["markdown"]
-                excerpt.content = entry["content"]
-                if entry["more"] is not None:
-                    excerpt.more = entry["more"]
-                excerpt.toc = get_toc(entry["toc"])
-                return
-            before, excerpt.more = getattr(excerpt, "more", None), _UNSET
-            excerpt.md.reset()  # see the method's docstring
-            with _logged() as logged:
-                original(page, separator)
-            more = None if excerpt.more is _UNSET else excerpt.more
-            if excerpt.more is _UNSET:
-                excerpt.more = before
-            if logged:
-                return
-            self._store(key, {"markdown": excerpt.markdown, "content": excerpt.content, "more": more,
-                              "toc": _toc_tokens(excerpt.toc)})
-
-        excerpt.render = render
-
-    def wrap_search(self, index, settings, config, files) -> None:
-        """Serve Material's search index entries for a page from the cache: `add_entry_from_context(page)` parses
-        the page's final HTML into sections on every build. The key is everything an entry is made of: the
-        page's URL, title, front matter, HTML and table of contents, and the search plugin's settings."""
-        if "add_entry_from_context" in vars(index) or not self.usable(config):
-            return
-        self._build_context(config, files)
-        original, options = index.add_entry_from_context, json.dumps(_stable(settings), sort_keys=True)
-
-        def add_entry_from_context(page) -> None:
-            key = self._key("search", options, page.url, str(page.title), json.dumps(_stable(page.meta), sort_keys=True),
-                            page.content or "", json.dumps(_toc_tokens(page.toc or [])))
-            entry = self._load("search", key)
-            if entry is not None:
-                index.entries.extend(entry["entries"])
-                return
-            before = len(index.entries)
-            with _logged() as logged:
-                original(page)
-            if not logged:
-                self._store(key, {"entries": index.entries[before:]})
-
-        index.add_entry_from_context = add_entry_from_context
-
-    def readtime(self, html: str, words_per_minute: int) -> int:
-        """Material's reading time of a post (it parses the post's whole HTML on every build), from the cache."""
-        from material.plugins.blog.readtime import readtime
-
-        key = self._key("readtime", str(words_per_minute), html)
-        entry = self._load("readtime", key)
-        if entry is None:
-            entry = {"minutes": readtime(html, words_per_minute)}
-            self._store(key, entry)
-        return entry["minutes"]
+        before, excerpt.more = excerpt.more, None  # `more` is set only when the separator is found
+        internals.reset_excerpt_converter(excerpt)
+        with _logged() as logged:
+            original(page, separator)
+        result = internals.excerpt_result(excerpt)
+        if excerpt.more is None:
+            excerpt.more = before
+        if not logged:
+            self._store(key, result)
 
 
 # -- the theme ----------------------------------------------------------------------------------------------------
@@ -326,25 +257,23 @@ def wrap_theme(theme, folder: pathlib.Path) -> None:
     without the dotted paths that MkDocs' patterns (`.*`, `*/.*`) exclude anyway; a theme folder in the project
     (`custom_dir`) is walked every time. Jinja's `list_templates` is used by MkDocs only for that (the emoji
     extension reads the icons from their folder, not through Jinja)."""
-    if "get_env" in vars(theme):
-        return
-    make = theme.get_env
+    internals.replace_method(theme, internals.THEME_ENV, lambda make: functools.partial(_env, make, folder))
 
-    def get_env() -> jinja2.Environment:
-        folder.mkdir(parents=True, exist_ok=True)
-        env = make()
-        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
-        loader = env.loader
-        dirs = tuple(os.path.abspath(d) for d in getattr(loader, "searchpath", ()))
-        if dirs and all(any(d.startswith(p) for p in _INSTALLED) for d in dirs):
-            list_templates = loader.list_templates
 
-            def listed() -> list[str]:
-                if dirs not in _TEMPLATE_LISTS:
-                    _TEMPLATE_LISTS[dirs] = [n for n in list_templates() if not any(p.startswith(".") for p in n.split("/"))]
-                return list(_TEMPLATE_LISTS[dirs])
+def _env(make, folder: pathlib.Path) -> jinja2.Environment:
+    folder.mkdir(parents=True, exist_ok=True)
+    env = make()
+    env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+    loader = env.loader
+    dirs = tuple(os.path.abspath(d) for d in getattr(loader, "searchpath", ()))
+    if dirs and all(any(d.startswith(p) for p in _INSTALLED) for d in dirs):
+        list_templates = loader.list_templates
 
-            loader.list_templates = listed
-        return env
+        def listed() -> list[str]:
+            if dirs not in _TEMPLATE_LISTS:
+                _TEMPLATE_LISTS[dirs] = [n for n in list_templates()
+                                         if not any(p.startswith(".") for p in n.split("/"))]
+            return list(_TEMPLATE_LISTS[dirs])
 
-    theme.get_env = get_env
+        loader.list_templates = listed
+    return env

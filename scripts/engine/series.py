@@ -23,10 +23,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from scripts.engine.errors import EngineError
+
 _H1 = re.compile(r"^#\s+(.+)$", re.M)
 
 
-class SeriesError(ValueError):
+class SeriesError(EngineError):
     """mkdocs.yml's `extra.series` is malformed or names a post that does not exist."""
 
 
@@ -62,7 +64,7 @@ def series_box(src_uri: str, all_series: list[Series], titles: Mapping[str, str]
             continue
         i = s.posts.index(src_uri)
         here = posixpath.dirname(src_uri)
-        link = lambda p: f"[{titles.get(p, p)}]({posixpath.relpath(p, here)})"  # noqa: E731
+        link = lambda p, here=here: f"[{titles.get(p, p)}]({posixpath.relpath(p, here)})"
         prev = f"← previous: {link(s.posts[i - 1])}" if i > 0 else ""
         nxt = f"next: {link(s.posts[i + 1])} →" if i + 1 < len(s.posts) else "this is the latest part"
         parts = " · ".join(p for p in (prev, nxt) if p)
@@ -76,10 +78,11 @@ def cite_block(title: str, url: str, date: dt.date | dt.datetime | None, site_na
     """Markdown of a "Cite this note" block with a BibTeX entry."""
     year = date.year if date else ""
     key = re.sub(r"[^a-z0-9]", "", f"circuits{year}{slug}".lower())
-    esc = lambda s: s.replace("{", "\\{").replace("}", "\\}")  # noqa: E731
+    esc = lambda s: s.replace("{", "\\{").replace("}", "\\}")
     entry = (f"@misc{{{key},\n  title = {{{esc(title)}}},\n  author = {{{esc(author)}}},\n"
              f"  year = {{{year}}},\n  howpublished = {{{esc(site_name)}}},\n  url = {{{url}}}\n}}")
-    return f'\n??? quote "Cite this note"\n    ```bibtex\n' + "\n".join(f"    {line}" for line in entry.splitlines()) + "\n    ```\n"
+    indented = "\n".join(f"    {line}" for line in entry.splitlines())
+    return '\n??? quote "Cite this note"\n    ```bibtex\n' + indented + "\n    ```\n"
 
 
 def decorate(markdown: str, src_uri: str, *, meta: Mapping, all_series: list[Series], titles: Mapping[str, str],

@@ -50,20 +50,21 @@ class Catalog(Protocol):
 
 
 @dataclass(frozen=True)
-class ShortcodeError:
+class ShortcodeError:  # a record, not an exception: a page collects every problem and reports them all at once
     line: int
     message: str
 
 
 def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "",
                  source_url: str = "", values_url: str = "", size: tuple[int, int] | None = None,
-                 updating: bool = False) -> str:
+                 updating: bool = False, failure: str = "") -> str:
     alt = html.escape(job.alt, quote=True)
     # width/height reserve the image's box before it loads, so a lazy load never moves the text under the reader
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     warn = ""
     if failed:
-        warn = ('<p class="figure-stale">This figure is out of date: its script failed on the last build. '
+        why = f" (<code>{html.escape(failure)}</code>)" if failure else ""
+        warn = (f'<p class="figure-stale">This figure is out of date: its script failed on the last build{why}. '
                 "The last good version is shown.</p>\n")
     elif updating:
         warn = ('<p class="figure-stale">This figure is being recomputed (what it is computed from changed); the '
@@ -124,16 +125,26 @@ def claim_anchor(figure_id: str, key: str) -> str:
 def verdict_summary(rec: dict) -> str:
     """One line of numbers: estimate [interval], n, rule, seeds."""
     seeds = f" · holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
-    return (f"{rec['estimate']} [{rec['low']}, {rec['high']}] · n = {rec['n']:,} {rec['unit']} · "
-            f"rule {rec['rule']}{seeds}")
+    return f"{_shown(rec)} · n = {rec['n']:,} {rec['unit']} · rule {rec['rule']}{seeds}"
+
+
+def _shown(rec: dict) -> str:
+    """'0.57 [0.56, 0.58]', or '4.8 (exact)' where nothing was sampled (verdicts.shown)."""
+    return rec.get("shown") or f"{rec['estimate']} [{rec['low']}, {rec['high']}]"
 
 
 def verdict_details(rec: dict) -> str:
     """Everything about a verdict, as plain text for a tooltip."""
-    per_seed = "; ".join(f"{s['label']}: {s['estimate']} [{s['low']}, {s['high']}] {s['outcome']}"
-                         for s in rec["seeds"] if s["label"])
-    return (f"Claim: {rec['claim']} Statistic: {rec['statistic']}. {rec['level']} interval: {rec['method']}. "
-            f"Rule, fixed before looking: {rec['rule_text']}." + (f" Seeds: {per_seed}." if per_seed else ""))
+    per_seed = "; ".join(f"{s['label']}: {_shown(s)} {s['outcome']}" for s in rec["seeds"] if s["label"])
+    interval = rec.get("interval_text", f"{rec['level']} interval")
+    return (f"Claim: {rec['claim']} Statistic: {rec['statistic']}. {interval[0].upper()}{interval[1:]}: "
+            f"{rec['method']}. "
+            f"Rule, fixed before looking: {rec['rule_text']}." + (f" Seeds: {per_seed}." if per_seed else "")
+            + (f" Across seeds (the recipe): {rec['recipe']['shown']}, {rec['recipe']['interval_text']}, "
+               f"{rec['recipe']['outcome']}." if rec.get("recipe") else "")
+            + "".join(f" Under {v['name']}: {v['shown']}, {v['outcome']}." for v in rec.get("variants", []))
+            + (f" Inconclusive because the variants disagree: {rec['reason']}." if rec.get("reason") else "")
+            + (f" Provenance: {rec['provenance']}." if rec.get("provenance") else ""))
 
 
 def verdict_chip(rec: dict, figure_id: str, claims_href: str, *, anchor: bool = True, numbers: bool = True) -> str:
@@ -174,7 +185,8 @@ def table_html(job: Job, key: str, table: dict, source_url: str) -> str:
     caption = f"<caption>{html.escape(table['caption'])}</caption>" if table.get("caption") else ""
     return (f'\n<div class="computed-table" id="tbl-{job.id}-{key}">\n<table>{caption}\n'
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
-            f'<p class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a>.</p>\n'
+            f'<p class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a>.'
+            "</p>\n"
             f"</div>\n")
 
 
@@ -230,7 +242,8 @@ class _Renderer:
                             catalog.data_url(arg, self.page_url) if job.widget else "",
                             catalog.source_url(job.script, self.page_url), catalog.values_url(arg, self.page_url),
                             getattr(catalog, "image_size", lambda _: None)(arg),
-                            getattr(catalog, "updating", lambda _: False)(arg))
+                            getattr(catalog, "updating", lambda _: False)(arg),
+                            getattr(catalog, "failure", lambda _: "")(arg))
 
     def _ref(self, arg, sc, segment, line, lineno) -> str:
         if arg not in self.numbers:
@@ -250,8 +263,8 @@ class _Renderer:
                                 "figure (python -m scripts.engine build " + fid + ")")
             return None, key, {}
         elif key not in found:
-            known = ", ".join(sorted(found)) or (
-                "none yet: build the figure" if kind in ("value", "table") else f"none: declare it under 'verdicts:' in {job.declared_in}")
+            known = ", ".join(sorted(found)) or ("none yet: build the figure" if kind in ("value", "table")
+                                                 else f"none: declare it under 'verdicts:' in {job.declared_in}")
             self._error(lineno, f'{kind}("{arg}"): figure "{fid}" has no {kind} "{key}" (known: {known})')
             return None, key, {}
         return job, key, found
@@ -286,7 +299,7 @@ class _Renderer:
     def _scorecard(self, arg, sc, segment, line, lineno) -> str:
         if line.strip() != sc.group(0):
             self._error(lineno, "{{ scorecard() }} must stand on a line of its own")
-        rows = ["| the paper claims | statistic | our estimate [95 % interval], n | outcome |",
+        rows = ["| the paper claims | statistic | our estimate [interval], n | outcome |",
                 "| --- | --- | --- | --- |"]
         claims = self.catalog.claims_url(self.page_url)
         for vid in self.placed:
@@ -295,7 +308,7 @@ class _Renderer:
             cite = f" {_section_only(rec['cite'])}" if rec["cite"] else ""
             seeds = f"; holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
             rows.append(f"| [{_cell(rec['claim'])}](#{verdict_anchor(fid, key)}){_cell(cite)} | "
-                        f"{_cell(rec['statistic'])} | {rec['estimate']} [{rec['low']}, {rec['high']}], "
+                        f"{_cell(rec['statistic'])} | {_shown(rec)}, "
                         f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False, numbers=False)} |")
         if len(rows) == 2:
             self._error(lineno, "{{ scorecard() }} lists the verdicts placed on its page, and this page has none")

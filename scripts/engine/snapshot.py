@@ -25,9 +25,9 @@ import sys
 import sysconfig
 import time
 
-from scripts.engine import runtime
+from scripts.engine import paths, runtime
+from scripts.engine.filecache import RACY_SECONDS
 
-RACY_SECONDS = 2.0
 VERSION = 1
 
 
@@ -60,16 +60,12 @@ def _key() -> dict:
 
 def save(path: pathlib.Path, root: pathlib.Path, files: set[str]) -> None:
     """Record that every job was fresh, with the stats of `files` (absolute paths) and of the folders."""
-    paths = sorted(set(files) | set(_folders(root)))
-    stats = {p: stat(p) for p in paths}
+    stats = {p: stat(p) for p in sorted(set(files) | set(_folders(root)))}
     newest = max((s[0] for s in stats.values() if s), default=0) / 1e9
     if time.time() - newest < RACY_SECONDS:
         path.unlink(missing_ok=True)  # racy: a file could still change within its timestamp tick
         return
-    data = json.dumps({"key": _key(), "stats": stats}, separators=(",", ":"))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(data)
-    os.replace(tmp, path)
+    paths.atomic_write(path, json.dumps({"key": _key(), "stats": stats}, separators=(",", ":")))
 
 
 def still_fresh(path: pathlib.Path, root: pathlib.Path) -> bool:
@@ -109,7 +105,3 @@ def file_stats(files: list[pathlib.Path]) -> dict[str, list[int] | None] | None:
 
 def unchanged(stats: dict[str, list[int] | None]) -> bool:
     return all(stat(p) == s for p, s in stats.items())
-
-
-def forget(path: pathlib.Path) -> None:
-    path.unlink(missing_ok=True)

@@ -11,19 +11,19 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import pathlib
 import posixpath
 from collections.abc import Iterable
 
-from scripts.engine import snapshot
+from scripts.engine import paths, snapshot
 from scripts.engine.errors import EngineError
 from scripts.engine.tracing import trace
 
 PREFIX = "source"
 _STYLE = ("body{font:14px/1.5 -apple-system,BlinkMacSystemFont,Helvetica,Arial,sans-serif;margin:1.5em auto;"
-          "max-width:60em;padding:0 1em;color:#1f2328;background:#fff}h1{font-size:1.3em;overflow-wrap:anywhere}pre{font:13px/1.45 ui-monospace,Menlo,"
-          "Consolas,monospace;overflow-x:auto;background:#f6f8fa;padding:1em;border-radius:4px}a{color:#3f51b5}"
+          "max-width:60em;padding:0 1em;color:#1f2328;background:#fff}h1{font-size:1.3em;overflow-wrap:anywhere}"
+          "pre{font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;overflow-x:auto;background:#f6f8fa;padding:1em;"
+          "border-radius:4px}a{color:#3f51b5}"
           "@media (prefers-color-scheme:dark){body{color:#e2e4e9;background:#1e2129}pre{background:#262a33}"
           "a{color:#8c9eff}}")
 
@@ -65,10 +65,7 @@ def cached_pages(root: pathlib.Path, scripts: Iterable[pathlib.Path], cache: pat
         traces[script] = entry
     keep = {s: e for s, e in traces.items() if e["stats"] is not None}  # racy stats vouch for nothing
     if keep != known:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.name + ".tmp")
-        tmp.write_text(json.dumps({"key": key, "traces": keep}), encoding="utf-8")
-        os.replace(tmp, cache)
+        paths.atomic_write(cache, json.dumps({"key": key, "traces": keep}))
     return _pages(root, {s: e["files"] for s, e in traces.items()})
 
 
@@ -99,7 +96,8 @@ def _pages(root: pathlib.Path, traces: dict[str, list[str]]) -> dict[str, str]:
             continue
         here = posixpath.dirname(page_uri(rel))
         shown = [d for d in sorted(deps) if not d.endswith("__init__.py")]
-        links = ", ".join(f'<a href="{html.escape(posixpath.relpath(page_uri(d), here))}"><code>{html.escape(d)}</code></a>'
+        links = ", ".join(f'<a href="{html.escape(posixpath.relpath(page_uri(d), here))}">'
+                          f'<code>{html.escape(d)}</code></a>'
                           for d in shown)
         home = posixpath.relpath("index.html", here)
         out[page_uri(rel)] = (

@@ -27,8 +27,8 @@ Rules the helpers encode, measured in Chromium on the built site:
   written SVG names the page's own font stack (`web_svg`, applied by the job runner), and since DejaVu is
   wider than those fonts, text that fits here fits in the browser.
 * **No overlaps.** After `plot()` the runner calls `check_figure(fig)`: text overlapping other text,
-  running past the figure edge or smaller than `MIN_FONT_PT` fails the job for a figure made with
-  `style.subplots`/`style.figure` (legacy figures get a warning), naming the figure, theme and strings.
+  running past the figure edge or smaller than `MIN_FONT_PT` fails the job, naming the figure, theme and
+  strings.
 * **Labels, not legends.** `label_lines`, `label_points` and `label_bars` put names next to the data, in
   the data's colour (lightened on dark pages to keep 4.5:1 contrast); `spread` moves labels apart. If a
   legend is unavoidable, `legend_above(ax)` puts it above the axes, never on data. A number the prose
@@ -61,16 +61,15 @@ from collections.abc import Callable, Iterable, Sequence
 
 from scripts.engine import api
 from scripts.engine.api import visible_whitespace  # noqa: F401  (re-exported for plot() code)
-from scripts.engine.paths import THEMES  # noqa: E402,F401  (re-exported: the themes every figure is drawn in)
+from scripts.engine.errors import EngineError
+from scripts.engine.paths import THEMES  # noqa: F401  (re-exported: the themes every figure is drawn in)
 
 # -- sizes ------------------------------------------------------------------------------------------------
 
 COLUMN_PX = 688  # Material's content column at a 1280 px viewport (measured; Material's max width)
-PHONE_COLUMN_PX = 358  # the same column at a 390 px viewport
 CSS_PX_PER_IN = 96  # an SVG's natural size: 1 in = 96 CSS px, 1 pt = 4/3 px
 COLUMN_IN = COLUMN_PX / CSS_PX_PER_IN  # 7.17 in: the widest figure that is shown at natural size
 MIN_TEXT_PX = 11  # the smallest text at 1280 px (and full size on tap at 390 px)
-MIN_TEXT_PX_PHONE = 9  # what a phone must show after a tap (full size gives 11)
 MIN_FONT_PT = MIN_TEXT_PX * 72 / CSS_PX_PER_IN  # 8.25 pt
 FONT = {"small": 8.5, "text": 9.5, "title": 10.5}  # pt: ticks/legend/annotations/cells, labels, titles
 ROW_PT = FONT["small"] * 1.45  # the height one labelled row of a heatmap or table-like axis needs
@@ -242,35 +241,21 @@ def web_svg(svg: str) -> str:
 
 # -- figures ----------------------------------------------------------------------------------------------
 
-_STRICT = "_circuits_strict"  # set on figures made here: the job fails on their layout problems
-
-
-def strict(fig):
-    """Mark a figure as converted: layout problems fail its job instead of warning. Returns `fig`."""
-    setattr(fig, _STRICT, True)
-    return fig
-
-
-def is_strict(fig) -> bool:
-    return bool(getattr(fig, _STRICT, False))
-
-
 def figure(theme: str, width: float = 1.0, aspect: float | None = 0.6, height: float | None = None, **kw):
-    """`plt.figure` at a column-fraction size with constrained layout; checked strictly by the job."""
+    """`plt.figure` at a column-fraction size with constrained layout."""
     import matplotlib.pyplot as plt
 
     kw.setdefault("layout", "constrained")
-    return strict(plt.figure(figsize=figsize(width, aspect, height), **kw))
+    return plt.figure(figsize=figsize(width, aspect, height), **kw)
 
 
 def subplots(theme: str, nrows: int = 1, ncols: int = 1, *, width: float = 1.0, aspect: float | None = 0.6,
              height: float | None = None, **kw):
-    """`plt.subplots` at a column-fraction size with constrained layout; checked strictly by the job."""
+    """`plt.subplots` at a column-fraction size with constrained layout."""
     import matplotlib.pyplot as plt
 
     kw.setdefault("layout", "constrained")
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize(width, aspect, height), **kw)
-    return strict(fig), axes
+    return plt.subplots(nrows, ncols, figsize=figsize(width, aspect, height), **kw)
 
 
 # -- labels -----------------------------------------------------------------------------------------------
@@ -536,10 +521,11 @@ def _hover(fig) -> _Hover:
                 (a, b), (c, d) = xy(ax, [x0, x1], [y0, y1])
                 box = ax.bbox  # clip to the axes (a bar from 0 on a log axis starts at -inf)
                 bx0, bx1, by0, by1 = box.x0, box.x1, h - box.y1, h - box.y0
-                fix = lambda v, lo, hi: min(max(v, lo), hi) if math.isfinite(v) else lo  # noqa: E731
+                fix = lambda v, lo, hi: min(max(v, lo), hi) if math.isfinite(v) else lo
                 a, c = sorted((fix(a, bx0, bx1), fix(c, bx0, bx1)))
                 b, d = (by1, by1) if not (math.isfinite(b) or math.isfinite(d)) else (b, d)
-                b, d = sorted((fix(b, by0, by1) if math.isfinite(b) else by1, fix(d, by0, by1) if math.isfinite(d) else by1))
+                b, d = sorted((fix(b, by0, by1) if math.isfinite(b) else by1,
+                               fix(d, by0, by1) if math.isfinite(d) else by1))
                 out["rects"].append([round(a, 1), round(b, 1), round(c, 1), round(d, 1), label])
             for ax, x, y, label in store.points:
                 (a, b), = xy(ax, x, y)
@@ -594,12 +580,6 @@ def hover_rect(ax, x0: float, y0: float, x1: float, y1: float, label: str) -> No
 
 
 # -- page weight ------------------------------------------------------------------------------------------
-
-def rasterize(*artists) -> None:
-    """Draw these artists as an embedded PNG at `RASTER_DPI` (axes, ticks and text stay vector)."""
-    for a in artists:
-        a.set_rasterized(True)
-
 
 def rasterize_dense(fig, min_points: int = DENSE_POINTS) -> list:
     """Rasterise every collection (scatter, mesh) or line of the figure with >= `min_points` points.
@@ -694,14 +674,12 @@ def check_figure(fig) -> list[str]:
     return problems
 
 
-class LayoutError(Exception):
+class LayoutError(EngineError):
     """A figure's text overlaps, is cut off or is too small to read."""
 
 
-def enforce(fig, figure_id: str, theme: str) -> list[str]:
-    """The job runner's check after `plot()`: raises LayoutError for a figure made with `subplots`/`figure`
-    (or marked with `strict`) that has problems; returns them (as warnings) for a legacy figure."""
+def enforce(fig, figure_id: str, theme: str) -> None:
+    """The job runner's check after `plot()`: raises LayoutError if the figure has problems (`check_figure`)."""
     problems = check_figure(fig)
-    if problems and is_strict(fig):
+    if problems:
         raise LayoutError(f"figure {figure_id!r} ({theme} theme) is not readable:\n  - " + "\n  - ".join(problems))
-    return problems

@@ -151,7 +151,7 @@ def library_versions(modules: set[str]) -> dict[str, str]:
     return versions
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _versions_of(mod: str) -> tuple[tuple[str, str], ...]:
     """Each lookup parses a METADATA file (~1 ms); a build asks for the same dozen libraries for every job.
     Remembered for the process: a library upgraded while `mkdocs serve` runs is seen after a restart."""

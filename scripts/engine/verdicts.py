@@ -38,13 +38,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from scripts.engine.errors import EngineError
+
 OUTCOMES = ("supported", "contradicted", "inconclusive")
 Outcome = Literal["supported", "contradicted", "inconclusive"]
-_SPEC_KEYS = {"claim", "cite", "statistic", "rule"}
+_SPEC_KEYS = {"claim", "cite", "statistic", "rule", "variants"}
 _RULE = re.compile(r"^\s*([<>])\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
-class VerdictError(ValueError):
+class VerdictError(EngineError):
     """A verdict is declared or returned wrongly; the message says what to fix."""
 
 
@@ -98,8 +100,20 @@ def parse_specs(raw: object) -> dict[str, dict[str, str]]:
         if missing:
             raise VerdictError(f"verdict {key!r}: missing {', '.join(missing)}")
         Rule.parse(spec["rule"])
-        specs[key] = {k: str(v).strip() for k, v in spec.items()}
+        specs[key] = {k: str(v).strip() for k, v in spec.items() if k != "variants"}
+        if "variants" in spec:
+            specs[key]["variants"] = _variants(key, spec["variants"])
     return specs
+
+
+def _variants(key: str, raw: object) -> list[str]:
+    """The method choices a reviewer would try (`variants: [mean ablation, zero ablation, resample ablation]`);
+    the first is the one the headline shows."""
+    if (not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(v, str) and v.strip() for v in raw)
+            or len(set(raw)) != len(raw)):
+        raise VerdictError(f"verdict {key!r}: 'variants' must list two or more different method names, e.g. "
+                           "[mean ablation, zero ablation, resample ablation]")
+    return [v.strip() for v in raw]
 
 
 # -- numbers at the precision their uncertainty supports ----------------------------------------------------
@@ -129,6 +143,41 @@ def format_interval(value: float, low: float, high: float) -> tuple[str, str, st
     return format_number(value, d), format_number(low, d), format_number(high, d)
 
 
+# -- what an interval covers ---------------------------------------------------------------------------------
+
+INTERVAL_KINDS = {
+    "exact": "exact: no sampling, so no interval",
+    "bound": "bounds, not a confidence interval",
+    "seeds": "95 % interval over training seeds",
+    "null": "95 % interval of a z-score against a null distribution",
+    "sampled": "95 % interval over the sampled units",
+}
+
+
+def interval_kind(value: float, low: float, high: float, method: str) -> str:
+    """What an Estimate's interval covers, read from how it was made (its `method`): an exact quantity or a
+    bound is never shown as a "95 % interval", and a bootstrap says what it resampled."""
+    m = method.lower()
+    if m.startswith("exact") or low == value == high:
+        return "exact"
+    if "bound" in m:
+        return "bound"
+    if "bootstrap over training seeds" in m:
+        return "seeds"
+    if "null" in m or "z-score" in m:
+        return "null"
+    return "sampled"
+
+
+def shown(kind: str, estimate: str, low: str, high: str) -> str:
+    """The numbers as a reader sees them: '0.57 [0.56, 0.58]', '4.8 (exact)', '88 (between 88 and 176)'."""
+    if kind == "exact" or low == high == estimate:
+        return f"{estimate} (exact)"
+    if kind == "bound":
+        return f"{estimate} (between {low} and {high})"
+    return f"{estimate} [{low}, {high}]"
+
+
 # -- the published record ------------------------------------------------------------------------------------
 
 def record(key: str, spec: Mapping[str, str], estimates: Mapping[str, object]) -> dict:
@@ -144,21 +193,49 @@ def record(key: str, spec: Mapping[str, str], estimates: Mapping[str, object]) -
         value, low, high = (float(est.value), float(est.low), float(est.high))  # type: ignore[attr-defined]
         if not low <= value <= high:
             raise VerdictError(f"verdict {key!r} ({label}): estimate {value} lies outside its interval [{low}, {high}]")
+        ceiling = getattr(est, "ceiling", None)
+        if ceiling is not None and high > ceiling:
+            raise VerdictError(f"verdict {key!r} ({label}): the interval [{low:.4g}, {high:.4g}] reaches above the "
+                               f"quantity's own ceiling {ceiling:.4g}; an estimate above what is possible is a flaw "
+                               "of the method (an underfit bound, a difference of bounds), not a result")
         v, lo, hi = format_interval(value, low, high)
+        kind = interval_kind(value, low, high, str(est.method))  # type: ignore[attr-defined]
         seeds.append({"label": str(label), "estimate": v, "low": lo, "high": hi, "n": int(est.n),  # type: ignore[attr-defined]
-                      "outcome": rule.outcome(low, high)})
+                      "outcome": rule.outcome(low, high), "shown": shown(kind, v, lo, hi)
+                      + (f" (ceiling {format_number(ceiling)})" if ceiling is not None else "")})
+    recipe = across_seeds(rule, [float(e.value) for e in estimates.values()])  # type: ignore[attr-defined]
     head = next(iter(estimates.values()))
+    kind = interval_kind(float(head.value), float(head.low), float(head.high), str(head.method))  # type: ignore[attr-defined]
     outcomes = {s["outcome"] for s in seeds}
     holds = sum(s["outcome"] == "supported" for s in seeds)
     return {
         "key": key, "claim": spec["claim"], "cite": spec.get("cite", ""), "statistic": spec["statistic"],
         "rule": str(rule), "rule_text": rule.describe(),
         "level": f"{round(100 * float(head.level))} %",  # type: ignore[attr-defined]
+        "interval": kind, "interval_text": INTERVAL_KINDS[kind], "shown": seeds[0]["shown"],
         "unit": str(head.unit), "method": str(head.method),  # type: ignore[attr-defined]
         "estimate": seeds[0]["estimate"], "low": seeds[0]["low"], "high": seeds[0]["high"], "n": seeds[0]["n"],
         "outcome": outcomes.pop() if len(outcomes) == 1 else "inconclusive",
-        "holds": f"{holds} of {len(seeds)}", "seeds": seeds,
+        "holds": f"{holds} of {len(seeds)}", "seeds": seeds, **({"recipe": recipe} if recipe else {}),
     }
+
+
+def across_seeds(rule: Rule, values: list[float], level: float = 0.95) -> dict | None:
+    """The recipe's estimate: the mean over training seeds with a t-interval over seeds (the seed is the unit
+    of a claim about a training recipe; each seed's own interval covers only its test data). None below three
+    seeds, where an interval over seeds says nothing."""
+    k = len(values)
+    if k < 3:
+        return None
+    from scipy.stats import t
+
+    mean = math.fsum(values) / k
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (k - 1))
+    half = float(t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
+    v, lo, hi = format_interval(mean, mean - half, mean + half)
+    return {"shown": shown("seeds" if half > 0 else "exact", v, lo, hi), "seeds": k,
+            "outcome": rule.outcome(mean - half, mean + half),
+            "interval_text": f"{round(100 * level)} % t-interval over {k} training seeds"}
 
 
 def records(job_id: str, specs: Mapping[str, Mapping[str, str]], returned: Mapping[str, object]) -> dict[str, dict]:
@@ -173,6 +250,32 @@ def records(job_id: str, specs: Mapping[str, Mapping[str, str]], returned: Mappi
     out = {}
     for key, spec in specs.items():
         est = returned[key]
+        if spec.get("variants"):
+            out[key] = record_variants(job_id, key, spec, est)
+            continue
         per_seed = est if isinstance(est, Mapping) else {"": est}
         out[key] = record(key, spec, per_seed)
     return out
+
+
+def record_variants(job_id: str, key: str, spec: Mapping, returned: object) -> dict:
+    """A verdict decided under each declared variant (method choice). The headline is the first variant's; the
+    outcome holds only if every variant agrees — otherwise it is *inconclusive*, and `reason` says which
+    variant says what ("contradicted under mean ablation, supported under resample ablation")."""
+    names = list(spec["variants"])
+    if not isinstance(returned, Mapping) or set(returned) != set(names):
+        got = sorted(returned) if isinstance(returned, Mapping) else type(returned).__name__
+        raise VerdictError(f"figure {job_id!r}: verdict {key!r} declares variants {names}; compute() must return "
+                           f"a mapping with exactly those keys (variant -> Estimate, or seed -> Estimate), got {got}")
+    recs = {}
+    for name in names:
+        est = returned[name]
+        recs[name] = record(key, spec, est if isinstance(est, Mapping) else {"": est})
+    head = dict(recs[names[0]])
+    outcomes = [recs[n]["outcome"] for n in names]
+    head["variants"] = [{"name": n, "outcome": recs[n]["outcome"], "shown": recs[n]["shown"], "n": recs[n]["n"],
+                         "holds": recs[n]["holds"]} for n in names]
+    if len(set(outcomes)) > 1:
+        head["outcome"] = "inconclusive"
+        head["reason"] = ", ".join(f"{o} under {n}" for n, o in zip(names, outcomes))
+    return head

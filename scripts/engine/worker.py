@@ -45,6 +45,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # set to a job's thread count
 IMPORTS_FILE = "imports.json"  # in a job's staging folder: the third-party modules it imported (see _learn)
 
 
@@ -129,7 +130,7 @@ def _child(root: str, req: dict) -> None:
             del sys.modules[name]
         importlib.invalidate_caches()
         threads = str(req["threads"])
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        for var in THREAD_VARIABLES:
             os.environ[var] = threads
         runner = importlib.import_module(req["runner"])
         job_main = importlib.import_module("scripts.engine.worker").main
@@ -159,7 +160,7 @@ def _start(root: str, req: dict) -> int | subprocess.Popen:
             os.setpgid(pid, pid)
         return pid
     spec = json.dumps({**req["spec"], "threads": req["threads"]})
-    env = {**os.environ, **{v: str(req["threads"]) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+    env = {**os.environ, **{v: str(req["threads"]) for v in THREAD_VARIABLES}}
     return subprocess.Popen([sys.executable, "-m", req["runner"], spec, req["staging"]], cwd=root, env=env,
                             stdin=subprocess.DEVNULL, stdout=sys.stderr)
 

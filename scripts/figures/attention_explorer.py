@@ -10,44 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.analysis.induction import attention_patterns, previous_token_scores
-from scripts.engine import style
+from scripts.analysis.drawing import attention_heatmap, dense
+from scripts.analysis.induction import explorer_data, previous_token_scores
 from scripts.engine.api import Result, visible_whitespace
 from scripts.zoo.load import load_model
-
-SCALE = 1000  # weights are stored in thousandths: three decimals, as the widget shows them
-
-
-def round_row(row: np.ndarray, scale: int = SCALE) -> list[float]:
-    """Round a probability row to 1/scale so that it still sums to exactly 1 (largest remainder), so the
-    numbers the widget shows add up."""
-    exact = np.asarray(row, dtype=np.float64) / max(float(np.sum(row)), 1e-12) * scale
-    units = np.floor(exact).astype(int)
-    short = scale - int(units.sum())
-    if short > 0:
-        units[np.argsort(-(exact - units), kind="stable")[:short]] += 1
-    return [int(u) / scale for u in units]
-
-
-def explorer_data(model, tokens, labels: list[str], *, causal: bool, sinks: list[int], sink_label: str,
-                  model_name: str) -> dict:
-    """The widget's JSON: per head (`L{layer}H{head}`), one row per query token of rounded weights over the
-    tokens it can see (causal: row i has i + 1 entries; bidirectional: all). `sinks` are the positions the
-    widget can leave out and renormalise without (BOS; [CLS] and [SEP]), named by `sink_label`. The caller
-    sets `head` and `query`, what the widget shows first."""
-    patterns = attention_patterns(model, tokens)  # per layer [1 head q k]
-    heads, mats = [], []
-    for layer, p in enumerate(patterns):
-        for h in range(p.shape[1]):
-            full = p[0, h].double().numpy()
-            heads.append(f"L{layer}H{h}")
-            mats.append([round_row(full[i, : i + 1] if causal else full[i]) for i in range(len(full))])
-    return {"tokens": labels, "heads": heads, "patterns": mats, "model": model_name, "causal": causal,
-            "sinks": sinks, "sink_label": sink_label, "layers": len(patterns), "heads_per_layer": int(patterns[0].shape[1])}
-
-
-def dense(rows: list[list[float]], n: int) -> np.ndarray:
-    return np.array([r + [0.0] * (n - len(r)) for r in rows])
 
 
 def compute(params: dict) -> Result:
@@ -84,23 +50,3 @@ def plot(result: Result, theme: str):
     m, labels = result.data["pattern"], result.data["labels"]
     return attention_heatmap(theme, m, [visible_whitespace(t) for t in labels], title=f"{result.data['head']} attention",
                              xlabel="source token", ylabel="destination token")
-
-
-def attention_heatmap(theme: str, m: np.ndarray, labels: list[str], *, title: str, xlabel: str, ylabel: str):
-    """An attention pattern at column width: every k-th token labelled (as many as fit at >= 11 px), every
-    cell's weight and tokens on hover. Shared with scripts/figures/minilm_explorer.py."""
-    fig, ax = style.subplots(theme, width=1.0, height=min(6.9, 0.2 * len(labels) + 1.9))
-    ax.imshow(m, cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
-    n = len(labels)
-    step = style.tick_step(n, 5.0)
-    ticks = list(range(0, n, step))
-    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, family="monospace")
-    ax.set_yticks(ticks, [labels[i] for i in ticks], family="monospace")
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    shade = "dark: 0, bright: 1" if theme == "dark" else "white: 0, dark: 1"
-    ax.set_title(f"{title} ({shade}; every {step}{'nd' if step == 2 else 'rd' if step == 3 else 'th'} token "
-                 "labelled)" if step > 1 else f"{title} ({shade})", loc="left")
-    ax.grid(False)
-    style.hover_grid(ax, m, [f"{i}: {t}" for i, t in enumerate(labels)], [f"{j}: {t}" for j, t in enumerate(labels)],
-                     fmt="{:.3f}", template="{row} → {col}: {v}")
-    return fig

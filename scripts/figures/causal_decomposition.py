@@ -14,11 +14,11 @@ import numpy as np
 
 from scripts.analysis import decompose as dc
 from scripts.analysis.causal import best_index, ratio_of_means
+from scripts.analysis.drawing import heatmap, seed_dots
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.stats import bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result, Table
-from scripts.figures.causal_seeds import heatmap, seed_dots
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
 WINDOWS, SEQS = "held-out windows", "random sequences"

@@ -15,12 +15,12 @@ import numpy as np
 from scripts.analysis import attribution as at
 from scripts.analysis.causal import best_index, ratio_of_means
 from scripts.analysis.circuits import copying_score
+from scripts.analysis.drawing import seed_dots
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.patching import induction_per_sequence
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result, Table
-from scripts.figures.causal_seeds import seed_dots
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
 WINDOWS, SEQS = "held-out windows", "random sequences"
@@ -38,7 +38,7 @@ def run_seed(name: str, params: dict, *, full: bool) -> dict:
     ind = best_index(ind_scores.mean(0))
     names, dla_text = at.direct_logit_attribution(m, text)
     _, dla_rep = at.direct_logit_attribution(m, rep)
-    second = dla_rep[:, n + 1:].double().numpy()  # predictions of the second copy (as patching.repeat_halves)
+    second = dla_rep[:, n + 1:].double().numpy()  # predictions of the second copy (as per_unit.repeat_halves)
     per_text = dla_text.double().numpy()
     copy = np.array([copying_score(m, 0, h) for h in range(H)])
     neg = int(np.argmin(np.round(copy, 6)))

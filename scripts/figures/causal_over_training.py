@@ -18,8 +18,7 @@ import numpy as np
 
 from scripts.analysis import causal
 from scripts.analysis.induction import repeated_random_tokens
-from scripts.analysis.over_training import carried, crossing, rise_fraction
-from scripts.analysis.patching import Path, reference_z
+from scripts.analysis.over_training import CURVES, crossing, measure_snapshot, rise_fraction
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result, Table
@@ -27,25 +26,6 @@ from scripts.zoo.initial import initial_model
 from scripts.zoo.load import MODELS_DIR, load_model
 
 SEQS = "random sequences"
-CURVES = {"all_k": "all L0 heads out of K", "prev_k": "prev. head out of K", "all_q": "all L0 heads out of Q"}
-
-
-def measure_snapshot(model, rep, ref_rep, ind: int, prev: int) -> dict[str, np.ndarray]:
-    """Per sequence at one snapshot: every layer-1 head's clean induction score (`ind` [seq, head]), the induction
-    head's score carried by each group of paths (CURVES), and the repeat gain carried by the previous-token
-    head's value path (`prev_v`)."""
-    H = model.cfg.n_heads
-    ref = reference_z(model, ref_rep, [0])
-    clean = causal.measure(model, rep)
-    groups = {"all_k": causal.complement([], ind, H, ("k",)), "prev_k": [Path((0, prev), (1, ind, "k"))],
-              "all_q": causal.complement([], ind, H, ("q",))}
-    out = {"ind": clean["ind"], **{g: carried(clean["ind"][:, ind], causal.measure(model, rep, p, reference=ref,
-                                                                                   loss=False)["ind"][:, ind])
-                                   for g, p in groups.items()}}
-    v = causal.measure(model, rep, [Path((0, prev), (1, ind, "v"))], reference=ref)
-    out["prev_v"] = carried(causal.gain(clean), causal.gain(v))
-    out["gain"] = causal.gain(clean)
-    return out
 
 
 def compute(params: dict) -> Result:

@@ -27,17 +27,9 @@ VERDICTS = {"attn-only-2l": {"layer0-writes-prev": "layer0-writes-prev", "prev-h
             "attn-only-1l": {"layer0-writes-prev": "layer0-writes-prev-1l", "prev-head-carries": "prev-head-carries-1l"}}
 
 
-def split(tokens, n_train: int, n_eval: int):
-    """Probe-training windows from the first half of the held-out windows, evaluation windows from the second
-    (evenly spaced: different files of the corpus, so the probe is scored on text it never saw)."""
-    half = tokens.shape[0] // 2
-    return (tokens[np.linspace(0, half - 1, n_train).astype(int)],
-            tokens[np.linspace(half, tokens.shape[0] - 1, n_eval).astype(int)])
-
-
 def run(name: str, params: dict) -> dict:
     m = load_model(name, fold=True)  # folded: the stream as its readers see it, up to LayerNorm's scale
-    train, evaluation = split(held_out_text(m, None), params["train_windows"], params["eval_windows"])
+    train, evaluation = channel.split_windows(held_out_text(m, None), params["train_windows"], params["eval_windows"])
     r = channel.channel_measures(m, train, evaluation, classes=params["classes"],
                                  weight_decay=params["weight_decay"], iterations=params["iterations"], unit=UNIT)
     cmap = channel.class_map(train[:, channel.FIRST_POS:], params["classes"], m.cfg.d_vocab)
@@ -59,20 +51,39 @@ def compute(params: dict) -> Result:
     for base, keys in VERDICTS.items():
         for k, declared in keys.items():
             verdicts[declared] = {label: r["est"][k] for label, r in runs[base].items()}
+    return Result(
+        data=_data(runs), values=_values(params, runs), verdicts=verdicts,
+        tables={"per-seed": Table(
+            ["model", "seed", "previous-token head", "current-token bits", "previous-token bits",
+             "prev. head ablated: bits lost, fixed probe", "…, probe retrained", "fraction of the gain lost",
+             "participation ratio", "dims for 90 %"], _rows(runs),
+            caption="Bits read by the probe at each stream point (embeddings → after each layer); bits lost at "
+                    "the final stream when the previous-token head is mean-ablated; effective dimensionality, "
+                    "embeddings → final stream. Intervals of the verdicts' statistics are in the verdicts.")},
+    )
+
+
+def _rows(runs: dict) -> list[list]:
+    """The per-seed table."""
     rows = []
     for base, per_seed in runs.items():
         for label, r in per_seed.items():
-            b, final = r["bits"], r["points"][-1]
+            b = r["bits"]
             rows.append([SHORT[base], label, f"{_head(r['prev'])} ({r['prev_scores'][r['prev'][1]]:.2f})",
                          " → ".join(f"{b['current'][p]:.2f}" for p in r["points"]),
                          " → ".join(f"{b['previous'][p]:.2f}" for p in r["points"]),
                          f"{r['fixed']['previous'][r['prev']]:.2f}", f"{r['cost_retrained'].mean():.2f}",
                          r["est"]["prev-head-carries"].text,
                          f"{r['dims'][0][1]:.0f} → {r['dims'][-1][1]:.0f}", f"{r['dims'][0][2]} → {r['dims'][-1][2]}"])
+    return rows
+
+
+def _values(params: dict, runs: dict) -> dict:
+    """The numbers the post quotes (seed 0)."""
     two, one = runs["attn-only-2l"]["seed 0"], runs["attn-only-1l"]["seed 0"]
     others = sorted(((v, hd) for hd, v in two["fixed"]["previous"].items() if hd != two["prev"] and hd[0] == 0), reverse=True)
     b2 = two["bits"]
-    values = {
+    return {
         "train_windows": params["train_windows"], "eval_windows": params["eval_windows"],
         "positions": f"{params['eval_windows'] * two['scored']:,}", "train_positions": f"{params['train_windows'] * two['scored']:,}",
         "classes": two["n_classes"], "common": two["n_classes"] - 1, "coverage": f"{100 * two['coverage']:.0f} %",
@@ -96,12 +107,16 @@ def compute(params: dict) -> Result:
         "n90_embed": two["dims"][0][2], "n90_final": two["dims"][-1][2], "d_model": two["d_model"],
         "weight_decay": f"{params['weight_decay']:g}", "iterations": params["iterations"],
     }
-    data = {
+
+
+def _data(runs: dict) -> dict:
+    """What the plot draws."""
+    return {
         "bits": {base: {label: {t: [r["bits"][t][p] for p in r["points"]] for t in ("current", "previous")}
                         for label, r in per_seed.items()} for base, per_seed in runs.items()},
         "H": {base: per_seed["seed 0"]["H"]["current"] for base, per_seed in runs.items()},
         "dims": {base: per_seed["seed 0"]["dims"] for base, per_seed in runs.items()},
-        "d_model": two["d_model"],
+        "d_model": runs["attn-only-2l"]["seed 0"]["d_model"],
         "costs": {base: {"heads": [_head(hd) for hd in per_seed["seed 0"]["heads"]],
                          "previous": [per_seed["seed 0"]["fixed"]["previous"][hd] for hd in per_seed["seed 0"]["heads"]],
                          "current": [per_seed["seed 0"]["fixed"]["current"][hd] for hd in per_seed["seed 0"]["heads"]],
@@ -109,16 +124,6 @@ def compute(params: dict) -> Result:
                          "retrained": float(per_seed["seed 0"]["cost_retrained"].mean())}
                   for base, per_seed in runs.items()},
     }
-    return Result(
-        data=data, values=values, verdicts=verdicts,
-        tables={"per-seed": Table(
-            ["model", "seed", "previous-token head", "current-token bits", "previous-token bits",
-             "prev. head ablated: bits lost, fixed probe", "…, probe retrained", "fraction of the gain lost",
-             "participation ratio", "dims for 90 %"], rows,
-            caption="Bits read by the probe at each stream point (embeddings → after each layer); bits lost at "
-                    "the final stream when the previous-token head is mean-ablated; effective dimensionality, "
-                    "embeddings → final stream. Intervals of the verdicts' statistics are in the verdicts.")},
-    )
 
 
 def plot(result: Result, theme: str):
@@ -126,11 +131,18 @@ def plot(result: Result, theme: str):
     fig = style.figure(theme, width=1.0, height=6.4)
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1])
     ax_bits, ax_dim = top.subplots(1, 2)
+    _plot_bits(ax_bits, d, theme)
+    _plot_dims(ax_dim, d, theme)
+    _plot_costs(bottom.subplots(), d, theme)
+    return fig
+
+
+def _plot_bits(ax_bits, d: dict, theme: str) -> None:
+    """Bits about the current and the previous token at each stream point, every seed."""
     muted = style.MUTED[theme]
-    # bits at each stream point
     for base, per_seed in d["bits"].items():
         color = style.color_for(base)
-        for label, t in per_seed.items():
+        for t in per_seed.values():
             x = np.arange(len(t["current"]))
             ax_bits.plot(x, t["current"], color=color, linewidth=1.3, marker="o", markersize=3)
             ax_bits.plot(x, t["previous"], color=color, linewidth=1.3, linestyle="--", marker="o", markersize=3)
@@ -147,7 +159,11 @@ def plot(result: Result, theme: str):
     ax_bits.set_xlim(-0.15, 2.15)
     ax_bits.set_ylabel("bits read by the probe")
     ax_bits.set_title("bits about the token, 3 seeds", fontsize=style.FONT["text"])
-    # effective dimensionality, component by component
+
+
+def _plot_dims(ax_dim, d: dict, theme: str) -> None:
+    """Effective dimensionality as each component is added (seed 0)."""
+    muted = style.MUTED[theme]
     for base, dims in d["dims"].items():
         color = style.color_for(base)
         x = np.arange(len(dims))
@@ -163,8 +179,11 @@ def plot(result: Result, theme: str):
     ax_dim.set_ylim(0, dm + 8)
     ax_dim.set_ylabel("dimensions")
     ax_dim.set_title("effective dimension, seed 0", fontsize=style.FONT["text"])
-    # bits lost per head
-    ax = bottom.subplots()
+
+
+def _plot_costs(ax, d: dict, theme: str) -> None:
+    """Bits lost at the final stream when one head is mean-ablated (seed 0)."""
+    muted = style.MUTED[theme]
     colors = [style.OKABE_ITO[2], style.OKABE_ITO[3]]  # not the models' colours: these are the two targets
     x0, ticks, names = 0.0, [], []
     top_y = max(max(d["costs"][b]["previous"]) for b in d["costs"])
@@ -193,4 +212,3 @@ def plot(result: Result, theme: str):
             fontsize=style.FONT["small"], ha="right")
     ax.set_ylabel("bits lost at the final stream")
     ax.set_title("one head mean-ablated (seed 0, probe fixed)", fontsize=style.FONT["text"])
-    return fig

@@ -15,7 +15,6 @@ import numpy as np
 from scripts.analysis import channel
 from scripts.engine import style
 from scripts.engine.api import Result, Table
-from scripts.figures.channel_bits import split
 from scripts.zoo.load import held_out_text, load_model
 
 POINTS = {"embed": "embeddings", "L0": "after layer 0"}  # the verdict layer0-writes-prev is their difference
@@ -26,12 +25,12 @@ def compute(params: dict) -> Result:
     tokens, fast = held_out_text(m, None), params["fast"]
     curves = {p: [] for p in POINTS}
     for n in params["windows"]:
-        train, evaluation = split(tokens, n, params["eval_windows"])
+        train, evaluation = channel.split_windows(tokens, n, params["eval_windows"])
         bits = channel.previous_bits(m, train, evaluation, classes=params["classes"], points=tuple(POINTS),
                                      **params["converged"])
         for p in POINTS:
             curves[p].append(bits[p])
-    train, evaluation = split(tokens, fast["train_windows"], params["eval_windows"])
+    train, evaluation = channel.split_windows(tokens, fast["train_windows"], params["eval_windows"])
     fit = dict(classes=params["classes"], weight_decay=fast["weight_decay"], iterations=fast["iterations"])
     clean = channel.previous_bits(m, train, evaluation, points=(*POINTS, "L1"), **fit)
     order = [int(h) for h in np.argsort(-np.round(channel.previous_token_scores(

@@ -16,33 +16,14 @@ import numpy as np
 import torch
 
 from scripts.analysis.circuit_evidence import critical_z, key_path_ablated_induction
+from scripts.analysis.composition import MODES, composition_null, composition_pair, composition_z
 from scripts.analysis.induction import induction_scores, previous_token_scores, repeated_random_tokens
-from scripts.analysis.nulls import composition_null, haar_blocks
+from scripts.analysis.nulls import haar_blocks
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bonferroni_level, null_z
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model, seed_label, seed_variants
-
-MODES = "QKV"
-
-
-def composition_z(m, blocks) -> tuple[dict, dict, dict]:
-    """Per mode: observed scores [h0 h1], plain z-scores [h0 h1] and null draws {(h0, h1): draws}."""
-    H, k = m.cfg.n_heads, m.cfg.d_head
-    obs, z, nulls = {}, {}, {}
-    for mode in MODES:
-        o, zz = np.zeros((H, H)), np.zeros((H, H))
-        for h0 in range(H):
-            left = m.W_V[0, h0] @ m.W_O[0, h0]
-            for h1 in range(H):
-                qk = m.W_Q[1, h1] @ m.W_K[1, h1].T
-                right = {"Q": qk, "K": qk.T, "V": m.W_V[1, h1] @ m.W_O[1, h1]}[mode]
-                o[h0, h1], null = composition_null(left, right, k, blocks)
-                zz[h0, h1] = (o[h0, h1] - null.mean()) / null.std(ddof=1)
-                nulls[(mode, h0, h1)] = null
-        obs[mode], z[mode] = o, zz
-    return obs, z, nulls
 
 
 def _heads(raw, params):
@@ -53,52 +34,69 @@ def _heads(raw, params):
     return int(prev.argmax()), float(prev.max()), int(ind.argmax()), float(ind.max()), rep
 
 
+def _seed(name: str, params: dict, blocks, level: float, zc: float) -> dict:
+    """One training seed: its previous-token and induction heads, composition z-scores, key-path ablations."""
+    raw, m = load_model(name), load_model(name, fold=True)
+    with torch.no_grad():
+        prev, prev_score, ind, ind_score, rep = _heads(raw, params)
+        obs, z, nulls = composition_z(m, blocks)
+        sources = [int(h) for h in np.argsort(-np.round(z["K"][:, ind], 6), kind="stable")]
+        w = weights_of(m)
+        ablate = {"none": key_path_ablated_induction(w, rep, ind, [])}
+        for h in range(m.cfg.n_heads):
+            ablate[f"L0H{h}"] = key_path_ablated_induction(w, rep, ind, [h])
+        ablate["top two"] = key_path_ablated_induction(w, rep, ind, sources[:2])
+    qv = max(((mode, h0, h1) for mode in "QV" for h0 in range(4) for h1 in range(4)),
+             key=lambda t: (round(z[t[0]][t[1], t[2]], 6), t))
+    est = lambda key: null_z(obs[key[0]][key[1], key[2]], nulls[key], level=level)  # noqa: E731
+    return {"prev": prev, "prev_score": prev_score, "ind": ind, "ind_score": ind_score, "obs": obs, "z": z,
+            "sources": sources, "ablate": ablate, "qv": qv,
+            "k_prev": est(("K", prev, ind)), "k_second": est(("K", sources[1], ind)), "qv_best": est(qv),
+            "passes": {mode: int((z[mode] > zc).sum()) for mode in MODES}}
+
+
+def _k_over_training(params: dict, pair: tuple[int, int], blocks) -> list[tuple]:
+    """K-composition of the final model's (previous-token head -> induction head) pair at every snapshot
+    (seed 0): (step, score, null mean, z)."""
+    snaps = sorted(p.stem for p in (MODELS_DIR / params["model"] / "snapshots").glob("*.safetensors"))
+    out = []
+    for snap in [*snaps, None]:
+        s = load_model(params["model"], snapshot=snap, fold=True) if snap else load_model(params["model"], fold=True)
+        with torch.no_grad():
+            o, null = composition_null(*composition_pair(s, "K", *pair), s.cfg.d_head, blocks)
+        step = int(snap.split("-")[1]) if snap else int(params["final_step"])
+        out.append((step, o, float(null.mean()), (o - null.mean()) / null.std(ddof=1)))
+    return out
+
+
 def compute(params: dict) -> Result:
     names = seed_variants(params["model"], params["seeds"])
     tests = len(MODES) * 16
     level, zc = bonferroni_level(tests), critical_z(tests)
-    blocks, runs = None, {}
-    for name in names:
-        raw, m = load_model(name), load_model(name, fold=True)
-        if blocks is None:
-            blocks = haar_blocks(m.cfg.d_model, m.cfg.d_head, params["samples"], params["seed"])
-        with torch.no_grad():
-            prev, prev_score, ind, ind_score, rep = _heads(raw, params)
-            obs, z, nulls = composition_z(m, blocks)
-            sources = [int(h) for h in np.argsort(-np.round(z["K"][:, ind], 6), kind="stable")]
-            w = weights_of(m)
-            ablate = {"none": key_path_ablated_induction(w, rep, ind, [])}
-            for h in range(m.cfg.n_heads):
-                ablate[f"L0H{h}"] = key_path_ablated_induction(w, rep, ind, [h])
-            ablate["top two"] = key_path_ablated_induction(w, rep, ind, sources[:2])
-        qv = max(((mode, h0, h1) for mode in "QV" for h0 in range(4) for h1 in range(4)),
-                 key=lambda t: (round(z[t[0]][t[1], t[2]], 6), t))
-        est = lambda key: null_z(obs[key[0]][key[1], key[2]], nulls[key], level=level)  # noqa: E731
-        runs[name] = {
-            "prev": prev, "prev_score": prev_score, "ind": ind, "ind_score": ind_score, "obs": obs, "z": z,
-            "sources": sources, "ablate": ablate, "qv": qv,
-            "k_prev": est(("K", prev, ind)), "k_second": est(("K", sources[1], ind)), "qv_best": est(qv),
-            "passes": {mode: int((z[mode] > zc).sum()) for mode in MODES},
-        }
+    probe = load_model(names[0], fold=True)
+    blocks = haar_blocks(probe.cfg.d_model, probe.cfg.d_head, params["samples"], params["seed"])
+    runs = {name: _seed(name, params, blocks, level, zc) for name in names}
     head = runs[names[0]]
-
-    # K-composition of the final model's (previous-token head -> induction head) pair over training (seed 0).
-    snaps = sorted(p.stem for p in (MODELS_DIR / params["model"] / "snapshots").glob("*.safetensors"))
-    over_training = []
     pair = (head["prev"], head["ind"])
-    for snap in [*snaps, None]:
-        s = load_model(params["model"], snapshot=snap, fold=True) if snap else load_model(params["model"], fold=True)
-        with torch.no_grad():
-            qk = s.W_Q[1, pair[1]] @ s.W_K[1, pair[1]].T
-            o, null = composition_null(s.W_V[0, pair[0]] @ s.W_O[0, pair[0]], qk.T, s.cfg.d_head, blocks)
-        step = int(snap.split("-")[1]) if snap else int(params["final_step"])
-        over_training.append((step, o, float(null.mean()), (o - null.mean()) / null.std(ddof=1)))
+    over_training = _k_over_training(params, pair, blocks)
+    return Result(
+        data={"z": head["z"], "over_training": over_training, "pair": pair, "z_crit": zc},
+        values=_values(params, runs, head, over_training, tests, level, zc),
+        verdicts={
+            "k-from-prev-head": {seed_label(n): r["k_prev"] for n, r in runs.items()},
+            "one-k-source": {seed_label(n): r["k_second"] for n, r in runs.items()},
+            "only-k": {seed_label(n): r["qv_best"] for n, r in runs.items()},
+        },
+    )
 
+
+def _values(params: dict, runs: dict, head: dict, over_training: list, tests: int, level: float, zc: float) -> dict:
+    """The numbers the post quotes."""
     names_h = lambda hs: " and ".join(f"L0H{h}" for h in hs)  # noqa: E731
     mode_name, a0, a1 = head["qv"]
     first, last = over_training[0], over_training[-1]
     first_src, second_src = (f"L0H{h}" for h in head["sources"][:2])
-    values = {
+    return {
         "samples": params["samples"], "tests": tests, "z_crit": f"{zc:.2f}",
         "chance_passes": f"{tests * (1 - level):.2f}",
         "prev_head": f"L0H{head['prev']}", "prev_score": f"{head['prev_score']:.2f}",
@@ -117,23 +115,14 @@ def compute(params: dict) -> Result:
         "ablate_first_head": f"L0H{head['sources'][0]}", "ablate_second_head": f"L0H{head['sources'][1]}",
         "per_seed_heads": "; ".join(
             f"{seed_label(n)}: {names_h(r['sources'][:2])} → L1H{r['ind']} (z {r['k_prev'].text}, {r['k_second'].text}); "
-            f"key ablation {r['ablate']['none']:.2f} → {r['ablate']['L0H%d' % r['sources'][0]]:.2f} / "
-            f"{r['ablate']['L0H%d' % r['sources'][1]]:.2f} / {r['ablate']['top two']:.2f}"
+            f"key ablation {r['ablate']['none']:.2f} → {r['ablate']['L0H' + str(r['sources'][0])]:.2f} / "
+            f"{r['ablate']['L0H' + str(r['sources'][1])]:.2f} / {r['ablate']['top two']:.2f}"
             for n, r in runs.items()),
         "prev_is_top_source": "yes" if head["sources"][0] == head["prev"] else "no",
         "k_first_step": first[0], "k_first": f"{first[1]:.3f}", "k_first_z": f"{first[3]:.0f}",
         "k_final": f"{last[1]:.3f}", "k_final_z": f"{last[3]:.0f}", "k_null_mean": f"{last[2]:.3f}",
         "k_excess_pct": f"{100 * (last[1] - last[2]) / last[2]:.0f} %",
     }
-    return Result(
-        data={"z": head["z"], "over_training": over_training, "pair": pair, "z_crit": zc},
-        values=values,
-        verdicts={
-            "k-from-prev-head": {seed_label(n): r["k_prev"] for n, r in runs.items()},
-            "one-k-source": {seed_label(n): r["k_second"] for n, r in runs.items()},
-            "only-k": {seed_label(n): r["qv_best"] for n, r in runs.items()},
-        },
-    )
 
 
 def plot(result: Result, theme: str):

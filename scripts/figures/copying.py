@@ -9,8 +9,8 @@ The 2-layer model (seed 0) is shown and counted descriptively, its 8 heads a fam
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import to_rgba
 import torch
+from matplotlib.colors import to_rgba
 
 from scripts.analysis.circuit_evidence import critical_z, significant_fraction
 from scripts.analysis.nulls import haar_blocks, ov_copying_null

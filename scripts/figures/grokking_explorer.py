@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from scripts.analysis.drawing import decades
 from scripts.analysis.grokking import phases
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.figures.grokking_curves import decades
 from scripts.grokking.load import load
 
 

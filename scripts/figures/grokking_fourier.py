@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from scripts.analysis.fourier import KEY_SHARE_FACTOR
 from scripts.analysis.grokking import NEURON_SHARE, TOP, algorithm_estimates
 from scripts.engine import style
 from scripts.engine.api import Result, Table
@@ -33,7 +34,8 @@ def compute(params: dict) -> Result:
             verdicts.setdefault(key, {})[label] = est
         spectra[label], keys[label] = reading.spectrum, t.key_frequencies
         est = reading.estimates
-        rows.append([label, ", ".join(map(str, t.key_frequencies)), f"{est['few-frequencies'].value:.2f}",
+        rows.append([label, ", ".join(map(str, t.key_frequencies)), _nearest_miss(reading.spectrum, t.key_frequencies),
+                     f"{est['few-frequencies'].value:.2f}",
                      f"{est['logits-are-cosines'].value:.2f}",
                      f"{round(est['neurons-cluster'].value * len(reading.best))} of {len(reading.best)}"])
         if neurons is None:
@@ -43,10 +45,20 @@ def compute(params: dict) -> Result:
         values={"keys_seed0": rows[0][1], "top": TOP, "neuron_share": NEURON_SHARE,
                 "fewest_keys": min(map(len, keys.values())), "most_keys": max(map(len, keys.values()))},
         verdicts=verdicts,
-        tables={"frequencies": Table(columns=["seed", "key frequencies k", f"share of the top {TOP}",
+        tables={"frequencies": Table(columns=["seed", "key frequencies k",
+                                              f"strongest other k: its share (key if ≥ {KEY_SHARE_FACTOR / 56:.4f})",
+                                              f"share of the top {TOP} (squared norm)",
                                               "logit variance explained", "neurons on one key frequency"],
                                      rows=rows)},
     )
+
+
+def _nearest_miss(spectrum: np.ndarray, keys: list[int]) -> str:
+    """The strongest frequency that is not a key one, with its share: how close the key set came to another
+    member (the threshold is KEY_SHARE_FACTOR / 56 = 3/56 of the embedding's squared norm)."""
+    others = [(float(spectrum[k - 1]), k) for k in range(1, len(spectrum) + 1) if k not in keys]
+    share, k = max(others)
+    return f"{k}: {share:.4f}"
 
 
 def plot(result: Result, theme: str):

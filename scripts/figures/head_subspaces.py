@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from scripts.analysis.composition import ov, qk
 from scripts.analysis.linalg import effective_rank, head_overlaps, strongest_cell, subspace_overlap_null
 from scripts.engine import style
 from scripts.engine.api import Result
@@ -31,13 +32,13 @@ def compute(params: dict) -> Result:
         if figure is None:
             labels = [f"L{l}H{h}" for l in range(L) for h in range(H)]
             with torch.no_grad():
-                ov = [effective_rank(model.W_V[l, h] @ model.W_O[l, h]) for l in range(L) for h in range(H)]
-                qk = [effective_rank(model.W_Q[l, h] @ model.W_K[l, h].T) for l in range(L) for h in range(H)]
+                ov_ranks = [effective_rank(ov(model, l, h)) for l in range(L) for h in range(H)]
+                qk_ranks = [effective_rank(qk(model, l, h)) for l in range(L) for h in range(H)]
             z = (overlap - null.mean()) / null.std(ddof=1)
-            figure = {"labels": labels, "ov": ov, "qk": qk, "overlap": overlap, "reads": reads, "chance": float(null.mean())}
+            figure = {"labels": labels, "ov": ov_ranks, "qk": qk_ranks, "overlap": overlap, "reads": reads, "chance": float(null.mean())}
             values = {
-                "d_head": dh, "ov_min": f"{min(ov):.1f}", "ov_max": f"{max(ov):.1f}", "qk_min": f"{min(qk):.1f}",
-                "qk_max": f"{max(qk):.1f}", "chance": f"{null.mean():.2f}", "null_sd": f"{null.std(ddof=1):.3f}",
+                "d_head": dh, "ov_min": f"{min(ov_ranks):.1f}", "ov_max": f"{max(ov_ranks):.1f}",
+                "qk_min": f"{min(qk_ranks):.1f}", "qk_max": f"{max(qk_ranks):.1f}", "chance": f"{null.mean():.2f}", "null_sd": f"{null.std(ddof=1):.3f}",
                 "n_pairs": overlap.size, "n_sig": int((z > params["z_cells"]).sum()),
                 "n_sig_range": f"{int((z > 1.1 * params['z_cells']).sum())}–{int((z > 0.9 * params['z_cells']).sum())}",
                 "draws": params["draws"],

@@ -10,45 +10,12 @@ as a z-score; the verdict reports the weakest head's z, with a Bonferroni-correc
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 from scripts.analysis.induction import attention_patterns, repeated_random_tokens
-from scripts.analysis.nulls import haar_blocks, ov_copying_null
-from scripts.analysis.per_unit import induction_stripe, qk_path_null, unit_pass
+from scripts.analysis.per_unit import find_induction_heads, induction_stripe, positivity_z, unit_pass
 from scripts.analysis.residual import weights_of
-from scripts.analysis.stats import bonferroni_level, bootstrap_mean, null_z
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants
-
-SEQS = "random sequences"
-THRESHOLD = 0.4  # the conventional induction-head threshold (ARENA / TransformerLens)
-
-
-def find_induction_heads(per_seq: np.ndarray) -> tuple[list[int], list]:
-    """Layer-1 heads whose induction score's interval lies above 0.4 ([sequences, heads] in), with every head's
-    Estimate; if none qualifies, the best head (ties: lowest index) is returned as the only candidate."""
-    ests = [bootstrap_mean(per_seq[:, h], unit=SEQS) for h in range(per_seq.shape[1])]
-    heads = [h for h, e in enumerate(ests) if e.low > THRESHOLD]
-    return heads or [int(np.argmax(np.round(per_seq.mean(0), 6)))], ests
-
-
-def positivity_z(model, heads: list[int], *, draws: int, seed: int) -> dict:
-    """QK-path and OV positivity of each head, their nulls' z-scores (Bonferroni over 2 x len(heads) tests),
-    and the weakest head's Estimate per circuit."""
-    blocks = haar_blocks(model.cfg.d_model, model.cfg.d_head, draws, seed)
-    level = bonferroni_level(2 * len(heads))
-    out = {"qk": {}, "ov": {}, "z": {"qk": {}, "ov": {}}}
-    with torch.no_grad():
-        for h in range(model.cfg.n_heads):
-            for kind, fn in (("qk", lambda: qk_path_null(model, h, blocks)), ("ov", lambda: ov_copying_null(model, 1, h, blocks))):
-                observed, null = fn()
-                out[kind][h] = observed
-                out["z"][kind][h] = null_z(observed, np.asarray(null), null_name="random rotation of one factor",
-                                           level=level)
-    out["weakest"] = {k: min((out["z"][k][h] for h in heads), key=lambda e: e.low) for k in ("qk", "ov")}
-    return out
 
 
 def compute(params: dict) -> Result:

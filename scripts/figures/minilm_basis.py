@@ -10,29 +10,12 @@ point). MiniLM is one pretrained checkpoint: there are no training seeds to vary
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from scripts.analysis.privileged import outlier_estimate
+from scripts.analysis.privileged import outlier_estimate, stream_by_layer
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.corpus import english_sentences
 from scripts.zoo.load import load_model
-
-
-def stream_by_layer(model, sentences: list[str]) -> tuple[dict[str, torch.Tensor], np.ndarray]:
-    """The post-LayerNorm residual stream entering each layer and leaving the last, over all tokens, and the
-    sentence each token belongs to."""
-    names = [f"blocks.{l}.hook_resid_pre" for l in range(model.cfg.n_layers)] + [f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"]
-    acts = {n: [] for n in names}
-    sentence = []
-    with torch.no_grad():
-        for k, s in enumerate(sentences):
-            _, cache = model.run_with_cache(model.to_tokens(s), names_filter=lambda n: n in names)
-            for n in names:
-                acts[n].append(cache[n][0])
-            sentence += [k] * cache[names[0]].shape[1]
-    labels = [f"in L{l}" for l in range(model.cfg.n_layers)] + ["output"]
-    return {lab: torch.cat(acts[n]) for lab, n in zip(labels, names)}, np.array(sentence)
 
 
 def compute(params: dict) -> Result:

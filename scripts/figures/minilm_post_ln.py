@@ -18,27 +18,18 @@ import math
 import numpy as np
 import torch
 
-from scripts.analysis.privileged import (commutation_estimate, commutator_errors, float32_commutator_bound,
-                                         float_count_estimate)
-from scripts.analysis.residual import random_orthogonal, random_orthogonal_fixing_ones
+from scripts.analysis.privileged import (
+    commutation_estimate,
+    commutator_errors,
+    float32_commutator_bound,
+    float_count_estimate,
+    layer_norm_inputs,
+)
+from scripts.analysis.rotations import random_orthogonal, random_orthogonal_fixing_ones
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.corpus import english_sentences
 from scripts.zoo.load import load_model
-
-
-def layer_norm_inputs(model, sentences: list[str]) -> tuple[dict[str, torch.Tensor], np.ndarray]:
-    """Every LayerNorm's input over all tokens of the sentences, and the sentence of each token."""
-    lns = ["embed_ln"] + [f"blocks.{l}.{n}" for l in range(model.cfg.n_layers) for n in ("ln1", "ln2")]
-    acts = {n: [] for n in lns}
-    sentence = []
-    with torch.no_grad():
-        for k, s in enumerate(sentences):
-            _, cache = model.run_with_cache(model.to_tokens(s), names_filter=lambda n: n.endswith(".hook_in"))
-            for n in lns:
-                acts[n].append(cache[f"{n}.hook_in"][0])
-            sentence += [k] * cache[f"{lns[0]}.hook_in"].shape[1]
-    return {n: torch.cat(v) for n, v in acts.items()}, np.array(sentence)
 
 
 def compute(params: dict) -> Result:

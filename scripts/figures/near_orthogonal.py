@@ -10,8 +10,8 @@ import numpy as np
 
 from scripts.analysis.geometry import pairwise_cosines, random_unit_vectors
 from scripts.analysis.orthogonality import worst_std_error
-from scripts.engine.api import Result
 from scripts.engine import style
+from scripts.engine.api import Result
 
 
 def compute(params: dict) -> Result:

@@ -15,13 +15,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import torch
 
-from scripts.analysis.per_unit import (
-    PREV, best_head, gain_fraction, icl_positions, icl_split, icl_within, induction_stripe, seen_before, unit_pass,
-)
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.over_training import crossing
+from scripts.analysis.per_unit import gain_fraction, icl_positions, seen_before, snapshot_measures, unit_pass
 from scripts.analysis.residual import weights_of
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
@@ -29,7 +26,7 @@ from scripts.engine.api import Result
 from scripts.zoo.initial import initial_model
 from scripts.zoo.load import MODELS_DIR, held_out_text, load_model
 
-WINDOWS, SEQS = "held-out windows", "random sequences"
+WINDOWS = "held-out windows"
 
 
 def compute(params: dict) -> Result:
@@ -52,17 +49,9 @@ def compute(params: dict) -> Result:
     base = unit_pass(w0, text, positions=early + late)["loss"]
     rows, icl_units = [], []
     for step, model in zip(steps, models):
-        w = weights_of(model)
-        loss = unit_pass(w, text, positions=early + late)["loss"]
-        icl = (loss[:, len(early):].mean(1) - loss[:, :len(early)].mean(1)).double().numpy()
-        ind = unit_pass(w, rep, stripes={"ind": induction_stripe(params["seq_len"])})["ind"][:, 1].numpy()
-        prev = unit_pass(w, prev_units, stripes={"prev": PREV}, positions=[0])["prev"][:, 0].numpy()
-        split = icl_split(loss - base, repeated, len(early))
-        rows.append({"step": step, "icl": bootstrap_mean(icl, unit=WINDOWS),
-                     "ind": bootstrap_statistic(best_head, ind, unit=SEQS),
-                     "prev": bootstrap_statistic(best_head, prev, unit=WINDOWS),
-                     **{f"icl_{c}": bootstrap_statistic(icl_within, *(split[f"{c}_{p}"] for p in (
-                         "late_sum", "late_n", "early_sum", "early_n")), unit=WINDOWS) for c in ("repeated", "new")}})
+        row, icl = snapshot_measures(weights_of(model), text, rep, prev_units, early=early, late=late, base=base,
+                                     repeated=repeated, seq_len=params["seq_len"])
+        rows.append({"step": step, **row})
         icl_units.append(icl)
     # the crossing: the first trained snapshot whose best induction score reaches the threshold
     cross = crossing([r["ind"].value for r in rows], threshold)

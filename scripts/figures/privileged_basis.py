@@ -10,24 +10,13 @@ separately, the same statistic for the SGD-trained control.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from scripts.analysis.basis import kurtosis_null, largest_outlier_z
+from scripts.analysis.channel import stream_points
 from scripts.analysis.induction import per_token_loss
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
-
-
-def stream_points(model, tokens) -> dict[str, torch.Tensor]:
-    """The residual stream after the embeddings and after each layer, as [samples, d_model]."""
-    names = ["hook_embed"] + [f"blocks.{l}.hook_resid_post" for l in range(model.cfg.n_layers)]
-    with torch.no_grad():
-        _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names or n == "hook_pos_embed")
-    out = {"embed": (cache["hook_embed"] + cache["hook_pos_embed"])[:, 1:].reshape(-1, model.cfg.d_model)}
-    for layer in range(model.cfg.n_layers):
-        out[f"after L{layer}"] = cache[f"blocks.{layer}.hook_resid_post"][:, 1:].reshape(-1, model.cfg.d_model)
-    return out
 
 
 def compute(params: dict) -> Result:
@@ -38,7 +27,9 @@ def compute(params: dict) -> Result:
     for name in names:
         model = load_model(name)  # the real stream: LayerNorm gains not folded away
         tokens = held_out_text(model, params["batch"]) if tokens is None else tokens  # one tokenizer for the zoo
-        points = {p: a.numpy() for p, a in stream_points(model, tokens).items()}
+        s = stream_points(model, tokens)
+        points = {label: s[p][:, 1:].reshape(-1, model.cfg.d_model).numpy()  # BOS's position left out
+                  for p, label in [("embed", "embed")] + [(f"L{l}", f"after L{l}") for l in range(model.cfg.n_layers)]}
         kurt[name] = {p: kurtosis_null(a, params["rotations"], rng) for p, a in points.items()}
         if name in (params["adamw"][-1], sgd):  # loss, and the heaviest coordinate after layer 0 with layer 1's gain on it
             losses[name] = per_token_loss(model, tokens).mean().item()

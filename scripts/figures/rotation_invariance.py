@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from scripts.analysis.basis import float32_threshold, invariance_bound, median_change
-from scripts.analysis.residual import forward, random_orthogonal, random_orthogonal_fixing_ones, rotate, weights_of
+from scripts.analysis.residual import forward, rotate, weights_of
+from scripts.analysis.rotations import random_orthogonal, random_orthogonal_fixing_ones
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import held_out_text, load_model
@@ -88,7 +89,7 @@ def plot(result: Result, theme: str):
         ax.set_title(label, loc="left", color=style.text_color(pal[k], theme), fontsize=style.FONT["small"])
         ax.set(xscale="log", ylim=(0, 0.45), yticks=[0, 0.2, 0.4])
         ax.grid(axis="x", visible=False)
-        for x, text in lines:
+        for x, _ in lines:
             ax.axvline(x, color=style.MUTED[theme], linestyle=":", linewidth=1)
     for x, text in lines:  # name the reference lines once, in the top panel
         axes[0].annotate(text, (x, 0.45), xytext=(-3, -2), textcoords="offset points", ha="right", va="top",

@@ -15,7 +15,13 @@ import numpy as np
 import torch
 
 from scripts.analysis.circuit_evidence import (
-    BigramIndex, find_bug, ranked_skip_trigrams, source_counts, source_excess, source_logit_boost, triple_corpus_stats,
+    BigramIndex,
+    find_bug,
+    ranked_skip_trigrams,
+    source_counts,
+    source_excess,
+    source_logit_boost,
+    triple_corpus_stats,
 )
 from scripts.analysis.stats import bootstrap_mean
 from scripts.engine import style

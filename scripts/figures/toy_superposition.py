@@ -12,8 +12,14 @@ import numpy as np
 import torch
 
 from scripts.analysis.stats import bootstrap_statistic
-from scripts.analysis.superposition import (dense_error, feature_norms, interference, pentagon_error,
-                                            represented_angles, train_toy_models)
+from scripts.analysis.superposition import (
+    dense_error,
+    feature_norms,
+    interference,
+    pentagon_error,
+    represented_angles,
+    train_toy_models,
+)
 from scripts.engine import style
 from scripts.engine.api import Result
 

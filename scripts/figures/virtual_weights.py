@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from scripts.analysis.linalg import null_zscores, random_orthogonal_stack, strongest_cell, virtual_weight_scores
+from scripts.analysis.linalg import null_zscores, strongest_cell, virtual_weight_scores
+from scripts.analysis.rotations import random_orthogonal_stack
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.zoo.load import load_model, seed_label, seed_variants

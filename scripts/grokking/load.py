@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from safetensors.torch import load_file
 from transformer_lens import TransformerBridge
 
+from scripts.engine.errors import EngineError
 from scripts.engine.paths import ROOT
 from scripts.grokking.model import GrokConfig, build_model
 from scripts.grokking.task import Split, make_split
@@ -16,7 +17,7 @@ from scripts.grokking.task import Split, make_split
 SEEDS = (0, 1, 2)
 
 
-class GrokkingModelError(ValueError):
+class GrokkingModelError(EngineError):
     """A grokking model that is not there (train it: python -m scripts.engine train grokking-seed<N>)."""
 
 

@@ -22,8 +22,8 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
-from jaxtyping import Float, Int
 import torch.nn.functional as F
+from jaxtyping import Float, Int
 from torch import Tensor
 from transformer_lens import TransformerBridge, TransformerBridgeConfig
 
@@ -54,18 +54,18 @@ def build_model(cfg: GrokConfig, seed: int) -> TransformerBridge:
     return TransformerBridge.boot_native(cfg.bridge_config(seed))
 
 
-def fast_logits(model: TransformerBridge, a: Int[Tensor, "n"], b: Int[Tensor, "n"]) -> Float[Tensor, "n p"]:
+def fast_logits(model: TransformerBridge, a: Int[Tensor, " n"], b: Int[Tensor, " n"]) -> Float[Tensor, "n p"]:
     """Last-position logits of `a b =`, equal to `model(tokens)[:, -1]` up to float rounding (see module)."""
     pre, direct, neuron_logits = last_position(model, a, b)
     return direct + torch.relu(pre) @ neuron_logits.T
 
 
-def mlp_activations(model: TransformerBridge, a: Int[Tensor, "n"], b: Int[Tensor, "n"]) -> Float[Tensor, "n d_mlp"]:
+def mlp_activations(model: TransformerBridge, a: Int[Tensor, " n"], b: Int[Tensor, " n"]) -> Float[Tensor, "n d_mlp"]:
     """The MLP's neurons (after the ReLU) at `=`: what the paper clusters by frequency."""
     return torch.relu(last_position(model, a, b)[0])
 
 
-def last_position(model: TransformerBridge, a: Int[Tensor, "n"], b: Int[Tensor, "n"]
+def last_position(model: TransformerBridge, a: Int[Tensor, " n"], b: Int[Tensor, " n"]
                   ) -> tuple[Float[Tensor, "n d_mlp"], Float[Tensor, "n p"], Float[Tensor, "p d_mlp"]]:
     """At `=`: the MLP's pre-activations, the logits' direct path (everything but the MLP), and the
     neuron-to-logit map W_U W_out."""

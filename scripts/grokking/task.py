@@ -22,16 +22,16 @@ class Split:
     """Every pair (a, b), in row-major order, and which of them are for training."""
 
     p: int
-    a: Int[Tensor, "pairs"]
-    b: Int[Tensor, "pairs"]
-    train: Int[Tensor, "n_train"]  # indices into the pairs
-    test: Int[Tensor, "n_test"]
+    a: Int[Tensor, " pairs"]
+    b: Int[Tensor, " pairs"]
+    train: Int[Tensor, " n_train"]  # indices into the pairs
+    test: Int[Tensor, " n_test"]
 
     @property
-    def labels(self) -> Int[Tensor, "pairs"]:
+    def labels(self) -> Int[Tensor, " pairs"]:
         return (self.a + self.b) % self.p
 
-    def tokens(self, idx: Int[Tensor, "n"] | None = None) -> Int[Tensor, "n 3"]:
+    def tokens(self, idx: Int[Tensor, " n"] | None = None) -> Int[Tensor, "n 3"]:
         """Inputs `a b =` as token ids (for the TransformerBridge forward)."""
         a, b = (self.a, self.b) if idx is None else (self.a[idx], self.b[idx])
         return torch.stack([a, b, torch.full_like(a, self.p)], dim=1)

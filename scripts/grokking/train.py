@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import sys
 import time
@@ -35,6 +34,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from scripts.analysis.fourier import embedding_spectrum, excluded_logits, key_frequencies, loss_on, restricted_logits
+from scripts.engine.paths import atomic_path
 from scripts.grokking.model import GrokConfig, build_model, fast_logits
 from scripts.grokking.task import make_split
 
@@ -62,12 +62,6 @@ def _state_dict(model) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
 
 
-def _atomic_save(obj, path: pathlib.Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def _log_row(model, split, epoch: int) -> dict:
     with torch.no_grad():
         logits = fast_logits(model, split.a, split.b).double()
@@ -77,7 +71,8 @@ def _log_row(model, split, epoch: int) -> dict:
             row[f"{name}_loss"] = float(torch.nn.functional.cross_entropy(logits[idx], labels[idx]))
             row[f"{name}_acc"] = float((logits[idx].argmax(-1) == labels[idx]).double().mean())
         row["weight_sq"] = float(sum((p.double() ** 2).sum() for p in model.original_model.parameters()))
-        row["spectrum"] = [round(float(x), 6) for x in embedding_spectrum(model.original_model.tok_embed.weight[:split.p])]
+        spectrum = embedding_spectrum(model.original_model.tok_embed.weight[:split.p])
+        row["spectrum"] = [round(float(x), 6) for x in spectrum]
     return row
 
 
@@ -106,7 +101,8 @@ def train(params: dict, out_dir: pathlib.Path, cache_dir: pathlib.Path, progress
     cache = pathlib.Path(cache_dir) / f"seed{cfg.seed}"
     (cache / "ckpt").mkdir(parents=True, exist_ok=True)
     model = build_model(model_cfg, cfg.seed)
-    opt = torch.optim.AdamW(model.original_model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+    opt = torch.optim.AdamW(model.original_model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                            betas=cfg.betas)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / cfg.warmup_steps))
     state_path = cache / "state.pt"
     log: list[dict] = []
@@ -143,10 +139,10 @@ def train(params: dict, out_dir: pathlib.Path, cache_dir: pathlib.Path, progress
             done = _settled(log, cfg)
         if (epoch % cfg.save_every == 0 or done or epoch == cfg.max_epochs
                 or time.perf_counter() - last_save >= SAVE_SECONDS):
-            _atomic_save({"config": asdict(cfg), "model": _state_dict(model), "opt": opt.state_dict(),
-                          "sched": sched.state_dict(), "log": log, "epoch": epoch,
-                          "seconds": time.perf_counter() - t0, "done": done},
-                         state_path)
+            with atomic_path(state_path) as tmp:
+                torch.save({"config": asdict(cfg), "model": _state_dict(model), "opt": opt.state_dict(),
+                            "sched": sched.state_dict(), "log": log, "epoch": epoch,
+                            "seconds": time.perf_counter() - t0, "done": done}, tmp)
             last_save = time.perf_counter()
     bar.close()
     seconds = time.perf_counter() - t0

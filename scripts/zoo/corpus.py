@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from scripts.engine.errors import EngineError
+
 SOURCE_PACKAGE = "transformers"
 SOURCE_VERSION = "5.23.0"  # must match requirements.txt; the hash below depends on it
 LICENCE = "Apache-2.0 (source files of the transformers wheel, © The Hugging Face team)"
@@ -35,7 +37,7 @@ class CorpusSpec:
     subdir: str = ""  # restrict to a sub-folder of the package (tests use a small one)
 
 
-class CorpusError(RuntimeError):
+class CorpusError(EngineError):
     """The corpus cannot be built as pinned (package missing or a different version)."""
 
 

@@ -17,7 +17,6 @@ import torch
 from jaxtyping import Int
 from torch import Tensor
 
-
 EVAL_FRACTION = 0.05  # the last 5 % of the token stream is held out
 
 

@@ -17,13 +17,14 @@ import json
 import os
 import pathlib
 
+from scripts.engine.errors import EngineError
+from scripts.engine.paths import ROOT
 from scripts.zoo.model import ModelConfig, build_model, load_weights
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(EngineError):
     """A model could not be loaded; the message names the model and the fix."""
 
 
@@ -58,7 +59,8 @@ def _load_zoo(directory: pathlib.Path, snapshot: str | None):
     from scripts.zoo.tokenizer import wrap_for_bridge
 
     name = directory.name
-    weights = directory / "model.safetensors" if snapshot is None else directory / "snapshots" / f"{snapshot}.safetensors"
+    weights = (directory / "model.safetensors" if snapshot is None
+               else directory / "snapshots" / f"{snapshot}.safetensors")
     for needed in (directory / "config.json", directory / "tokenizer.json", weights):
         if not needed.exists():
             hint = (f"train it: `python -m scripts.zoo.train {name}`" if snapshot is None

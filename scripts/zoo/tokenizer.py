@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pathlib
-import tempfile
 
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from tqdm import tqdm
 
+from scripts.engine.paths import atomic_path
 from scripts.zoo.corpus import CorpusSpec, iter_documents
 
 BOS, PAD = "<|bos|>", "<|pad|>"
@@ -61,12 +60,9 @@ def encode_corpus(tok: Tokenizer, spec: CorpusSpec, cache_dir: pathlib.Path) -> 
     path = cache_dir / f"tokens-{key}.bin"
     if path.exists():
         return np.memmap(path, dtype=np.uint16, mode="r")
-    path.parent.mkdir(parents=True, exist_ok=True)
     bos = tok.token_to_id(BOS)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         for _, text in tqdm(iter_documents(spec), desc="tokenising corpus", unit="file", leave=False):  # streamed
             ids = np.asarray([bos] + tok.encode(text, add_special_tokens=False).ids, dtype=np.uint16)
             f.write(ids.tobytes())
-    os.replace(tmp, path)
     return np.memmap(path, dtype=np.uint16, mode="r")

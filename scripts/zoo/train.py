@@ -7,7 +7,8 @@ Deterministic on a given machine: seeded initialisation, seeded batch sampling, 
 interrupted run resumes from its last saved state (`.cache/zoo/<name>/state.pt`, saved every
 `SAVE_SECONDS` of wall time)
 and continues exactly as if it had not stopped. Checkpoints go to `models/<name>/` atomically; the 2-layer
-model also keeps a few intermediate snapshots for the training-dynamics figure.
+model also keeps a few intermediate snapshots for the training-dynamics figure. The engine trains the zoo
+through `build_artifact` (figures/models.yml; scripts/engine/artifacts.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import math
-import os
 import pathlib
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 
@@ -29,14 +28,19 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from scripts.analysis.induction import (
-    icl_score, induction_scores, per_token_loss, previous_token_scores, repeat_halves_loss, repeated_random_tokens,
+    icl_score,
+    induction_scores,
+    per_token_loss,
+    previous_token_scores,
+    repeat_halves_loss,
+    repeated_random_tokens,
 )
+from scripts.engine.paths import ROOT, atomic_path
 from scripts.zoo.corpus import CorpusSpec, corpus_sha256
 from scripts.zoo.data import WindowSampler
 from scripts.zoo.model import ModelConfig, build_model, save_checkpoint
 from scripts.zoo.tokenizer import BOS, encode_corpus, train_tokenizer, wrap_for_bridge
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
 CACHE_DIR = ROOT / ".cache" / "zoo"
 # Resumable state is saved this often (wall clock): an interrupt loses at most this much work. Not part of
@@ -66,6 +70,8 @@ class TrainConfig:
 # The zoo. Step counts: the 0-layer model only learns bigrams and converges fast; the 2-layer model's phase
 # change (induction heads) came at ~1000-1250 steps in our probes, so it trains well past it, and its
 # snapshots are densest there. About 12 minutes for all three on 2 cores (README has the measurement).
+# figures/models.yml names the same models for the engine, with what only the engine needs (output folder,
+# expected minutes, threads); tests/test_artifacts.py checks that the two name the same models.
 ZOO: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "attn-only-0l": (ModelConfig(n_layers=0), TrainConfig(steps=1000)),
     "attn-only-1l": (ModelConfig(n_layers=1), TrainConfig(steps=2500)),
@@ -106,11 +112,8 @@ def prepare_data(model_cfg: ModelConfig, train_cfg: TrainConfig, cache_dir: path
         tok = Tokenizer.from_file(str(tok_path))
     else:
         tok = train_tokenizer(train_cfg.corpus, model_cfg.d_vocab)
-        tok_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=tok_path.parent, suffix=".json")
-        os.close(fd)
-        tok.save(tmp)
-        os.replace(tmp, tok_path)
+        with atomic_path(tok_path) as tmp:
+            tok.save(str(tmp))
     tokens = encode_corpus(tok, train_cfg.corpus, cache_dir)
     return sha, tok, tokens
 
@@ -126,19 +129,12 @@ def evaluate(model, sampler: WindowSampler, d_vocab: int, bos: int) -> dict:
            "icl_score": round(icl_score(loss), 4),
            "repeat_loss_first": round(first, 4), "repeat_loss_second": round(second, 4)}
     if model.cfg.n_layers:
-        for key, scores in (("prev_token", previous_token_scores(model, text)), ("induction", induction_scores(model, rep))):
+        prev, ind = previous_token_scores(model, text), induction_scores(model, rep)
+        for key, scores in (("prev_token", prev), ("induction", ind)):
             layer, head = divmod(int(scores.argmax()), scores.shape[1])
             out[key] = {"head": f"L{layer}H{head}", "score": round(scores.max().item(), 4)}
     model.train()
     return out
-
-
-def _atomic_torch_save(obj, path: pathlib.Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def train(name: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *, out_dir: pathlib.Path,
@@ -156,24 +152,10 @@ def train(name: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *, out_dir:
     sampler = WindowSampler(tokens, model_cfg.n_ctx, bos, repeat_fraction=train_cfg.repeat_fraction,
                             random_repeat_fraction=train_cfg.random_repeat_fraction, d_vocab=model_cfg.d_vocab,
                             seed=train_cfg.seed)
-    if train_cfg.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=train_cfg.lr, momentum=0.9, weight_decay=train_cfg.weight_decay)
-    elif train_cfg.optimizer == "adamw":
-        opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, betas=(0.9, 0.99),
-                                weight_decay=train_cfg.weight_decay)
-    else:
-        raise ValueError(f"unknown optimizer {train_cfg.optimizer!r}; use 'adamw' or 'sgd'")
+    opt = _optimizer(model, train_cfg)
     state_path = cache_dir / name / "state.pt"
     signature = repr((asdict(model_cfg), asdict(train_cfg), sha))
-    step, wall, history, recent = 0, 0.0, [], []
-    if state_path.exists() and not fresh:
-        state = torch.load(state_path, weights_only=False)
-        if state["signature"] == signature:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["opt"])
-            sampler.set_state(state["sampler"])
-            torch.set_rng_state(state["torch_rng"])
-            step, wall, history, recent = state["step"], state["wall"], state["history"], state["recent"]
+    step, wall, history, recent = (0, 0.0, [], []) if fresh else _resume(state_path, signature, model, opt, sampler)
     snapshots_dir = out_dir / "snapshots"
     if train_cfg.snapshot_steps and step == 0:  # a fresh run: old snapshots would mix two trainings
         shutil.rmtree(snapshots_dir, ignore_errors=True)
@@ -182,14 +164,7 @@ def train(name: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *, out_dir:
     t0 = last_save = time.perf_counter()
     while step < train_cfg.steps:
         step += 1
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, train_cfg)
-        loss = model(sampler.sample(train_cfg.batch_size), return_type="loss")
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        recent = (recent + [loss.item()])[-50:]
+        recent = (recent + [_step(model, opt, sampler, step, train_cfg)])[-50:]
         bar.update(1)
         if step % train_cfg.eval_every == 0 or step == train_cfg.steps:
             history.append({"step": step, "tokens": step * train_cfg.batch_size * model_cfg.n_ctx,
@@ -198,21 +173,60 @@ def train(name: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *, out_dir:
             bar.set_postfix_str(f"loss {h['loss']:.2f}" + (
                 f" prev {h['prev_token']['score']:.2f} ind {h['induction']['score']:.2f}" if "induction" in h else ""))
         if step in train_cfg.snapshot_steps:
-            snapshots_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=snapshots_dir, suffix=".tmp")
-            os.close(fd)
-            save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp)
-            os.replace(tmp, snapshots_dir / f"step-{step:06d}.safetensors")
+            with atomic_path(snapshots_dir / f"step-{step:06d}.safetensors") as tmp:
+                save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(tmp))
         if time.perf_counter() - last_save >= SAVE_SECONDS and step < train_cfg.steps:
-            _atomic_torch_save({"signature": signature, "model": model.state_dict(), "opt": opt.state_dict(),
-                                "sampler": sampler.state(), "torch_rng": torch.get_rng_state(), "step": step,
-                                "wall": wall + time.perf_counter() - t0, "history": history, "recent": recent},
-                               state_path)
+            with atomic_path(state_path) as tmp:
+                torch.save({"signature": signature, "model": model.state_dict(), "opt": opt.state_dict(),
+                            "sampler": sampler.state(), "torch_rng": torch.get_rng_state(), "step": step,
+                            "wall": wall + time.perf_counter() - t0, "history": history, "recent": recent}, tmp)
             last_save = time.perf_counter()
     bar.close()
-    wall += time.perf_counter() - t0
     model.eval()
-    meta = {
+    meta = _meta(name, sha, model_cfg, train_cfg, recent, history, wall + time.perf_counter() - t0)
+    save_checkpoint(model, model_cfg, out_dir, tokenizer_json=tok.to_str(), meta=meta)
+    state_path.unlink(missing_ok=True)
+    return meta
+
+
+def _optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use 'adamw' or 'sgd'")
+
+
+def _resume(state_path: pathlib.Path, signature: str, model, opt, sampler) -> tuple[int, float, list, list]:
+    """Restore a saved run of the same configuration (model, optimiser, sampler, torch's generator) and return
+    its (step, wall time, history, recent losses); a fresh start's when there is none."""
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=False)
+        if state["signature"] == signature:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sampler.set_state(state["sampler"])
+            torch.set_rng_state(state["torch_rng"])
+            return state["step"], state["wall"], state["history"], state["recent"]
+    return 0, 0.0, [], []
+
+
+def _step(model, opt, sampler: WindowSampler, step: int, cfg: TrainConfig) -> float:
+    """One optimiser step at the scheduled learning rate; returns the batch's loss."""
+    for group in opt.param_groups:
+        group["lr"] = lr_at(step, cfg)
+    loss = model(sampler.sample(cfg.batch_size), return_type="loss")
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss.item()
+
+
+def _meta(name: str, sha: str, model_cfg: ModelConfig, train_cfg: TrainConfig, recent: list, history: list,
+          wall: float) -> dict:
+    """The training record saved as meta.json beside the weights."""
+    return {
         "name": name, "corpus_sha256": sha, "corpus_source": "transformers wheel source (see scripts/zoo/corpus.py)",
         "seed": train_cfg.seed, "steps": train_cfg.steps,
         "tokens_seen": train_cfg.steps * train_cfg.batch_size * model_cfg.n_ctx,
@@ -221,9 +235,16 @@ def train(name: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *, out_dir:
         "train_config": {k: v for k, v in asdict(train_cfg).items() if k != "corpus"},
         "corpus": asdict(train_cfg.corpus), "history": history,
     }
-    save_checkpoint(model, model_cfg, out_dir, tokenizer_json=tok.to_str(), meta=meta)
-    state_path.unlink(missing_ok=True)
-    return meta
+
+
+def build_artifact(params: dict, out_dir: pathlib.Path, cache_dir: pathlib.Path) -> None:
+    """The engine's entry point: train zoo model `params["name"]` into `out_dir`, with the thread count the
+    runner set (declared per model in figures/models.yml)."""
+    name = params["name"]
+    if name not in ZOO:
+        raise ValueError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
+    model_cfg, train_cfg = ZOO[name]
+    train(name, model_cfg, replace(train_cfg, threads=torch.get_num_threads()), out_dir=out_dir, cache_dir=cache_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

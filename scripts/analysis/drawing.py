@@ -1,6 +1,6 @@
-"""Plot helpers shared by the causal note's figures: a heatmap with its numbers in the cells, and the verdicts'
-statistics per training seed as dots with interval bars against the rule's threshold (as causal_paths.py draws
-them). Drawing only; no computation.
+"""Plot helpers shared by several figures: a heatmap with its numbers in the cells, the verdicts' statistics per
+training seed as dots with interval bars against the rule's threshold (causal note), log-axis decade labels and
+an attention heatmap. Drawing only, no computation: here because no figure script may import another.
 """
 
 from __future__ import annotations
@@ -50,3 +50,37 @@ def seed_dots(ax, theme: str, seeds: dict, keys: list[str], labels: dict[str, st
     ax.set_ylim(len(keys) - 0.5, -1.05)  # top to bottom; room above the first row for the seed labels
     ax.set_xlim(*xlim)
     ax.set_xlabel(xlabel)
+
+
+def decades(ax) -> None:
+    """Log-axis labels as 1e-7 … 1e1 in the tick font (Matplotlib's 10^k draws the exponent too small)."""
+    import matplotlib.ticker as mticker
+
+    ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"1e{round(np.log10(v))}" if v > 0 else ""))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+
+
+def dense(rows: list[list[float]], n: int) -> np.ndarray:
+    """An explorer's ragged rows of weights (`induction.explorer_data`) as a square matrix, zero-padded."""
+    return np.array([r + [0.0] * (n - len(r)) for r in rows])
+
+
+def attention_heatmap(theme: str, m: np.ndarray, labels: list[str], *, title: str, xlabel: str, ylabel: str):
+    """An attention pattern at column width: every k-th token labelled (as many as fit at >= 11 px), every
+    cell's weight and tokens on hover (attention-explorer, minilm-explorer)."""
+    fig, ax = style.subplots(theme, width=1.0, height=min(6.9, 0.2 * len(labels) + 1.9))
+    ax.imshow(m, cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
+    n = len(labels)
+    step = style.tick_step(n, 5.0)
+    ticks = list(range(0, n, step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, family="monospace")
+    ax.set_yticks(ticks, [labels[i] for i in ticks], family="monospace")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    shade = "dark: 0, bright: 1" if theme == "dark" else "white: 0, dark: 1"
+    ax.set_title(f"{title} ({shade}; every {step}{'nd' if step == 2 else 'rd' if step == 3 else 'th'} token "
+                 "labelled)" if step > 1 else f"{title} ({shade})", loc="left")
+    ax.grid(False)
+    style.hover_grid(ax, m, [f"{i}: {t}" for i, t in enumerate(labels)], [f"{j}: {t}" for j, t in enumerate(labels)],
+                     fmt="{:.3f}", template="{row} → {col}: {v}")
+    return fig

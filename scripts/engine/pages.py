@@ -1,0 +1,132 @@
+"""Page content: expand {{ figure() }}, {{ ref() }}, {{ value() }} and [@citations] in a page's Markdown, add a
+post's series links, and check callouts; errors name the page's file and line."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+from mkdocs.utils import get_relative_url
+
+from scripts.engine import callouts, citations, claims, ledger, paths, publish, series, shortcodes, sources
+from scripts.engine.declarations import Job
+
+
+class Renderer:
+    """One serve session's (or build's) bibliography and series, and the figures of the `site` it renders for."""
+
+    def __init__(self, site):
+        self.site = site
+        self.bib = citations.Bibliography(site.engine.root / citations.BIB_FILE)
+        self.bib_error: str | None = None
+        self.series: list = []
+        self.titles: dict = {}
+        self.identity: tuple[str, str, str] | None = None  # site URL, name, author
+
+    def load_bibliography(self) -> None:
+        """(Re)parse docs/references.bib when it changed since the last build."""
+        self.bib_error = None
+        if self.bib.fresh() and self.bib.digest:
+            return
+        root = self.site.engine.root
+        try:
+            self.bib = citations.Bibliography.load(root / citations.BIB_FILE, citations.BIB_FILE.as_posix(),
+                                                   cache=self.site.engine.layout.bibliography_cache)
+        except citations.BibliographyError as e:
+            self.bib = citations.Bibliography(root / citations.BIB_FILE)
+            self.bib_error = str(e)
+
+    def load_series(self, pages: dict[str, str], config, log) -> None:
+        try:
+            self.series = series.load(config.extra, set(pages))
+        except series.SeriesError as e:
+            self.series = []
+            log.error(str(e))
+        self.titles = series.titles_of(pages)
+        self.identity = (config.site_url or "", config.site_name, config.site_author or config.site_name)
+
+    def render(self, markdown: str, page_url: str) -> tuple[str, list[shortcodes.ShortcodeError]]:
+        text, errors = citations.render(markdown, self.bib)
+        text, more = shortcodes.render(text, page_url, Catalog(self.site))
+        more = [e for e in more if not self.site.about_unavailable(e.message)]  # its declaration error says it once
+        return text, errors + more + callouts.check(markdown)
+
+    def render_page(self, markdown: str, page, log) -> str:
+        if page.file.src_uri.startswith("posts/") and self.identity:
+            site_url, site_name, author = self.identity
+            markdown = series.decorate(markdown, page.file.src_uri, meta=page.meta, all_series=self.series,
+                                       titles=self.titles, site_url=site_url, page_url=page.url,
+                                       site_name=site_name, author=author)
+        text, errors = self.render(markdown, page.url)
+        offset = _body_offset(page.file.content_string, markdown) if errors else 0
+        for err in errors:
+            log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
+        return text
+
+
+def _body_offset(source: str, body: str) -> int:
+    """Lines of the source file before the body MkDocs hands to plugins (front matter is stripped)."""
+    lead = len(body) - len(body.lstrip("\n"))
+    start = source.find(body.lstrip("\n")[:200])
+    return max(0, source[:start].count("\n") - lead) if start >= 0 else 0
+
+
+class Catalog:
+    """Adapts the site's per-build state to `shortcodes.Catalog`."""
+
+    def __init__(self, site):
+        self.site = site
+
+    def job(self, figure_id: str) -> Job | None:
+        job = self.site.jobs.get(figure_id)
+        return job if job is not None and job.kind == "figure" else None
+
+    def _record(self, figure_id: str) -> dict:
+        cache = self.site.values  # per build: each figure's JSON is read once
+        if figure_id not in cache:
+            cache[figure_id] = self.site.engine.record(figure_id)
+        return cache[figure_id]
+
+    def values(self, figure_id: str) -> dict[str, str]:
+        return self._record(figure_id).get("values", {})
+
+    def image_url(self, figure_id: str, theme: str, page_url: str) -> str:
+        return get_relative_url(paths.published(paths.image_name(figure_id, theme)), page_url)
+
+    def image_size(self, figure_id: str) -> tuple[int, int] | None:
+        """The light image's size in CSS px (SVG pt x 4/3), so the page reserves its box before a lazy load."""
+        path = self.site.engine.out_dir / paths.image_name(figure_id, "light")
+        if not path.exists():
+            return None
+        m = re.search(rb'<svg[^>]*?width="([\d.]+)pt" height="([\d.]+)pt"', path.read_bytes()[:2000])
+        return (round(float(m.group(1)) * 4 / 3), round(float(m.group(2)) * 4 / 3)) if m else None
+
+    def data_url(self, figure_id: str, page_url: str) -> str:
+        return get_relative_url(paths.published(paths.data_name(figure_id)), page_url)
+
+    def failed(self, figure_id: str) -> bool:
+        return figure_id in self.site.failed
+
+    def failure(self, figure_id: str) -> str:
+        return self.site.failed.get(figure_id, "")
+
+    def updating(self, figure_id: str) -> bool:
+        return figure_id in self.site.updating
+
+    def verdicts(self, figure_id: str) -> dict[str, dict]:
+        """The figure's verdict records, each with its line of history (the ledger, read once per build)."""
+        if self.site.ledger is None:  # read in on_files; a page rendered without it (a test) reads it here
+            self.site.ledger = ledger.build(self.site.engine.root, cache=self.site.engine.layout.ledger_cache)
+        return publish.with_provenance(figure_id, self._record(figure_id).get("verdicts", {}), self.site.ledger)
+
+    def tables(self, figure_id: str) -> dict[str, dict]:
+        return self._record(figure_id).get("tables", {})
+
+    def source_url(self, script: pathlib.Path, page_url: str) -> str:
+        return get_relative_url(sources.page_url(script), page_url)
+
+    def values_url(self, figure_id: str, page_url: str) -> str:
+        return get_relative_url(paths.published(paths.values_name(figure_id)), page_url)
+
+    def claims_url(self, page_url: str) -> str:
+        return get_relative_url(claims.PAGE.removesuffix(".md") + "/", page_url)
