@@ -32,6 +32,7 @@ SETUP = """
 import matplotlib.pyplot as plt
 import torch
 
+from scripts.engine import style
 from scripts.engine.api import Result
 
 
@@ -63,7 +64,7 @@ def compute(params):
 
 
 def plot(result, theme):
-    fig, ax = plt.subplots(figsize=(3, 3))
+    fig, ax = style.subplots(theme, width=0.5, aspect=1.0)
     ax.imshow(result.data["pattern"], cmap="viridis")
     return fig
 """
@@ -89,7 +90,7 @@ def compute(params):
 
 
 def plot(result, theme):
-    fig, ax = plt.subplots(figsize=(4, 2.5))
+    fig, ax = style.subplots(theme, width=0.7)
     ax.plot(result.data["curve"])
     ax.set_xlabel("step / 5000")
     return fig

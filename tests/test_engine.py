@@ -227,7 +227,7 @@ def test_syntax_error_in_a_module_is_one_error_with_file_line_and_serve_keeps_go
     bridge.build_figures()  # must not raise
     assert len(logged) == 1, logged
     assert logged[0].startswith("scripts/lib/a.py:1: ") and "deep, deep2" in logged[0]
-    assert bridge.failed == {"deep", "deep2"} and (project / "figures" / "out" / "deep.light.svg").exists()
+    assert set(bridge.failed) == {"deep", "deep2"} and "scripts/lib/a.py:1" in bridge.failed["deep"] and (project / "figures" / "out" / "deep.light.svg").exists()
 
 
 def test_a_killed_builds_staging_folders_are_removed(project):

@@ -69,12 +69,13 @@ def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
     import datetime
 
     from scripts.authoring.new_note import scaffold
+    from scripts.engine.errors import EngineError
 
     project = copy_project(tmp_path / "p")
     paths = scaffold("Attention sinks, checked", root=project, paper="https://example.org/paper",
                      date=datetime.date(2026, 11, 22))
     assert [p.name for p in paths] == ["2026-11-22-attention-sinks-checked.md", "attention_sinks_checked.py",
-                                       "attention-sinks-checked.yml"]
+                                       "attention-sinks-checked.yml", "test_claims_attention_sinks_checked.py"]
     # As scaffolded, the note is a draft whose placeholders stop a strict build, each named with its line.
     proc = mkdocs_build(project, tmp_path / "site")
     assert proc.returncode != 0 and "2026-11-22-attention-sinks-checked.md:" in proc.stderr
@@ -84,6 +85,9 @@ def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
 
     post = paths[0]
     text = post.read_text()
+    for f in paths[1:]:  # the example claim gets its real key everywhere: declaration, script, test stub
+        f.write_text(f.read_text().replace("example-claim", "head-is-sharp"))
+    text = text.replace("example-claim", "head-is-sharp")
     for i, phrase in enumerate(PLACEHOLDERS):
         text = text.replace(phrase, "§ Induction Heads" if phrase.startswith("§") else
                             "#induction-heads" if phrase.startswith("#") else f"The author's own sentence {i}.")
@@ -94,11 +98,11 @@ def test_new_note_scaffold_builds_with_its_figure_and_value(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     page = (tmp_path / "site" / "2026" / "11" / "22" / "attention-sinks-checked" / "index.html").read_text()
     assert 'id="fig-attention-sinks-checked-example"' in page and "<strong>Figure 1.</strong>" in page
-    assert '<span class="computed-value"' in page and ">L0H" in page
+    assert '<span class="computed-value"' in page and ">L1H" in page
     assert '<li id="ref-elhage2021framework" class="bib-entry">' in page  # its citation resolved
     try:
         scaffold("Attention sinks, checked", root=project)
-    except ValueError as e:
+    except EngineError as e:
         assert "already exists" in str(e)
     else:
         raise AssertionError("scaffold overwrote an existing note")
