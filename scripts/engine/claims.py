@@ -122,7 +122,9 @@ def claims_page(pages: Mapping[str, str], records: Callable[[str], Mapping[str, 
            "as exact, a bound as its bounds), and the rule decides — *supported* if the interval "
            "lies wholly on the claimed side of the threshold, *contradicted* if wholly on the other, "
            "*inconclusive* if it straddles it. Claims about trained models are tested on every training seed "
-           "of the recipe; they count as supported only if every seed supports them. How this works: "
+           "of the recipe; they count as supported only if every seed supports them, and a claim declared with "
+           "method variants (three ways of removing a head, say) only if every variant does — otherwise it is "
+           "inconclusive, and says which variant said what. How this works: "
            "[Conventions](conventions.md#verdicts).", ""]
     for path in sorted(groups, key=lambda p: (p == "", p)):
         out += [f"## {titles[path]}", "",
