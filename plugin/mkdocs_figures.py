@@ -63,6 +63,8 @@ class FiguresPlugin(BasePlugin[FiguresConfig]):
             site, root = _engine_site(config.config_file_path)
             self.site = site.Site(pathlib.Path(root), log, serving=self.command == "serve", dirty=self.dirty)
         self.site.build, self.site.publish = self.config.build, self.config.publish
+        if "md_in_html" not in config.markdown_extensions:  # scorecards and the Claims page wrap tables in
+            config.markdown_extensions.append("md_in_html")  # <div class=... markdown> for their phone layout
         self.site.on_config(config)
         return config
 

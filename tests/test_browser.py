@@ -163,3 +163,64 @@ def test_citation_jumps_to_its_reference_and_shows_it_on_hover(browser, built_si
         assert box is not None and 0 <= box["y"] < page.viewport_size["height"]  # scrolled into view
         assert page.errors == [] and page.external == []
         page.close()
+
+
+def test_on_a_phone_verdict_details_open_by_tap_and_keyboard_and_display_math_shows(browser, built_site):
+    """At 390 px: a verdict chip's details open with a tap and with the keyboard (Enter, Escape back to the
+    button), and the display equations keep their size (MathJax's SVG once collapsed to 1 x 1 px there)."""
+    post = next(built_site.glob("20*/*/*/channel/index.html")).parent.relative_to(built_site).as_posix()
+    with static_server(built_site) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{base}/{post}/", wait_until="networkidle")
+        sizes = page.eval_on_selector_all("mjx-container[display='true'] svg",
+                                          "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+        assert sizes and all(w > 40 and h > 10 for w, h in sizes), sizes
+        chip = page.locator(".md-content .verdict-chip:has(.verdict-numbers)").first
+        button, details = chip.locator("button.verdict-outcome"), chip.locator(".verdict-details")
+        assert details.is_hidden()
+        button.scroll_into_view_if_needed()
+        button.tap()
+        assert details.is_visible() and button.get_attribute("aria-expanded") == "true"
+        box = details.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box  # inside the phone's width
+        assert "Rule, fixed before looking" in details.inner_text()
+        page.locator("h1").first.tap()  # a tap elsewhere closes it
+        assert details.is_hidden()
+        button.focus()
+        page.keyboard.press("Enter")
+        assert details.is_visible()
+        page.keyboard.press("Escape")
+        assert details.is_hidden() and page.evaluate("document.activeElement.classList.contains('verdict-outcome')")
+        context.close()
+
+
+def test_on_a_phone_scorecards_and_claims_are_cards_whose_outcome_stays_on_screen(browser, built_site):
+    """At 390 px a scorecard row and a Claims row are cards: nothing scrolls sideways and the outcome is on
+    screen (a five-column table once cut it to "SUPP"); the Claims page's per-seed lines are folded."""
+    post = next(built_site.glob("20*/*/*/channel/index.html")).parent.relative_to(built_site).as_posix()
+    with static_server(built_site) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        for url, selector in ((f"{base}/{post}/", ".scorecard .verdict-outcome"),
+                              (f"{base}/claims/", ".claims-table .verdict-outcome")):
+            page.goto(url, wait_until="networkidle")
+            boxes = page.eval_on_selector_all(selector, "els => els.map(e => e.getBoundingClientRect().right)")
+            assert boxes and max(boxes) <= 390, (url, max(boxes))
+            assert page.evaluate("document.documentElement.scrollWidth") <= 391, url
+        assert page.locator(".claims-table details:not([open])").count() >= 10  # per-seed lines folded
+        context.close()
+
+
+def test_back_to_top_sits_in_a_bottom_corner_not_over_the_page_header(browser, built_site):
+    post = next(built_site.glob("20*/*/*/circuits/index.html")).parent.relative_to(built_site).as_posix()
+    with static_server(built_site) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{base}/{post}/", wait_until="networkidle")
+        page.mouse.wheel(0, 4000)
+        page.wait_for_timeout(300)
+        page.mouse.wheel(0, -600)  # Material shows the button while scrolling up
+        page.wait_for_selector(".md-top:not([hidden])")
+        box = page.locator(".md-top").bounding_box()
+        assert box["y"] > 800 / 2 and box["x"] > 1280 / 2, box
+        page.close()

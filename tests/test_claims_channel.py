@@ -101,7 +101,7 @@ def test_removing_both_redundant_heads_removes_the_bits(data):
     bits layer 0 wrote; the one-head case agrees with channel_measures' retrained probe."""
     model = built("prev", "copy")
     r = _measure(model, data)
-    fit = dict(classes=128, weight_decay=1e-4, iterations=30, points=("L1",))
+    fit = dict(classes=128, weight_decay=1e-3, iterations=30, points=("L1",))
     clean = r["H"]["previous"] - r["ce"]["previous"]["L1"].mean()
     one = channel.previous_bits(model, *data, ablate=[(0, 0)], **fit)["L1"]
     both = channel.previous_bits(model, *data, ablate=[(0, 0), (0, 1)], **fit)["L1"]

@@ -112,7 +112,7 @@ def test_an_untrained_model_has_no_fourier_algorithm(untrained):
     model, _, logits, acts = untrained
     keys = [14, 35, 41]  # any: an untrained model uses none
     est = algorithm_estimates(model.original_model.tok_embed.weight[:P], logits.view(P, P, P), acts.view(P, P, -1),
-                              keys, resamples=200).estimates
+                              keys).estimates
     for verdict in ("grokking-fourier.few-frequencies", "grokking-fourier.logits-are-cosines",
                     "grokking-fourier.neurons-cluster"):
         assert decide(verdict, est[verdict.partition(".")[2]]) == "contradicted", verdict
@@ -128,7 +128,7 @@ def test_the_algorithm_built_by_hand_supports_every_algorithm_claim():
     logits = sum(torch.cos(2 * math.pi * k * (s[..., None] - x) / P) for k in keys) * 5
     phase = torch.rand(60, generator=g, dtype=torch.float64) * 2 * math.pi
     acts = torch.stack([1 + torch.cos(2 * math.pi * keys[n % 3] * s / P + phase[n]) for n in range(60)], -1)
-    est = algorithm_estimates(W_E, logits, acts, keys, resamples=200).estimates
+    est = algorithm_estimates(W_E, logits, acts, keys).estimates
     for key in ("few-frequencies", "logits-are-cosines", "neurons-cluster"):
         assert decide(f"grokking-fourier.{key}", est[key]) == "supported", key
     assert np.isclose(est["logits-are-cosines"].value, 1.0)

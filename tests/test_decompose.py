@@ -34,7 +34,7 @@ def test_terms_add_up_to_the_models_scores(folded, layer):
     tokens = torch.randint(0, 50, (3, 20), generator=G(1))
     actual = _pattern(model, tokens, layer)
     parts = dc.stream_parts(model, tokens, layer)
-    assert set(parts) == ({"tok", "pos"} if layer == 0 else {"tok", "pos", "heads"})
+    assert set(parts) == ({"tok", "pos"} if layer == 0 else {"tok", "pos", "heads", "biases"})
     mask = torch.tril(torch.ones(20, 20, dtype=torch.bool))
     for head in range(model.cfg.n_heads):
         terms = dc.split_scores(model, layer, head, parts)

@@ -499,10 +499,13 @@ def test_serve_watches_code_and_declarations_but_not_the_engines_own_writes(proj
     class Log:
         error = info = warning = lambda self, msg: None
 
+    (project / "figures" / "ledger").mkdir(exist_ok=True)
     bridge = Site(project, Log())
     bridge.build_figures()
     watched = {path: (recursive, wanted) for path, recursive, wanted in bridge.watched_paths()}
     root = project.resolve()
+    recursive, backfill = watched[root / "figures" / "ledger"]  # the verdicts' backfilled history
+    assert not recursive and backfill(str(root / "figures" / "ledger" / "backfill.yml"))
     assert watched[root / "data" / "table.txt"] == (True, None)  # a declared input: any change
     recursive, source = watched[root / "scripts"]
     assert recursive and source(str(root / "scripts" / "figs" / "new.py"))

@@ -131,15 +131,22 @@ def test_verdict_renders_outcome_interval_rule_and_seeds_with_an_anchor_once():
     assert out.count('id="v-alpha-copies"') == 1  # the Claims page links to the first placement
     assert 'data-outcome="inconclusive"' in out  # seed 1 straddles the threshold
     assert 'href="../claims/#claim-alpha-copies"' in out
-    assert "0.91 [0.88, 0.93] · n = 64 sequences · rule &gt; 0.4 · holds in 1 of 2 seeds" in out
-    assert "seed 1: 0.42 [0.35, 0.50] inconclusive" in out  # details on hover
+    # In the sentence: the headline number and a compact outcome button; the rest one click/tap/key away.
+    assert '<span class="verdict-numbers">0.91 [0.88, 0.93]</span> <button type="button" class="verdict-outcome"' in out
+    assert 'aria-expanded="false"' in out and '<span class="verdict-details" role="note" hidden>' in out
+    details = out.split('<span class="verdict-details" role="note" hidden>')[1].split("</span></span>")[0]
+    assert "Rule, fixed before looking: supported if the interval lies above 0.4" in details
+    assert "Each seed (1 of 2 support it): seed 0 0.91 [0.88, 0.93], seed 1 0.42 [0.35, 0.50]" in details
+    assert "seed 1: 0.42 [0.35, 0.50] inconclusive" in out  # the button's title, for hover without script
 
 
 def test_scorecard_lists_the_pages_verdicts_even_above_them():
     md = "{{ scorecard() }}\n\nText {{ verdict(\"alpha.copies\") }}.\n"
     out, errors = render(md, "posts/x/", FakeCatalog())
     assert errors == []
-    table = out.split("\n\n")[0].splitlines()
+    wrap, body = out.split("\n\n")[:2]
+    assert wrap == '<div class="scorecard" markdown>'  # a class for the phone's card layout
+    table = body.splitlines()
     assert table[0].startswith("| the paper claims") and len(table) == 3
     assert "Alpha copies \\| well." in table[2] and "holds in 1 of 2 seeds" in table[2]
 

@@ -37,7 +37,9 @@ def test_malformed_rules_are_refused(bad):
 def test_precision_follows_the_interval():
     assert format_interval(0.4093, 0.38, 0.44) == ("0.41", "0.38", "0.44")
     assert format_interval(0.4093, 0.409, 0.4096) == ("0.4093", "0.4090", "0.4096")
-    assert format_interval(1234.5, 1000.0, 1500.0) == ("1,234", "1,000", "1,500")  # half-width 250 -> units
+    assert format_interval(1234.5, 1000.0, 1500.0) == ("1,200", "1,000", "1,500")  # half-width 250 -> hundreds
+    assert format_interval(10300, 4657, 15943) == ("10,000", "5,000", "16,000")  # no false digits in a wide interval
+    assert format_interval(88, 88, 176, coarse=False) == ("88", "88", "176")  # bounds keep their exact ends
     # float noise far below the interval's precision never changes the text
     assert format_interval(0.4093 + 3e-7, 0.38 - 2e-7, 0.44 + 1e-7) == format_interval(0.4093, 0.38, 0.44)
 
@@ -47,7 +49,8 @@ def test_record_decides_by_rule_and_counts_seeds():
     assert rec["outcome"] == "inconclusive"  # one seed straddles the threshold: the recipe does not settle it
     assert rec["holds"] == "2 of 3"
     assert [s["outcome"] for s in rec["seeds"]] == ["supported", "supported", "inconclusive"]
-    assert (rec["estimate"], rec["low"], rec["high"]) == ("0.90", "0.85", "0.95")
+    assert (rec["estimate"], rec["low"], rec["high"]) == ("0.7", "0.2", "1.3")  # the recipe: mean, t over seeds
+    assert rec["seeds"][0]["shown"] == "0.90 [0.85, 0.95]" and rec["unit"] == "training seeds" and rec["n"] == 3
     agree = record("copies", SPEC, {"a": est(0.2, 0.1, 0.3), "b": est(0.25, 0.2, 0.3)})
     assert agree["outcome"] == "contradicted" and agree["holds"] == "0 of 2"
 
@@ -142,7 +145,51 @@ def test_three_or_more_seeds_get_an_interval_over_seeds_that_can_disagree_with_o
     est = lambda v: Estimate(v, v - 0.007, v + 0.007, 128, "sequences", "bootstrap over sequences")
     rec = record("k", spec, {f"seed {i}": est(v) for i, v in enumerate((0.57, 0.68, 0.78))})
     recipe = rec["recipe"]
-    assert recipe["seeds"] == 3 and "t-interval over 3 training seeds" in recipe["interval_text"]
-    lo, hi = (float(x) for x in recipe["shown"].split("[")[1].rstrip("]").split(", "))
+    assert recipe["seeds"] == 3 and "interval over 3 training seeds (t over seeds" in recipe["interval_text"]
+    lo, hi = float(recipe["low"]), float(recipe["high"])
     assert hi - lo > 0.4  # the seeds' spread (0.57-0.78 with t(2)), not one seed's ±0.007
+    # Each seed's tiny interval says "contradicted"; the headline over seeds decides, with an honest width.
+    assert [s["outcome"] for s in rec["seeds"]] == ["contradicted"] * 3 and rec["outcome"] == recipe["outcome"]
+    assert rec["shown"] == recipe["shown"] and rec["shown"].endswith("over 3 seeds")
+    # Seeds that each support a claim, but spread so widely that the recipe's mean is not settled: inconclusive.
+    close = record("k", spec, {f"seed {i}": est(v) for i, v in enumerate((0.49, 0.2, 0.48, 0.1, 0.47))})
+    assert {s["outcome"] for s in close["seeds"]} == {"supported"} and close["outcome"] == "inconclusive"
+    split = record("k", spec, {f"seed {i}": est(v) for i, v in enumerate((0.3, 0.7, 0.35, 0.65, 0.4))})
+    assert split["holds"] == "3 of 5" and split["outcome"] == "inconclusive"
+    same = record("k", spec, {f"seed {i}": Estimate(0.25, 0.25, 0.25, 4, "heads", "exact", covers="exact")
+                              for i in range(5)})
+    assert same["shown"] == "0.25 in each of 5 seeds" and same["outcome"] == "supported"
     assert "recipe" not in record("k", spec, {"seed 0": est(0.57), "seed 1": est(0.68)})
+
+
+def test_intervals_say_what_they_cover_and_at_which_level():
+    spec = {"claim": "c", "statistic": "z", "rule": "> 3"}
+    rec = record("k", spec, {"": Estimate(5.0, 4.0, 6.0, 100, "draws", "anything", level=0.99875, covers="null")})
+    assert rec["interval"] == "null" and rec["interval_text"].startswith("99.9 % interval of a z-score")
+    ex = record("k", spec, {"": Estimate(4.8, 4.8, 4.8, 1, "run", "read off the log", covers="exact")})
+    assert ex["shown"] == "4.8 (exact)" and "95 %" not in ex["interval_text"]
+    with pytest.raises(VerdictError, match="covers"):
+        record("k", spec, {"": Estimate(5.0, 4.0, 6.0, 100, "draws", "x", covers="vibes")})
+
+
+def test_the_recipe_interval_keeps_the_test_data_error_that_all_seeds_share():
+    """Seeds scored on the same windows agree closely, so their spread alone would hide the windows' sampling
+    error: the recipe's interval is never narrower than a typical seed's own."""
+    spec = {"claim": "c", "statistic": "bits", "rule": "> 2.2"}
+    rec = record("k", spec, {f"seed {i}": Estimate(v, v - 0.07, v + 0.07, 128, "windows", "bootstrap over windows")
+                             for i, v in enumerate((2.26, 2.24, 2.26, 2.27, 2.25))})
+    low, high = float(rec["low"]), float(rec["high"])
+    assert high - low >= 0.14 and rec["outcome"] == "inconclusive"  # seeds alone: [2.24, 2.27], "supported"
+    assert "combined with the seeds' own intervals" in rec["interval_text"]
+
+
+def test_printed_ends_keep_their_side_of_the_threshold():
+    from scripts.engine.verdicts import format_against
+
+    assert format_interval(10.2, 0.4, 21.0) == ("10", "0", "20")  # coarse rounding alone hides the support
+    assert format_against(0.3, 10.2, 0.4, 21.0) == ("10.2", "0.4", "21.0")
+    assert format_against(0.0, -0.08, -0.19, 0.02) == ("-0.08", "-0.19", "0.02")
+    assert format_against(0.0, 0.41, 0.38, 0.44) == ("0.41", "0.38", "0.44")  # nothing to add
+    spec = {"claim": "c", "statistic": "s", "rule": "> 3"}
+    rec = record("k", spec, {"": Estimate(10.2, 3.4, 18.0, 9, "draws", "z", covers="null")})
+    assert rec["outcome"] == "supported" and float(rec["low"]) > 3

@@ -54,7 +54,7 @@ def invariance_bound(changes: Float[Tensor, "... batch pos vocab"], threshold: f
     bound = 10.0 ** math.ceil(math.log10(ratio)) if ratio > 0 else 10.0 ** -9
     return Estimate(bound, 0.0, bound, int(changes.numel()), "logits",
                     "a bound, not a sample: the largest change over every logit divided by T, rounded up to a power "
-                    "of ten; interval [0, bound]")
+                    "of ten; interval [0, bound]", covers="bound")
 
 
 def median_change(changes: Float[Tensor, "rotations batch pos vocab"], threshold: float, *, seed: int = 0) -> Estimate:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -54,6 +54,7 @@ class Probe:
     proj: Float[Tensor, "d_model d_white"]
     W: Float[Tensor, "d_white classes"]
     b: Float[Tensor, " classes"]
+    converged: bool = True  # L-BFGS stopped on its tolerance before the iteration cap
 
     def logits(self, x: Float[Tensor, "n d_model"]) -> Float[Tensor, "n classes"]:
         return ((x - self.mean) @ self.proj) @ self.W + self.b
@@ -78,7 +79,8 @@ def whitening(x: Float[Tensor, "n d_model"], rel_floor: float = 1e-6) -> tuple[T
 def fit_probe(x: Float[Tensor, "n d_model"], y: Int[Tensor, " n"], n_classes: int, *, weight_decay: float = 1e-4,
               iterations: int = 20) -> Probe:
     """Fit a probe by full-batch L-BFGS (strong-Wolfe line search) on mean cross-entropy + weight_decay/2 |W|²,
-    from zero, for at most `iterations` iterations. The same inputs give the same probe."""
+    from zero, for at most `iterations` iterations. The same inputs give the same probe. `converged` says
+    whether the optimiser stopped on its tolerance (gradient or change) before the cap."""
     x = x.detach().float()
     mean, proj = whitening(x)
     z = (x - mean) @ proj
@@ -95,7 +97,8 @@ def fit_probe(x: Float[Tensor, "n d_model"], y: Int[Tensor, " n"], n_classes: in
 
     with torch.enable_grad():
         opt.step(closure)
-    return Probe(mean, proj, W.detach(), b.detach())
+    used = opt.state[opt.param_groups[0]["params"][0]].get("n_iter", 0)
+    return Probe(mean, proj, W.detach(), b.detach(), converged=used < iterations)
 
 
 def class_map(tokens: Int[Tensor, "batch pos"], n_classes: int, d_vocab: int) -> Int[Tensor, " d_vocab"]:
@@ -142,6 +145,43 @@ def split_windows(tokens: Int[Tensor, "windows pos"], n_train: int, n_eval: int)
     half = tokens.shape[0] // 2
     return (tokens[np.linspace(0, half - 1, n_train).astype(int)],
             tokens[np.linspace(half, tokens.shape[0] - 1, n_eval).astype(int)])
+
+
+# -- what the current token alone says about the previous one ---------------------------------------------------
+
+@dataclass(frozen=True)
+class TokenReference:
+    """What the current token alone says about the previous token's class: a count table of (token, previous
+    class) pairs, smoothed (add-`alpha`), scored on the evaluation windows.
+
+    The embeddings are a function of (token, position), and in windows cut at arbitrary offsets the position
+    says nothing about the previous token, so what the embeddings determine is what the token determines.
+    `heldout_ce` is the table's cross-entropy per evaluation window (bits). Any predictor's held-out
+    cross-entropy bounds H(previous | token) from above, so its mean is the *ceiling* on the bits any stream can
+    add beyond the token: I(x; prev) - I(token; prev) <= H(prev | token). The table is counted on millions of
+    pairs, so it is close to the best read of the token (its shortfall is measured in the channel note).
+    """
+
+    heldout_ce: Float[np.ndarray, " batch"]
+    n: int
+
+
+def token_reference(current: Int[Tensor, " n"], previous: Int[Tensor, " n"], evaluation: Int[Tensor, "batch pos"],
+                    cmap: Int[Tensor, " d_vocab"], n_classes: int, *, alpha: float = 0.1) -> TokenReference:
+    """Count (current token, previous-token class) pairs — `previous` are token ids, mapped by `cmap` — and
+    score the table on `evaluation`'s scored positions."""
+    counts = torch.zeros(len(cmap), n_classes, dtype=torch.float64)
+    counts.index_put_((current.long(), cmap[previous.long()]), torch.ones(len(current), dtype=torch.float64),
+                      accumulate=True)
+    table = (counts + alpha) / (counts + alpha).sum(1, keepdim=True)
+    y = targets(evaluation, cmap)["previous"]
+    ce = -table[evaluation[:, FIRST_POS:], y].log2().mean(1)
+    return TokenReference(ce.numpy(), int(len(current)))
+
+
+def window_pairs(tokens: Int[Tensor, "batch pos"]) -> tuple[Tensor, Tensor]:
+    """(current, previous) token ids at the scored positions of windows (for a reference counted on them)."""
+    return tokens[:, FIRST_POS:].reshape(-1), tokens[:, FIRST_POS - 1:-1].reshape(-1)
 
 
 # -- the stream, clean and ablated ---------------------------------------------------------------------------
@@ -331,17 +371,24 @@ def pr_ratio(a: Float[Tensor, "batch pos d"], b: Float[Tensor, "batch pos d"], *
 # -- the verdicts' statistics for one model --------------------------------------------------------------------
 
 def channel_measures(model: Model, train: Int[Tensor, "batch pos"], evaluation: Int[Tensor, "batch2 pos"], *,
-                     classes: int = 128, weight_decay: float = 1e-4, iterations: int = 20,
-                     unit: str = "evaluation windows") -> dict:
-    """Everything the channel figure and its verdicts need for one model.
+                     reference_text: Int[Tensor, " n"] | None = None, classes: int = 128,
+                     weight_decay: float = 1e-3, iterations: int = 200, unit: str = "evaluation windows",
+                     full: bool = True) -> dict:
+    """Everything the channel figure and its verdicts need for one model and one probe setting.
 
     Probes for the current and the previous token are trained on `train` and scored on `evaluation` at every
-    stream point. Each head is mean-ablated (mean z over `train` at each position) and the final stream scored
-    with the clean final probe kept fixed; the previous-token head (highest attention to the previous position
-    in layer 0 on `evaluation`) is also scored with a probe retrained on its ablated stream. Returns per-window
-    cross-entropies `ce[target][point]`, entropies `H`, `cost_fixed[target][(l, h)]` (bits lost, per window),
-    `cost_retrained` (previous target, previous-token head), dimensionality per component, and `est`: the
-    Estimates of layer0-writes-prev, prev-head-carries, current-token-kept and layers-add-dimensions."""
+    stream point, fitted until L-BFGS stops on its tolerance (`converged` says whether every probe did). The
+    previous-token head (highest attention to the previous position in layer 0 on `evaluation`) is
+    mean-ablated (mean z over `train` at each position) and the final stream scored with a probe retrained on
+    the ablated stream. `reference_text` (token ids; default: the scored pairs of `train`) is counted into the
+    `TokenReference`: what the current token alone says about the previous one.
+
+    With `full` (the figure's main setting) also: the bits every head's ablation costs with the clean final
+    probe kept fixed (`cost_fixed[target][(l, h)]`), dimensionality per component, and layers-add-dimensions.
+    Returns per-window cross-entropies `ce[target][point]`, entropies `H`, `reference`, `cost_retrained`, and
+    `est`: the Estimates of layer0-writes-prev, prev-head-carries, current-token-kept (and
+    layers-add-dimensions). Kept as one function over 60 lines: every estimate shares the streams and
+    probes fitted here, and each step is a call to a tested helper above."""
     L, H = model.cfg.n_layers, model.cfg.n_heads
     cmap = class_map(train[:, FIRST_POS:], classes, model.cfg.d_vocab)
     n_classes = int(cmap.max()) + 1
@@ -350,39 +397,48 @@ def channel_measures(model: Model, train: Int[Tensor, "batch pos"], evaluation: 
     points = ["embed"] + [f"L{layer}" for layer in range(L)]
     final = points[-1]
     fit = dict(weight_decay=weight_decay, iterations=iterations)
+    wanted = {"current": points if full else ["embed", final], "previous": points}
     probes, ce = {}, {}
-    for t in ("current", "previous"):
+    for t, pts in wanted.items():
         ce[t] = {}
-        for p in points:
+        for p in pts:
             probes[(t, p)], ce[t][p] = probe_ce(s_tr[p], y_tr[t], s_ev[p], y_ev[t], n_classes, **fit)
     Hs = {t: entropy_bits(y_ev[t], n_classes) for t in y_ev}
+    cur, prev_tok = (reference_text[1:], reference_text[:-1]) if reference_text is not None else window_pairs(train)
+    ref = token_reference(cur, prev_tok, evaluation, cmap, n_classes)
 
     prev_scores = previous_token_scores(s_ev["pattern0"])
     prev = (0, best_index(prev_scores))
-    heads = [(layer, h) for layer in range(L) for h in range(H)]
+    heads = [(layer, h) for layer in range(L) for h in range(H)] if full else [prev]
     means = mean_z(model, train, list(range(L)))
     abl = ablated_final(model, evaluation, heads, means, clean=s_ev)
     cost_fixed = {t: {hd: window_bits(probes[(t, final)], abl[a], y_ev[t]) - ce[t][final] for a, hd in enumerate(heads)}
                   for t in ("current", "previous")}
     abl_tr = ablated_final(model, train, [prev], means, clean=s_tr)[0]
-    _, ce_prev_abl = probe_ce(abl_tr, y_tr["previous"], abl[heads.index(prev)], y_ev["previous"], n_classes, **fit)
+    retrained, ce_prev_abl = probe_ce(abl_tr, y_tr["previous"], abl[heads.index(prev)], y_ev["previous"], n_classes, **fit)
     cost_retrained = ce_prev_abl - ce["previous"][final]
 
-    comps = cumulative_components(model, s_ev)
-    dims = [(label, participation_ratio(x[:, FIRST_POS:].reshape(-1, x.shape[-1])),
-             dims_for_variance(x[:, FIRST_POS:].reshape(-1, x.shape[-1]))) for label, x in comps]
-
-    rise = ce["previous"]["embed"] - ce["previous"]["L0"]  # bits gained = cross-entropy lost
+    # How much better a probe of the stream after layer 0 predicts the previous token than the current token's
+    # count table does, on the same windows: an estimate (not a bound) of what layer 0 adds beyond what the
+    # embeddings determine. It errs low by the probe's shortfall and high by the table's. Its ceiling is
+    # H(previous | token), which the table's cross-entropy bounds from above.
+    added = ref.heldout_ce - ce["previous"]["L0"]
     gained = ce["previous"]["embed"] - ce["previous"][final]
-    bits_cur = {p: Hs["current"] - ce["current"][p] for p in points}
+    bits_cur = {p: Hs["current"] - ce["current"][p] for p in ("embed", final)}
     ratio = lambda a, b: float(np.mean(a) / np.mean(b))  # noqa: E731
     est = {
-        "layer0-writes-prev": bootstrap_mean(rise, unit=unit),
+        "layer0-writes-prev": replace(bootstrap_mean(added, unit=unit), ceiling=float(ref.heldout_ce.mean())),
         "prev-head-carries": bootstrap_statistic(ratio, cost_retrained, gained, unit=unit),
         "current-token-kept": bootstrap_statistic(ratio, bits_cur[final], bits_cur["embed"], unit=unit),
-        "layers-add-dimensions": pr_ratio(s_ev["embed"], s_ev[final], unit=unit),
     }
-    return {"points": points, "ce": ce, "H": Hs, "n_classes": n_classes, "prev": prev,
-            "prev_scores": prev_scores.numpy(), "heads": heads, "cost_fixed": cost_fixed,
-            "cost_retrained": cost_retrained, "dims": dims, "est": est,
-            "coverage": float((y_ev["current"] < n_classes - 1).double().mean())}
+    out = {"points": points, "ce": ce, "H": Hs, "n_classes": n_classes, "prev": prev, "reference": ref,
+           "prev_scores": prev_scores.numpy(), "heads": heads, "cost_fixed": cost_fixed,
+           "cost_retrained": cost_retrained, "est": est,
+           "converged": all(pr.converged for pr in probes.values()) and retrained.converged,
+           "coverage": float((y_ev["current"] < n_classes - 1).double().mean())}
+    if full:
+        comps = cumulative_components(model, s_ev)
+        out["dims"] = [(label, participation_ratio(x[:, FIRST_POS:].reshape(-1, x.shape[-1])),
+                        dims_for_variance(x[:, FIRST_POS:].reshape(-1, x.shape[-1]))) for label, x in comps]
+        est["layers-add-dimensions"] = pr_ratio(s_ev["embed"], s_ev[final], unit=unit)
+    return out

@@ -47,8 +47,9 @@ def embedding_parts(model: Model, tokens: Int[Tensor, "batch pos"]) -> dict[str,
 
 @torch.no_grad()
 def stream_parts(model: Model, tokens: Int[Tensor, "batch pos"], layer: int) -> dict[str, Float[Tensor, "batch pos d_model"]]:
-    """What `layer` reads, split: token embedding, positional embedding and, for layer > 0, everything the
-    earlier layers wrote ("heads": their heads' outputs and output biases), from one forward pass stopped there."""
+    """What `layer` reads, split: token embedding, positional embedding and, for layer > 0, what the earlier
+    layers wrote: their output biases ("biases", the same at every position; in a folded model they hold the
+    value biases too) and the rest, their heads' outputs ("heads"), from one forward pass stopped there."""
     parts = embedding_parts(model, tokens)
     if layer == 0:
         return parts
@@ -63,7 +64,8 @@ def stream_parts(model: Model, tokens: Int[Tensor, "batch pos"], layer: int) -> 
             model(tokens)
         except StopForward:
             pass
-    return {**parts, "heads": seen["x"] - parts["tok"] - parts["pos"]}
+    biases = model.b_O.detach()[:layer].sum(0).expand_as(parts["tok"])
+    return {**parts, "heads": seen["x"] - parts["tok"] - parts["pos"] - biases, "biases": biases}
 
 
 def _ln_pieces(model: Model, layer: int, parts: Parts) -> tuple[dict[str, Tensor], Tensor | None]:

@@ -29,23 +29,27 @@ def heatmap(ax, m, title: str, xlabels, ylabels, *, vmin: float = 0.0, vmax: flo
 
 
 def seed_dots(ax, theme: str, seeds: dict, keys: list[str], labels: dict[str, str], thresholds: dict[str, float], *,
-              xlim: tuple[float, float], xlabel: str, label_x: list[float] | None = None) -> None:
-    """One row per verdict key, one dot with its 95 % interval per seed (`seeds`: label -> key -> (value, low,
-    high)), the rule's threshold dotted; the seeds' names in their colours above the first row."""
+              xlim: tuple[float, float], xlabel: str) -> None:
+    """One row per verdict key, one dot with its interval per seed (`seeds`: label -> key -> (value, low, high)),
+    the rule's threshold dotted; above the first row, "seed" and each seed's number in its colour."""
     colors = style.palette(theme)
     n = len(seeds)
-    xs = label_x or list(np.linspace(xlim[0] + 0.55 * (xlim[1] - xlim[0]), xlim[1] - 0.1 * (xlim[1] - xlim[0]), n))
+    step = min(0.22, 0.8 / max(n, 1))  # the seeds of one row stay inside it
+    w = xlim[1] - xlim[0]
+    xs = np.linspace(xlim[0] + 0.45 * w, xlim[1] - 0.06 * w, n)
+    ax.text(xs[0] - 0.09 * w, -0.75, "seed", color=style.MUTED[theme], fontsize=style.FONT["small"], va="bottom",
+            ha="right")
     for s, (label, est) in enumerate(seeds.items()):
-        y = np.arange(len(keys)) + (s - (n - 1) / 2) * 0.22
+        y = np.arange(len(keys)) + (s - (n - 1) / 2) * step
         v = np.array([est[k][0] for k in keys])
         lo, hi = np.array([est[k][1] for k in keys]), np.array([est[k][2] for k in keys])
         ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt="o", color=colors[s], markersize=4, capsize=0, linewidth=1.2)
         style.hover_points(ax, v, y, [f"{label}, {labels[k]}: {a:.3f} [{b:.3f}, {c:.3f}]"
                                       for k, a, b, c in zip(keys, v, lo, hi)])
-        ax.text(xs[s], -0.75, label, color=style.text_color(colors[s], theme), fontsize=style.FONT["small"],
-                va="bottom", ha="center")
+        ax.text(xs[s], -0.75, label.replace("seed ", ""), color=style.text_color(colors[s], theme),
+                fontsize=style.FONT["small"], va="bottom", ha="center")
     for i, k in enumerate(keys):
-        ax.plot([thresholds[k]] * 2, [i - 0.4, i + 0.4], color=style.MUTED[theme], linewidth=1, linestyle=":")
+        ax.plot([thresholds[k]] * 2, [i - 0.45, i + 0.45], color=style.MUTED[theme], linewidth=1, linestyle=":")
     ax.set_yticks(range(len(keys)), [labels[k] for k in keys])
     ax.set_ylim(len(keys) - 0.5, -1.05)  # top to bottom; room above the first row for the seed labels
     ax.set_xlim(*xlim)

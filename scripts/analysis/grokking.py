@@ -79,13 +79,13 @@ def phases(log: list[dict]) -> Phases:
 
 def bounded(value: float | int, low: float | int, high: float | int, *, step: int) -> Estimate:
     return Estimate(float(value), float(low), float(high), 1, "training run",
-                    f"bounds from the log interval ({step} epochs): each event lies within one interval")
+                    f"bounds from the log interval ({step} epochs): each event lies within one interval", covers="bound")
 
 
 def at_boundaries(value: float) -> Estimate:
     """A measure read at the logged phase boundaries themselves: one run, no sampling, no interval."""
     return Estimate(float(value), float(value), float(value), 1, "training run",
-                    "exact, read at the logged epochs of the phase boundaries (one run: no sampling)")
+                    "exact, read at the logged epochs of the phase boundaries (one run: no sampling)", covers="exact")
 
 
 def accuracy_within_budget(log: list[dict], budget: int, n: int) -> Estimate:
@@ -95,7 +95,8 @@ def accuracy_within_budget(log: list[dict], budget: int, n: int) -> Estimate:
     Exact: all held-out pairs of one run, no sampling."""
     row = max((r for r in log if r["epoch"] <= budget), key=lambda r: r["epoch"])
     return Estimate(float(row["test_acc"]), float(row["test_acc"]), float(row["test_acc"]), n, "held-out pairs (all)",
-                    f"exact: test accuracy over every held-out pair at epoch {row['epoch']:,} (one run, no sampling)")
+                    f"exact: test accuracy over every held-out pair at epoch {row['epoch']:,} (one run, no sampling)",
+                    covers="exact")
 
 
 def delay_ratio(first: Event, second: Event, step: int) -> Estimate:
@@ -209,13 +210,13 @@ class AlgorithmReading:
 
 
 def algorithm_estimates(W_E: Float[Tensor, "p d_model"], logits: Float[Tensor, "p p c"],
-                        acts: Float[Tensor, "p p d_mlp"], keys: list[int], *, resamples: int = 1000) -> AlgorithmReading:
+                        acts: Float[Tensor, "p p d_mlp"], keys: list[int]) -> AlgorithmReading:
     """`few-frequencies` (share of the embedding in its TOP largest frequencies), `logits-are-cosines`
-    (fraction of the logits' variance over c explained by cos/sin(w(a+b−c)) at `keys`, bootstrap over input
-    pairs) and `neurons-cluster` (fraction of active neurons at least NEURON_SHARE explained by one key
-    frequency, bootstrap over neurons)."""
+    (fraction of the logits' variance over c explained by cos/sin(w(a+b−c)) at `keys`, over every input
+    pair) and `neurons-cluster` (fraction of active neurons at least NEURON_SHARE explained by one key
+    frequency): all exact, since each is computed over a whole population of one run."""
     from scripts.analysis.fourier import embedding_spectrum
-    from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic, exact
+    from scripts.analysis.stats import exact
 
     spectrum = embedding_spectrum(W_E)
     total, explained = algorithm_fit(logits, keys)
@@ -224,9 +225,12 @@ def algorithm_estimates(W_E: Float[Tensor, "p d_model"], logits: Float[Tensor, "
     good = np.isin(best, keys) & (share >= NEURON_SHARE)
     return AlgorithmReading(spectrum, best[alive], share[alive], {
         "few-frequencies": exact(top_share(spectrum, TOP), n=len(spectrum), unit="frequencies"),
-        "logits-are-cosines": bootstrap_statistic(lambda tot, ex: ex.sum() / tot.sum(), total, explained,
-                                                  unit="input pairs (a, b)", resamples=resamples),
-        "neurons-cluster": bootstrap_mean(good[alive].astype(float), unit="active neurons", resamples=resamples),
+        # Every input pair and every active neuron: populations of one trained model, not samples, so there is
+        # nothing to resample (issue #22); the variation that matters is between seeds.
+        "logits-are-cosines": exact(float(explained.sum() / total.sum()), n=len(total), unit="input pairs (a, b), all",
+                                    why="exact: every input pair of one run (no sampling)"),
+        "neurons-cluster": exact(float(good[alive].mean()), n=int(alive.sum()), unit="active neurons, all",
+                                 why="exact: every active neuron of one run (no sampling)"),
     })
 
 

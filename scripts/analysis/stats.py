@@ -47,7 +47,7 @@ def bootstrap_statistic(stat: Callable[..., float], *units: Shaped[np.ndarray | 
     low, high = np.quantile(draws, [alpha, 1 - alpha])
     value = float(stat(*arrays))
     return Estimate(value, min(float(low), value), max(float(high), value), n, unit,
-                    f"bootstrap over {unit}, {resamples:,} resamples", level)
+                    f"bootstrap over {unit}, {resamples:,} resamples", level, covers="sampled")
 
 
 def bootstrap_mean(values: Float[np.ndarray | Tensor, "*n"], *, unit: str, resamples: int = RESAMPLES, seed: int = 0,
@@ -62,7 +62,7 @@ def bootstrap_mean(values: Float[np.ndarray | Tensor, "*n"], *, unit: str, resam
     low, high = np.quantile(means, [alpha, 1 - alpha])
     value = float(v.mean())
     return Estimate(value, min(float(low), value), max(float(high), value), int(v.size), unit,
-                    f"bootstrap over {unit}, {resamples:,} resamples", level)
+                    f"bootstrap over {unit}, {resamples:,} resamples", level, covers="sampled")
 
 
 def null_z(observed: float, null: Sequence[float] | np.ndarray, *, unit: str = "null draws",
@@ -78,12 +78,13 @@ def null_z(observed: float, null: Sequence[float] | np.ndarray, *, unit: str = "
     low, high = np.quantile(zs, [alpha, 1 - alpha])
     value = float((observed - draws.mean()) / draws.std(ddof=1))
     return Estimate(value, min(float(low), value), max(float(high), value), int(draws.size), unit,
-                    f"z-score against a {null_name} of {draws.size:,} draws; interval from resampling them", level)
+                    f"z-score against a {null_name} of {draws.size:,} draws; interval from resampling them", level,
+                    covers="null")
 
 
 def exact(value: float, *, n: int, unit: str, why: str = "exact computation, no sampling") -> Estimate:
     """A statistic without sampling variation (the interval is the point)."""
-    return Estimate(float(value), float(value), float(value), int(n), unit, why)
+    return Estimate(float(value), float(value), float(value), int(n), unit, why, covers="exact")
 
 
 def bonferroni_level(tests: int, level: float = 0.95) -> float:

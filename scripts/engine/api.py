@@ -38,6 +38,10 @@ class Estimate:
     # A known upper limit of the quantity (a target's entropy for bits a probe reads; what the input already
     # determines): shown beside the estimate, and an estimate above it is refused, never published.
     ceiling: float | None = None
+    # What the interval covers: "sampled" (a bootstrap over units that were sampled), "seeds" (training runs),
+    # "null" (a z-score's null draws), "bound" (bounds, not a confidence interval) or "exact" (no sampling).
+    # Empty: read from `method` (verdicts.interval_kind). The verdict labels the interval by it.
+    covers: str = ""
 
     @property
     def text(self) -> str:

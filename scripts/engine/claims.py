@@ -78,15 +78,13 @@ def history_page(records: Mapping[str, dict], ledger) -> str:
 
 
 def _row(fid: str, rec: dict, where: str) -> str:
-    per_seed = ""
+    lines = []
     if len(rec["seeds"]) > 1:
-        per_seed = "<br>" + "<br>".join(f"{s['label']}: {_shown(s)} {s['outcome']}" for s in rec["seeds"])
-    seeds = f"{rec['holds']}{per_seed}" if len(rec["seeds"]) > 1 else "one model"
-    if rec.get("recipe"):
-        recipe = rec["recipe"]
-        seeds += f"<br>across seeds: {recipe['shown']} ({recipe['interval_text']}), {recipe['outcome']}"
-    if rec.get("variants"):
-        seeds += "<br>" + "<br>".join(f"under {v['name']}: {v['shown']} {v['outcome']}" for v in rec["variants"])
+        lines = [f"{s['label']}: {_shown(s)} {s['outcome']}" for s in rec["seeds"]]
+    lines += [f"under {v['name']}: {v['shown']} {v['outcome']}" for v in rec.get("variants", [])]
+    seeds = f"holds in {rec['holds']}" if len(rec["seeds"]) > 1 else "one model"
+    if lines:  # folded: on a phone the per-seed lines made the page ten times taller
+        seeds += f"<details><summary>each seed</summary>{'<br>'.join(_cell(x) for x in lines)}</details>"
     cite = f" {rec['cite']}" if rec["cite"] else ""
     if rec.get("provenance"):
         where += (f"<br><small>{_cell(rec['provenance'])} · "
@@ -118,16 +116,17 @@ def claims_page(pages: Mapping[str, str], records: Callable[[str], Mapping[str, 
            f"Every verdict on the site: {total} claims, {counts['supported']} supported, "
            f"{counts['contradicted']} contradicted, {counts['inconclusive']} inconclusive. Each was settled by a "
            "script: the claim and its rule are declared beside the figure before the script runs, the script "
-           "measures the statistic with a 95 % interval where something was sampled (an exact quantity is shown "
+           "measures the statistic with an interval that says what it covers (an exact quantity is shown "
            "as exact, a bound as its bounds), and the rule decides — *supported* if the interval "
            "lies wholly on the claimed side of the threshold, *contradicted* if wholly on the other, "
-           "*inconclusive* if it straddles it. Claims about trained models are tested on every training seed "
-           "of the recipe; they count as supported only if every seed supports them, and a claim declared with "
-           "method variants (three ways of removing a head, say) only if every variant does — otherwise it is "
-           "inconclusive, and says which variant said what. How this works: "
+           "*inconclusive* if it straddles it. A claim about trained models is a claim about their training "
+           "recipe: it is tested on every training seed, and with three or more seeds the estimate shown is the "
+           "mean over seeds, with a 95 % interval over seeds and test data, which decides. A claim declared with "
+           "method variants (three ways of removing a head, say) holds only if every variant agrees — otherwise "
+           "it is inconclusive, and says which variant said what. How this works: "
            "[Conventions](conventions.md#verdicts).", ""]
     for path in sorted(groups, key=lambda p: (p == "", p)):
-        out += [f"## {titles[path]}", "",
+        out += [f"## {titles[path]}", "", '<div class="claims-table" markdown>', "",
                 "| claim | statistic and rule | our estimate [interval], n | outcome | seeds |",
-                "| --- | --- | --- | --- | --- |", *groups[path], ""]
+                "| --- | --- | --- | --- | --- |", *groups[path], "", "</div>", ""]
     return "\n".join(out) + "\n"

@@ -78,11 +78,13 @@ class Background:
 def watched_paths(engine: Engine, jobs) -> list[tuple[pathlib.Path, bool, Callable[[str], bool] | None]]:
     """(path, recursive, wanted) to watch under serve: the code (`*.py` under scripts/, so a new script is
     seen), the declarations folder (`*.yml` directly in figures/, so a new declaration is seen without a
-    restart) and the inputs. `wanted(file)` says which changed files trigger a build (None: all): never the
+    restart), the ledger's backfill (figures/ledger/*.yml: the verdicts' history on the pages) and the inputs.
+    `wanted(file)` says which changed files trigger a build (None: all): never the
     engine's own writes — figures/manifest.json, figures/out/, __pycache__/ — or every build that rebuilt a
     figure would trigger a second one."""
     figures = engine.figures_dir
-    watched = [(engine.root / "scripts", True, _is_source), (figures, False, lambda f: _is_declaration(f, figures))]
+    watched = [(engine.root / "scripts", True, _is_source), (figures, False, lambda f: _is_declaration(f, figures)),
+               (figures / "ledger", False, lambda f: f.endswith(".yml"))]
     watched += [(engine.root / p, True, None) for job in jobs for p in job.inputs]
     seen, out = set(), []
     for path, recursive, wanted in watched:

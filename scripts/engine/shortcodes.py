@@ -123,9 +123,11 @@ def claim_anchor(figure_id: str, key: str) -> str:
 
 
 def verdict_summary(rec: dict) -> str:
-    """One line of numbers: estimate [interval], n, rule, seeds."""
+    """One line of numbers: estimate [interval], n, rule, seeds. With three or more seeds the estimate is the
+    recipe's (mean over seeds, interval over seeds), and n counts seeds."""
     seeds = f" · holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
-    return f"{_shown(rec)} · n = {rec['n']:,} {rec['unit']} · rule {rec['rule']}{seeds}"
+    n = "" if rec.get("recipe") else f" · n = {rec['n']:,} {rec['unit']}"
+    return f"{_shown(rec)}{n} · rule {rec['rule']}{seeds}"
 
 
 def _shown(rec: dict) -> str:
@@ -134,28 +136,54 @@ def _shown(rec: dict) -> str:
 
 
 def verdict_details(rec: dict) -> str:
-    """Everything about a verdict, as plain text for a tooltip."""
+    """Everything about a verdict, as plain text (the chip's details, the Claims page's title)."""
     per_seed = "; ".join(f"{s['label']}: {_shown(s)} {s['outcome']}" for s in rec["seeds"] if s["label"])
     interval = rec.get("interval_text", f"{rec['level']} interval")
     return (f"Claim: {rec['claim']} Statistic: {rec['statistic']}. {interval[0].upper()}{interval[1:]}: "
             f"{rec['method']}. "
             f"Rule, fixed before looking: {rec['rule_text']}." + (f" Seeds: {per_seed}." if per_seed else "")
-            + (f" Across seeds (the recipe): {rec['recipe']['shown']}, {rec['recipe']['interval_text']}, "
-               f"{rec['recipe']['outcome']}." if rec.get("recipe") else "")
             + "".join(f" Under {v['name']}: {v['shown']}, {v['outcome']}." for v in rec.get("variants", []))
             + (f" Inconclusive because the variants disagree: {rec['reason']}." if rec.get("reason") else "")
             + (f" Provenance: {rec['provenance']}." if rec.get("provenance") else ""))
 
 
+OUTCOME_MARK = {"supported": "✓", "contradicted": "✗", "inconclusive": "?"}
+
+
+def _details_html(rec: dict, figure_id: str, claims_href: str) -> str:
+    """The chip's details, opened by its button: what was claimed, measured and decided, as short lines."""
+    e = html.escape
+    per_seed = ", ".join(f"{s['label']} {_shown(s)}" for s in rec["seeds"] if s["label"])
+    lines = [f"<b>{e(rec['outcome'].capitalize())}</b> — {e(rec['claim'])}",
+             f"Statistic: {e(rec['statistic'])}",
+             f"Estimate: {e(_shown(rec))} ({e(rec.get('interval_text', ''))})",
+             f"Rule, fixed before looking: {e(rec['rule_text'])}"]
+    if per_seed:
+        lines.append(f"Each seed ({e(rec['holds'])} support it): {e(per_seed)}")
+    lines += [f"Under {e(v['name'])}: {e(v['shown'])}, {e(v['outcome'])}" for v in rec.get("variants", [])]
+    if rec.get("reason"):
+        lines.append(f"Inconclusive because the variants disagree: {e(rec['reason'])}")
+    if rec.get("provenance"):
+        lines.append(f"Provenance: {e(rec['provenance'])}")
+    lines.append(f'<a href="{claims_href}#{claim_anchor(figure_id, rec["key"])}">Its entry on the Claims page</a>')
+    return "".join(f'<span class="verdict-line">{line}</span>' for line in lines)
+
+
 def verdict_chip(rec: dict, figure_id: str, claims_href: str, *, anchor: bool = True, numbers: bool = True) -> str:
-    """The inline HTML of a verdict: outcome (linked to its Claims entry) and, unless a table shows them in
-    columns of their own, its numbers."""
+    """A verdict inside a sentence: its headline number (unless a table shows the numbers in columns of their
+    own) and a compact outcome mark, a button that opens the details — claim, statistic, interval, rule, seeds,
+    variants, provenance — by click, tap or keyboard (docs/assets/javascripts/verdicts.js; without script the
+    outcome's title carries the same text)."""
     key = rec["key"]
     ident = f' id="{verdict_anchor(figure_id, key)}"' if anchor else ""
-    nums = f' <span class="verdict-numbers">{html.escape(verdict_summary(rec))}</span>' if numbers else ""
-    return (f'<span class="verdict-chip"{ident} data-outcome="{rec["outcome"]}">'
-            f'<a class="verdict-outcome" href="{claims_href}#{claim_anchor(figure_id, key)}" '
-            f'title="{html.escape(verdict_details(rec), quote=True)}">{rec["outcome"]}</a>{nums}</span>')
+    nums = f'<span class="verdict-numbers">{html.escape(_shown(rec))}</span> ' if numbers else ""
+    outcome = rec["outcome"]
+    return (f'<span class="verdict-chip"{ident} data-outcome="{outcome}">{nums}'
+            f'<button type="button" class="verdict-outcome" aria-expanded="false" '
+            f'title="{html.escape(verdict_details(rec), quote=True)}">'
+            f'<span class="verdict-mark" aria-hidden="true">{OUTCOME_MARK[outcome]}</span>{outcome}</button>'
+            f'<span class="verdict-details" role="note" hidden>{_details_html(rec, figure_id, claims_href)}</span>'
+            f'</span>')
 
 
 _CITE = re.compile(r"\[@[^\],;\s]+(?:,\s*([^\]]+))?\]")
@@ -312,7 +340,7 @@ class _Renderer:
                         f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False, numbers=False)} |")
         if len(rows) == 2:
             self._error(lineno, "{{ scorecard() }} lists the verdicts placed on its page, and this page has none")
-        return "\n".join(rows)
+        return '<div class="scorecard" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"  # a class for the phone layout
 
 
 _HANDLERS: dict[str, Callable[..., str]] = {

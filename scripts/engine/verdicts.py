@@ -1,4 +1,5 @@
-"""Verdicts: a claim, the statistic that tests it, its 95 % interval and n, a rule fixed before looking.
+"""Verdicts: a claim, the statistic that tests it, its interval (labelled by what it covers) and n, a rule fixed
+before looking.
 
 A figure's declaration states each claim its computation settles, and the rule that will decide it:
 
@@ -19,8 +20,12 @@ the claim is about a trained model. This module turns the two into the published
   when the whole interval lies above t, *contradicted* when it lies wholly below, and *inconclusive* when
   it straddles t (`< t` mirrors this). Every rule can produce every outcome; tests feed it data where the
   claim is false and watch it flip (tests/test_verdicts.py and the tests of each analysis).
-- **Seeds.** With several seeds the outcome is the seeds' common outcome; seeds that disagree make it
-  *inconclusive*, and the record says in how many seeds the claim holds ("holds in 2 of 3 seeds").
+- **Seeds.** A claim about a trained model is a claim about its training recipe, so with three or more seeds
+  the seed is the unit: the headline is the mean over seeds with a t-interval over seeds, and its outcome is
+  the verdict's; each seed's own estimate and outcome are details ("holds in 4 of 5 seeds"). With one or two
+  seeds, seeds that disagree make the verdict *inconclusive*.
+- **What an interval covers** is said beside it (`Estimate.covers`): sampled units, seeds, a null, bounds, or
+  nothing at all (exact); an exact number is never shown as a "95 % interval".
 - **Precision.** Numbers are printed with as many decimals as the interval supports: the half-width's
   leading digit is the last one shown (0.4093 ± 0.03 → "0.41"). Float noise between machines is orders of
   magnitude below that, so it does not change published text. Records hold only these strings, never raw
@@ -119,28 +124,51 @@ def _variants(key: str, raw: object) -> list[str]:
 # -- numbers at the precision their uncertainty supports ----------------------------------------------------
 
 def decimals_for(low: float, high: float) -> int | None:
-    """Decimals that show the interval's half-width to its leading digit; None for a zero-width interval."""
+    """Decimals that show the interval's half-width to its leading digit (negative: rounded to tens, hundreds…
+    when the half-width is that wide); None for a zero-width interval."""
     half = (high - low) / 2
     if not half > 0:
         return None
-    return max(0, -math.floor(math.log10(half)))
+    return -math.floor(math.log10(half))
 
 
 def format_number(x: float, decimals: int | None = None) -> str:
-    """`decimals` fixed digits (thousands separated); without it, two significant digits."""
+    """`decimals` fixed digits (thousands separated; negative: rounded to tens, hundreds…); without it, two
+    significant digits."""
     if decimals is None:
         if x == 0:
             return "0"
         if abs(x) >= 1e4 or abs(x) < 1e-3:
             return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e")
         decimals = max(0, 1 - math.floor(math.log10(abs(x))))
-    s = f"{x:,.{decimals}f}"
+    s = f"{round(x, decimals):,.0f}" if decimals < 0 else f"{x:,.{decimals}f}"
     return "0" if re.fullmatch(r"-?0(\.0*)?", s) else s  # no "-0.00"
 
 
-def format_interval(value: float, low: float, high: float) -> tuple[str, str, str]:
+def format_interval(value: float, low: float, high: float, *, coarse: bool = True) -> tuple[str, str, str]:
+    """The three numbers at the precision the interval supports; `coarse=False` (bounds, whose ends are exact
+    numbers such as logged epochs) never rounds to tens or coarser."""
     d = decimals_for(low, high)
+    if d is not None and not coarse:
+        d = max(0, d)
     return format_number(value, d), format_number(low, d), format_number(high, d)
+
+
+def format_against(threshold: float, value: float, low: float, high: float, *,
+                   coarse: bool = True) -> tuple[str, str, str]:
+    """`format_interval`, with as many more decimals (up to three) as it takes for each printed end to lie on
+    the same side of the rule's threshold as the number it prints: a supported "> 3" is never shown as
+    "10 [0, 20]", nor an inconclusive "< 0" as "-0.1 [-0.2, 0]"."""
+    d = decimals_for(low, high)
+    if d is not None and not coarse:
+        d = max(0, d)
+    side = lambda x: (x > threshold) - (x < threshold)  # noqa: E731
+    for extra in range(4):
+        dd = None if d is None else d + extra
+        out = tuple(format_number(x, dd) for x in (value, low, high))
+        if d is None or all(side(float(t.replace(",", ""))) == side(x) for t, x in zip(out[1:], (low, high))):
+            return out  # type: ignore[return-value]
+    return out  # type: ignore[return-value]
 
 
 # -- what an interval covers ---------------------------------------------------------------------------------
@@ -148,15 +176,32 @@ def format_interval(value: float, low: float, high: float) -> tuple[str, str, st
 INTERVAL_KINDS = {
     "exact": "exact: no sampling, so no interval",
     "bound": "bounds, not a confidence interval",
-    "seeds": "95 % interval over training seeds",
-    "null": "95 % interval of a z-score against a null distribution",
-    "sampled": "95 % interval over the sampled units",
+    "seeds": "{level} interval over training seeds",
+    "null": "{level} interval of a z-score against a null distribution",
+    "sampled": "{level} interval over the sampled units",
 }
 
 
-def interval_kind(value: float, low: float, high: float, method: str) -> str:
-    """What an Estimate's interval covers, read from how it was made (its `method`): an exact quantity or a
-    bound is never shown as a "95 % interval", and a bootstrap says what it resampled."""
+def level_text(level: float) -> str:
+    """0.95 -> '95 %', 0.99875 -> '99.9 %' (a Bonferroni level is never rounded to 100 %)."""
+    pct = 100 * float(level)
+    return f"{pct:.0f} %" if abs(pct - round(pct)) < 1e-9 else f"{min(pct, 99.9):.1f} %"
+
+
+def interval_text(kind: str, level: float) -> str:
+    return INTERVAL_KINDS[kind].format(level=level_text(level))
+
+
+def interval_kind(value: float, low: float, high: float, method: str, covers: str = "") -> str:
+    """What an Estimate's interval covers: its `covers` field when set, else read from how it was made (its
+    `method`). An exact quantity or a bound is never shown as a "95 % interval", and a bootstrap says what it
+    resampled."""
+    if covers:
+        if covers not in INTERVAL_KINDS:
+            raise VerdictError(f"Estimate.covers {covers!r} is not one of {sorted(INTERVAL_KINDS)}")
+        if covers != "exact" and low == value == high and covers != "bound":
+            return "exact"
+        return covers
     m = method.lower()
     if m.startswith("exact") or low == value == high:
         return "exact"
@@ -183,7 +228,11 @@ def shown(kind: str, estimate: str, low: str, high: str) -> str:
 def record(key: str, spec: Mapping[str, str], estimates: Mapping[str, object]) -> dict:
     """The JSON record of one verdict from its declaration and the script's estimates (seed label -> Estimate).
 
-    The first seed is the headline (the model the figures show); every seed is decided by the same rule.
+    Every seed is decided by the same rule. With three or more seeds the claim is about the training recipe,
+    so the seed is the unit: the headline is the mean over seeds with a t-interval over seeds, and *its*
+    outcome is the verdict's (each seed's own interval, over its test data, is a detail). With one or two
+    seeds the headline is the first seed's (the model the figures show) and seeds that disagree make the
+    verdict inconclusive.
     """
     if not estimates:
         raise VerdictError(f"verdict {key!r}: the script returned no estimate")
@@ -198,32 +247,47 @@ def record(key: str, spec: Mapping[str, str], estimates: Mapping[str, object]) -
             raise VerdictError(f"verdict {key!r} ({label}): the interval [{low:.4g}, {high:.4g}] reaches above the "
                                f"quantity's own ceiling {ceiling:.4g}; an estimate above what is possible is a flaw "
                                "of the method (an underfit bound, a difference of bounds), not a result")
-        v, lo, hi = format_interval(value, low, high)
-        kind = interval_kind(value, low, high, str(est.method))  # type: ignore[attr-defined]
+        kind = interval_kind(value, low, high, str(est.method), getattr(est, "covers", ""))  # type: ignore[attr-defined]
+        v, lo, hi = format_against(rule.threshold, value, low, high, coarse=kind != "bound")
         seeds.append({"label": str(label), "estimate": v, "low": lo, "high": hi, "n": int(est.n),  # type: ignore[attr-defined]
                       "outcome": rule.outcome(low, high), "shown": shown(kind, v, lo, hi)
                       + (f" (ceiling {format_number(ceiling)})" if ceiling is not None else "")})
-    recipe = across_seeds(rule, [float(e.value) for e in estimates.values()])  # type: ignore[attr-defined]
+    recipe = across_seeds(rule, [float(e.value) for e in estimates.values()],  # type: ignore[attr-defined]
+                          [(float(e.high) - float(e.low)) / 2 for e in estimates.values()])  # type: ignore[attr-defined]
     head = next(iter(estimates.values()))
-    kind = interval_kind(float(head.value), float(head.low), float(head.high), str(head.method))  # type: ignore[attr-defined]
+    kind = interval_kind(float(head.value), float(head.low), float(head.high), str(head.method),  # type: ignore[attr-defined]
+                         getattr(head, "covers", ""))
     outcomes = {s["outcome"] for s in seeds}
     holds = sum(s["outcome"] == "supported" for s in seeds)
-    return {
+    out = {
         "key": key, "claim": spec["claim"], "cite": spec.get("cite", ""), "statistic": spec["statistic"],
         "rule": str(rule), "rule_text": rule.describe(),
-        "level": f"{round(100 * float(head.level))} %",  # type: ignore[attr-defined]
-        "interval": kind, "interval_text": INTERVAL_KINDS[kind], "shown": seeds[0]["shown"],
+        "level": level_text(float(head.level)),  # type: ignore[attr-defined]
+        "interval": kind, "interval_text": interval_text(kind, float(head.level)), "shown": seeds[0]["shown"],  # type: ignore[attr-defined]
         "unit": str(head.unit), "method": str(head.method),  # type: ignore[attr-defined]
         "estimate": seeds[0]["estimate"], "low": seeds[0]["low"], "high": seeds[0]["high"], "n": seeds[0]["n"],
         "outcome": outcomes.pop() if len(outcomes) == 1 else "inconclusive",
-        "holds": f"{holds} of {len(seeds)}", "seeds": seeds, **({"recipe": recipe} if recipe else {}),
+        "holds": f"{holds} of {len(seeds)}", "seeds": seeds,
     }
+    if recipe:
+        out.update({"recipe": recipe, "shown": recipe["shown"], "estimate": recipe["estimate"], "low": recipe["low"],
+                    "high": recipe["high"], "n": recipe["seeds"], "unit": "training seeds",
+                    "interval": "seeds", "interval_text": recipe["interval_text"], "outcome": recipe["outcome"],
+                    "method": f"{recipe['interval_text']}; each seed's own interval: {head.method} "  # type: ignore[attr-defined]
+                              f"(n = {seeds[0]['n']:,} {head.unit})"})  # type: ignore[attr-defined]
+    return out
 
 
-def across_seeds(rule: Rule, values: list[float], level: float = 0.95) -> dict | None:
-    """The recipe's estimate: the mean over training seeds with a t-interval over seeds (the seed is the unit
-    of a claim about a training recipe; each seed's own interval covers only its test data). None below three
-    seeds, where an interval over seeds says nothing."""
+def across_seeds(rule: Rule, values: list[float], halves: list[float] | None = None, level: float = 0.95) -> dict | None:
+    """The recipe's estimate: the mean over training seeds, with an interval for a claim about the training
+    recipe. None below three seeds, where an interval over seeds says nothing.
+
+    Two sources of variation: between training runs, a t-interval over the seeds' estimates; and the test data,
+    which every seed is usually scored on *in common* (the same windows, the same sequences), so the seeds'
+    spread does not contain its error. The interval's half-width is the two combined in quadrature: the
+    t-interval's and the mean of the seeds' own half-widths (`halves`, each over its test data). That
+    over-counts the part of the test error that differs between seeds, which the spread already holds: the
+    interval errs wide, never narrow."""
     k = len(values)
     if k < 3:
         return None
@@ -231,11 +295,15 @@ def across_seeds(rule: Rule, values: list[float], level: float = 0.95) -> dict |
 
     mean = math.fsum(values) / k
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (k - 1))
-    half = float(t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
-    v, lo, hi = format_interval(mean, mean - half, mean + half)
-    return {"shown": shown("seeds" if half > 0 else "exact", v, lo, hi), "seeds": k,
-            "outcome": rule.outcome(mean - half, mean + half),
-            "interval_text": f"{round(100 * level)} % t-interval over {k} training seeds"}
+    between = float(t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
+    within = math.fsum(halves) / k if halves else 0.0
+    half = math.hypot(between, within)
+    v, lo, hi = format_against(rule.threshold, mean, mean - half, mean + half)
+    text = (f"{level_text(level)} interval over {k} training seeds (t over seeds" +
+            (", combined with the seeds' own intervals over their test data)" if within > 0 else ")"))
+    return {"shown": f"{v} [{lo}, {hi}] over {k} seeds" if half > 0 else f"{format_number(mean)} in each of {k} seeds",
+            "estimate": v, "low": lo, "high": hi, "seeds": k, "outcome": rule.outcome(mean - half, mean + half),
+            "interval_text": text if half > 0 else f"the same value in all {k} training seeds"}
 
 
 def records(job_id: str, specs: Mapping[str, Mapping[str, str]], returned: Mapping[str, object]) -> dict[str, dict]:

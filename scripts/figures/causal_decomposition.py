@@ -23,7 +23,11 @@ from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variant
 
 WINDOWS, SEQS = "held-out windows", "random sequences"
 TERMS, TERM_LABEL = dc.TERMS, dc.TERM_LABEL
-QUERY_FROM = {"token": ["tok"], "position": ["pos"], "layer 0": ["heads"], "token + position": ["tok", "pos"]}
+# The query read from parts of the stream (LayerNorm scale frozen at the actual one): "layer 0" is its whole output
+# (heads and output bias); "token + position + bias" tests whether the collapse under zero ablation comes from
+# layer 0's constant output bias left without the heads' outputs, rather than from LayerNorm's rescaling.
+QUERY_FROM = {"token": ["tok"], "position": ["pos"], "layer 0": ["heads", "biases"], "token + position": ["tok", "pos"],
+              "token + position + bias": ["tok", "pos", "biases"]}
 
 
 def run_seed(name: str, params: dict) -> dict:
@@ -55,7 +59,8 @@ def compute(params: dict) -> Result:
         rows.append([label, f"L0H{r['prev']} ({r['prev_attn']['full'][r['prev']]:.2f})",
                      *(f"{v:.2f}" for v in sh), e["prev-from-position"].text, e["prev-needs-position"].text,
                      f"L1H{r['ind']} ({r['ind_score']:.2f})", e["induction-query-token"].text,
-                     f"{r['query']['token + position']:.2f}", f"{r['query']['layer 0']:.2f}"])
+                     f"{r['query']['token + position']:.2f}", f"{r['query']['token + position + bias']:.2f}",
+                     f"{r['query']['layer 0']:.2f}"])
     p = s0["prev"]
     return Result(
         data={"shares": s0["shares"], "prev_attn": {k: list(v) for k, v in s0["prev_attn"].items()}, "prev": p,
@@ -71,11 +76,12 @@ def compute(params: dict) -> Result:
         tables={"per-seed": Table(
             ["seed", "previous-token head (its score)", *(f"share {TERM_LABEL[k]}" for k in TERMS), "pos·pos alone",
              "without pos·pos", "induction head (its score)", "query from token", "from token + position",
-             "from layer 0"], rows,
+             "… + layer 0's output bias", "from layer 0"], rows,
             caption="Score-variance shares of the previous-token head (they add up to 1); previous-token attention "
                     "kept by the position·position term alone and without it, and the induction score kept with "
-                    "the induction head's query read from the token (bias kept, LayerNorm scale frozen), from token "
-                    "and position, or from layer 0's output alone — fractions of the full scores' value.")},
+                    "the induction head's query read from the token (query bias kept, LayerNorm scale frozen), from "
+                    "token and position, from those plus layer 0's output bias, or from layer 0's output alone — "
+                    "fractions of the full scores' value.")},
     )
 
 

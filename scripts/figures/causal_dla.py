@@ -137,13 +137,12 @@ def plot(result: Result, theme: str):
     ax = bottom.subplots(1, 2)
     seeds = d["seeds"]
     seed_dots(ax[0], theme, {k: v for k, v in seeds.items()}, ["induction-head-writes-answer"], ROW_LABELS,
-              {"induction-head-writes-answer": 0.5}, xlim=(0, 1.2), xlabel="fraction", label_x=[0.1, 0.5, 0.9])
+              {"induction-head-writes-answer": 0.5}, xlim=(0, 1.2), xlabel="fraction")
     lo = min(min(v["negative-copying"][1] for v in seeds.values()), -0.05)
     hi = max(max(v["negative-copying"][2] for v in seeds.values()), 0.05)
     pad = 0.25 * (hi - lo)
     seed_dots(ax[1], theme, seeds, ["negative-copying"], ROW_LABELS, {"negative-copying": 0.0},
-              xlim=(lo - pad, hi + pad), xlabel="logits",
-              label_x=list(np.linspace(lo - 0.6 * pad, hi + 0.6 * pad, 3)))
+              xlim=(lo - pad, hi + pad), xlabel="logits")
     for a, k in zip(ax, ROW_LABELS):
         a.set_yticks([])
         a.set_title(ROW_LABELS[k], fontsize=style.FONT["text"])

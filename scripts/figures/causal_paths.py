@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.analysis import causal
+from scripts.analysis.drawing import seed_dots
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.patching import Path, reference_z
 from scripts.engine import style
@@ -141,19 +142,7 @@ def plot(result: Result, theme: str):
     axes[2].set_yticks([])
     ax = bottom.subplots()
     keys = ["prev-head-alone", "keys-need-layer0", "necessary-sufficient", "query-from-token", "value-not-from-prev"]
-    colors = style.palette(theme)
-    for s, (label, est) in enumerate(d["seeds"].items()):
-        y = np.arange(len(keys)) + (s - 1) * 0.22
-        v = np.array([est[k][0] for k in keys])
-        lo, hi = np.array([est[k][1] for k in keys]), np.array([est[k][2] for k in keys])
-        ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt="o", color=colors[s], markersize=4, capsize=0, linewidth=1.2)
-        ax.text(0.85 + 0.2 * s, -0.75, label, color=style.text_color(colors[s], theme), fontsize=style.FONT["small"],
-                va="bottom", ha="center")
-    for i, k in enumerate(keys):
-        ax.plot([THRESHOLDS[k]] * 2, [i - 0.4, i + 0.4], color=style.MUTED[theme], linewidth=1, linestyle=":")
-    ax.set_yticks(range(len(keys)), [ROW_LABELS[k] for k in keys])
-    ax.set_ylim(len(keys) - 0.5, -1.05)  # top to bottom; room above the first row for the seed labels
-    ax.set_xlim(-0.05, 1.35)
+    seed_dots(ax, theme, d["seeds"], keys, ROW_LABELS, THRESHOLDS, xlim=(-0.05, 1.35),
+              xlabel="fraction kept, mean ablation (dotted: the rule's threshold)")
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
-    ax.set_xlabel("fraction kept (dotted: the rule's threshold)")
     return fig

@@ -11,13 +11,16 @@ prev-head-carries(-1l), current-token-kept, layers-add-dimensions.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
+import torch
+from tqdm import tqdm
 
 from scripts.analysis import channel
 from scripts.engine import style
 from scripts.engine.api import Result, Table
-from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
+from scripts.zoo.load import corpus_tokens, held_out_text, load_model, seed_label, seed_variants
 
 UNIT = "evaluation windows"
 SHORT = {"attn-only-1l": "1-layer", "attn-only-2l": "2-layer"}
@@ -25,13 +28,21 @@ POINT_NAMES = {"embed": "embeddings", "L0": "after layer 0", "L1": "after layer 
 VERDICTS = {"attn-only-2l": {"layer0-writes-prev": "layer0-writes-prev", "prev-head-carries": "prev-head-carries",
                              "current-token-kept": "current-token-kept", "layers-add-dimensions": "layers-add-dimensions"},
             "attn-only-1l": {"layer0-writes-prev": "layer0-writes-prev-1l", "prev-head-carries": "prev-head-carries-1l"}}
+NOT_A_PROBE = {"layers-add-dimensions"}  # no probe in it, so no convergence variants
 
 
-def run(name: str, params: dict) -> dict:
+def run(name: str, params: dict, probe: dict, full: bool) -> dict:
+    """One model under one probe setting (`probe`: train_windows, weight_decay); `full` for the headline one."""
     m = load_model(name, fold=True)  # folded: the stream as its readers see it, up to LayerNorm's scale
-    train, evaluation = channel.split_windows(held_out_text(m, None), params["train_windows"], params["eval_windows"])
-    r = channel.channel_measures(m, train, evaluation, classes=params["classes"],
-                                 weight_decay=params["weight_decay"], iterations=params["iterations"], unit=UNIT)
+    train, evaluation = channel.split_windows(held_out_text(m, None), probe["train_windows"], params["eval_windows"])
+    corpus, end = corpus_tokens(m)
+    text = torch.from_numpy(np.asarray(corpus[:end]).astype(np.int64))  # the models' training text
+    r = channel.channel_measures(m, train, evaluation, reference_text=text, classes=params["classes"],
+                                 weight_decay=probe["weight_decay"], iterations=params["iterations"], unit=UNIT,
+                                 full=full)
+    if not r["converged"]:
+        raise ValueError(f"{name}: a probe ({probe}) reached the {params['iterations']}-iteration cap before "
+                         "L-BFGS's tolerance; raise 'iterations' in figures/channel.yml")
     cmap = channel.class_map(train[:, channel.FIRST_POS:], params["classes"], m.cfg.d_vocab)
     r["H_token"] = channel.entropy_bits(evaluation[:, channel.FIRST_POS:], m.cfg.d_vocab)
     r["H_token_train"] = channel.entropy_bits(cmap[train[:, channel.FIRST_POS:]], r["n_classes"])
@@ -46,21 +57,38 @@ def _head(hd) -> str:
 
 
 def compute(params: dict) -> Result:
-    runs = {base: {seed_label(n): run(n, params) for n in seed_variants(base, params["seeds"])} for base in params["models"]}
+    names = list(params["probes"])
+    todo = [(v, base, n) for v in names for base in params["models"] for n in seed_variants(base, params["seeds"])]
+    every: dict = {v: {base: {} for base in params["models"]} for v in names}
+    for v, base, n in tqdm(todo, desc="channel probes", unit="model", file=sys.stderr, mininterval=5):
+        every[v][base][seed_label(n)] = run(n, params, params["probes"][v], full=v == names[0])
+    runs = every[names[0]]
     verdicts: dict = {}
     for base, keys in VERDICTS.items():
         for k, declared in keys.items():
-            verdicts[declared] = {label: r["est"][k] for label, r in runs[base].items()}
+            if k in NOT_A_PROBE:
+                verdicts[declared] = {label: r["est"][k] for label, r in runs[base].items()}
+            else:
+                verdicts[declared] = {v: {label: r["est"][k] for label, r in every[v][base].items()} for v in names}
     return Result(
-        data=_data(runs), values=_values(params, runs), verdicts=verdicts,
+        data=_data(runs), values=_values(params, runs, every), verdicts=verdicts,
         tables={"per-seed": Table(
             ["model", "seed", "previous-token head", "current-token bits", "previous-token bits",
-             "prev. head ablated: bits lost, fixed probe", "…, probe retrained", "fraction of the gain lost",
-             "participation ratio", "dims for 90 %"], _rows(runs),
-            caption="Bits read by the probe at each stream point (embeddings → after each layer); bits lost at "
-                    "the final stream when the previous-token head is mean-ablated; effective dimensionality, "
-                    "embeddings → final stream. Intervals of the verdicts' statistics are in the verdicts.")},
+             "beyond the token (ceiling)", "prev. head ablated: bits lost, fixed probe", "…, probe retrained",
+             "fraction of the gain lost", "participation ratio", "dims for 90 %"], _rows(runs),
+            caption=f"Headline probe ({names[0]}). Bits read by the probe at each stream point (embeddings → "
+                    "after each layer); the previous-token bits after layer 0 beyond what the current token "
+                    "determines, with their ceiling H(previous | token); bits lost at the final stream when the "
+                    "previous-token head is mean-ablated; effective dimensionality, embeddings → final stream."),
+            "probes": Table(["probe setting", "model"] + [s for s in runs[params["models"][0]]], _probe_rows(every),
+                            caption="Previous-token bits after layer 0 beyond the current token, per probe setting "
+                                    "and seed: the verdicts' convergence check.")},
     )
+
+
+def _probe_rows(every: dict) -> list[list]:
+    return [[v, SHORT[base]] + [r["est"]["layer0-writes-prev"].text for r in per_seed.values()]
+            for v, per_model in every.items() for base, per_seed in per_model.items()]
 
 
 def _rows(runs: dict) -> list[list]:
@@ -72,20 +100,26 @@ def _rows(runs: dict) -> list[list]:
             rows.append([SHORT[base], label, f"{_head(r['prev'])} ({r['prev_scores'][r['prev'][1]]:.2f})",
                          " → ".join(f"{b['current'][p]:.2f}" for p in r["points"]),
                          " → ".join(f"{b['previous'][p]:.2f}" for p in r["points"]),
+                         f"{r['est']['layer0-writes-prev'].text} ({r['reference'].heldout_ce.mean():.2f})",
                          f"{r['fixed']['previous'][r['prev']]:.2f}", f"{r['cost_retrained'].mean():.2f}",
                          r["est"]["prev-head-carries"].text,
                          f"{r['dims'][0][1]:.0f} → {r['dims'][-1][1]:.0f}", f"{r['dims'][0][2]} → {r['dims'][-1][2]}"])
     return rows
 
 
-def _values(params: dict, runs: dict) -> dict:
+def _values(params: dict, runs: dict, every: dict) -> dict:
     """The numbers the post quotes (seed 0)."""
     two, one = runs["attn-only-2l"]["seed 0"], runs["attn-only-1l"]["seed 0"]
+    head, ref = params["probes"][next(iter(params["probes"]))], two["reference"]
     others = sorted(((v, hd) for hd, v in two["fixed"]["previous"].items() if hd != two["prev"] and hd[0] == 0), reverse=True)
     b2 = two["bits"]
     return {
-        "train_windows": params["train_windows"], "eval_windows": params["eval_windows"],
-        "positions": f"{params['eval_windows'] * two['scored']:,}", "train_positions": f"{params['train_windows'] * two['scored']:,}",
+        "train_windows": head["train_windows"], "eval_windows": params["eval_windows"],
+        "positions": f"{params['eval_windows'] * two['scored']:,}", "train_positions": f"{head['train_windows'] * two['scored']:,}",
+        "seeds": len(params["seeds"]), "probe_settings": len(params["probes"]),
+        "ref_tokens": f"{ref.n / 1e6:.1f} million",
+        "ref_heldout": f"{two['H']['previous'] - ref.heldout_ce.mean():.2f}", "ref_ceiling": f"{ref.heldout_ce.mean():.2f}",
+        "one_added": one["est"]["layer0-writes-prev"].text, "two_added": two["est"]["layer0-writes-prev"].text,
         "classes": two["n_classes"], "common": two["n_classes"] - 1, "coverage": f"{100 * two['coverage']:.0f} %",
         "H_token": f"{two['H_token']:.2f}", "log2V": f"{math.log2(two['d_vocab']):.0f}",
         "H_target": f"{two['H']['current']:.2f}", "H_target_train": f"{two['H_token_train']:.2f}",
@@ -105,7 +139,7 @@ def _values(params: dict, runs: dict) -> dict:
         "pr_embed": f"{two['dims'][0][1]:.0f}", "pr_final": f"{two['dims'][-1][1]:.0f}",
         "pr_peak": f"{max(d[1] for d in two['dims']):.0f}",
         "n90_embed": two["dims"][0][2], "n90_final": two["dims"][-1][2], "d_model": two["d_model"],
-        "weight_decay": f"{params['weight_decay']:g}", "iterations": params["iterations"],
+        "weight_decay": f"{head['weight_decay']:g}", "iterations": params["iterations"],
     }
 
 
@@ -117,6 +151,8 @@ def _data(runs: dict) -> dict:
         "H": {base: per_seed["seed 0"]["H"]["current"] for base, per_seed in runs.items()},
         "dims": {base: per_seed["seed 0"]["dims"] for base, per_seed in runs.items()},
         "d_model": runs["attn-only-2l"]["seed 0"]["d_model"],
+        "seeds": len(runs["attn-only-2l"]),
+        "table": runs["attn-only-2l"]["seed 0"]["H"]["previous"] - float(runs["attn-only-2l"]["seed 0"]["reference"].heldout_ce.mean()),
         "costs": {base: {"heads": [_head(hd) for hd in per_seed["seed 0"]["heads"]],
                          "previous": [per_seed["seed 0"]["fixed"]["previous"][hd] for hd in per_seed["seed 0"]["heads"]],
                          "current": [per_seed["seed 0"]["fixed"]["current"][hd] for hd in per_seed["seed 0"]["heads"]],
@@ -158,7 +194,11 @@ def _plot_bits(ax_bits, d: dict, theme: str) -> None:
     ax_bits.set_ylim(0, H + 0.7)
     ax_bits.set_xlim(-0.15, 2.15)
     ax_bits.set_ylabel("bits read by the probe")
-    ax_bits.set_title("bits about the token, 3 seeds", fontsize=style.FONT["text"])
+    ax_bits.plot([-0.12, 0.12], [d["table"]] * 2, color=style.INK[theme], linewidth=2)
+    ax_bits.annotate("count table", xy=(0.13, d["table"]), xytext=(0.3, d["table"] - 0.9), color=style.INK[theme],
+                     fontsize=style.FONT["small"], va="center",
+                     arrowprops={"arrowstyle": "-", "color": style.INK[theme], "linewidth": 0.8})
+    ax_bits.set_title(f"bits about the token, {d['seeds']} seeds", fontsize=style.FONT["text"])
 
 
 def _plot_dims(ax_dim, d: dict, theme: str) -> None:

@@ -28,8 +28,7 @@ def compute(params: dict) -> Result:
         with torch.no_grad():
             logits = fast_logits(t.model, t.split.a, t.split.b).view(p, p, p)
             acts = mlp_activations(t.model, t.split.a, t.split.b).view(p, p, -1)
-        reading = algorithm_estimates(t.model.original_model.tok_embed.weight[:p], logits, acts, t.key_frequencies,
-                                      resamples=params["resamples"])
+        reading = algorithm_estimates(t.model.original_model.tok_embed.weight[:p], logits, acts, t.key_frequencies)
         for key, est in reading.estimates.items():
             verdicts.setdefault(key, {})[label] = est
         spectra[label], keys[label] = reading.spectrum, t.key_frequencies
