@@ -41,7 +41,7 @@ def pytest_terminal_summary(terminalreporter):
 def copy_project(dest: pathlib.Path, *, with_figures: bool = True) -> pathlib.Path:
     """Copy what a site build needs; models are linked (read-only use), caches are not copied."""
     ignore = shutil.ignore_patterns("__pycache__", ".cache")
-    for name in ("docs", "scripts", "figures"):
+    for name in ("docs", "scripts", "figures", "overrides"):
         if name == "figures" and not with_figures:
             continue
         shutil.copytree(REPO / name, dest / name, ignore=ignore)

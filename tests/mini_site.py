@@ -26,6 +26,7 @@ def mini_project(dest: pathlib.Path) -> pathlib.Path:
         shutil.copy(REPO / "docs" / name, dest / "docs" / name)
     shutil.copytree(REPO / "docs" / "assets", dest / "docs" / "assets")
     shutil.copytree(REPO / "scripts", dest / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "overrides", dest / "overrides")  # theme.custom_dir
     (dest / "docs" / "index.md").write_text("# Notes\n")
     config = (REPO / "mkdocs.yml").read_text()
     sections = re.split(r"(?m)^(?=[A-Za-z_][\w-]*:)", config)

@@ -205,7 +205,10 @@ def test_on_a_phone_scorecards_and_claims_are_cards_whose_outcome_stays_on_scree
         for url, selector in ((f"{base}/{post}/", ".scorecard .verdict-outcome"),
                               (f"{base}/claims/", ".claims-table .verdict-outcome")):
             page.goto(url, wait_until="networkidle")
+            for summary in page.locator("details:has(.scorecard) > summary").all():  # the scorecard is folded
+                summary.tap()
             boxes = page.eval_on_selector_all(selector, "els => els.map(e => e.getBoundingClientRect().right)")
+            assert min(boxes) > 0, url  # laid out, not hidden
             assert boxes and max(boxes) <= 390, (url, max(boxes))
             assert page.evaluate("document.documentElement.scrollWidth") <= 391, url
         assert page.locator(".claims-table details:not([open])").count() >= 10  # per-seed lines folded
@@ -223,4 +226,17 @@ def test_back_to_top_sits_in_a_bottom_corner_not_over_the_page_header(browser, b
         page.wait_for_selector(".md-top:not([hidden])")
         box = page.locator(".md-top").bounding_box()
         assert box["y"] > 800 / 2 and box["x"] > 1280 / 2, box
+        page.close()
+
+
+def test_notebook_page_offers_its_ipynb_and_wraps_code_and_output_at_column_width(browser, built_site):
+    with static_server(built_site) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/notebooks/grokking/", wait_until="networkidle")
+        href = page.get_attribute("a[download][href$='.ipynb']", "href")
+        assert href and urllib.request.urlopen(urllib.parse.urljoin(page.url, href)).status == 200
+        cut = page.evaluate("[...document.querySelectorAll('.highlight-ipynb, .jp-OutputArea-output pre')]"
+                            ".filter(e => e.scrollWidth > e.clientWidth + 1).length")
+        assert cut == 0  # no code line hidden behind a scroll box
+        assert "engine-inputs" not in page.inner_text(".md-content")  # the engine's header stays out of the page
         page.close()

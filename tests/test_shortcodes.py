@@ -220,3 +220,16 @@ def test_open_questions_find_inline_verdicts_keep_lists_and_show_answers():
     test_it, later = page.split("**Test it**")[1].split("**Later**")
     assert 'settled in the note by {{ verdict("fig.holds") }}' in test_it
     assert "not yet run" in later and "fig.other" not in later  # a chip in another section is not its verdict
+
+
+def test_findings_sum_up_the_pages_verdicts_in_plain_lines_and_sit_inside_callouts():
+    md = '{{ findings() }}\n\n!!! note "x"\n    {{ scorecard() }}\n\nIt {{ verdict("alpha.copies") }}.\n'
+    out, errors = render(md, "posts/x/", FakeCatalog())
+    assert errors == []
+    first = out.split("\n")[0]
+    assert first.startswith('<div class="findings">') and "<strong>Not settled:</strong> alpha copies" in first
+    assert "Held in our models" not in first  # no empty line for an outcome no verdict has
+    block = out.split('!!! note "x"\n')[1].split("\n\nIt ")[0]
+    assert all(line.startswith("    ") or not line.strip() for line in block.split("\n"))  # indented: stays in the callout
+    _, errors = render("{{ findings() }}\n", "posts/x/", FakeCatalog())
+    assert "has none" in errors[0].message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import sys
 
 from scripts.engine import paths, worker
@@ -34,6 +35,8 @@ matplotlib.rcParams.update({
 """
 
 
+_ENGINE_LINE = re.compile(r"^(?:# )?engine-(?:inputs|timeout):")  # as declarations.py reads them
+
 def run(spec: dict, staging: pathlib.Path, root: pathlib.Path | None = None) -> None:
     root = pathlib.Path.cwd() if root is None else root
     import jupytext
@@ -50,6 +53,8 @@ def run(spec: dict, staging: pathlib.Path, root: pathlib.Path | None = None) -> 
     )
     client.execute()
     nb.cells.pop(0)
+    for cell in nb.cells:  # the engine's header lines (`# engine-inputs: ...`) are for the engine, not the reader
+        cell.source = "\n".join(line for line in cell.source.split("\n") if not _ENGINE_LINE.match(line)).strip("\n")
     for i, cell in enumerate(nb.cells):  # jupytext draws random cell ids: number them instead
         cell.id = f"cell-{i}"
     for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):

@@ -5,10 +5,11 @@
     {{ ref("near-orthogonal") }}          inline: "Figure N", linked to the figure on this page
     {{ value("near-orthogonal.ratio") }}  inline: a number the figure's script computed
     {{ verdict("near-orthogonal.matches-sqrt-d") }}
-                                          inline: a declared claim's outcome, estimate [95 % interval],
-                                          n, rule and seeds; the details (statistic, method, every seed)
-                                          on hover and on the Claims page, which it links to
+                                          inline: a declared claim's headline estimate [interval] and an
+                                          outcome button that opens its details (statistic, rule, every
+                                          seed, variants, provenance, a link to its Claims entry)
     {{ scorecard() }}                     on a line of its own: a table of every verdict of this page
+    {{ findings() }}                      on a line of its own: what held, what did not, what is not settled
     {{ table("copying.top-tokens") }}     on a line of its own: a table the script returned in
                                           `Result.tables` (api.Table), as a real HTML table: searchable,
                                           selectable, copyable; whitespace markers (␣ ↵ ⇥) shown muted
@@ -249,12 +250,12 @@ class _Renderer:
         if handler is None:
             self._error(lineno, f'unknown shortcode "{name}"; use {", ".join(_HANDLERS)}')
             return sc.group(0)
-        wants_arg = name != "scorecard"
+        wants_arg = name not in _NO_ARG
         if wants_arg and arg is None:
             self._error(lineno, f'{{{{ {name}() }}}} needs an id in quotes, e.g. {{{{ {name}("my-figure") }}}}')
             return sc.group(0)
         if not wants_arg and arg is not None:
-            self._error(lineno, "{{ scorecard() }} takes no argument: it lists the verdicts of its own page")
+            self._error(lineno, f"{{{{ {name}() }}}} takes no argument: it lists the verdicts of its own page")
         return handler(self, arg, sc, segment, line, lineno)
 
     def _figure(self, arg, sc, segment, line, lineno) -> str:
@@ -340,13 +341,46 @@ class _Renderer:
                         f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False, numbers=False)} |")
         if len(rows) == 2:
             self._error(lineno, "{{ scorecard() }} lists the verdicts placed on its page, and this page has none")
-        return '<div class="scorecard" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"  # a class for the phone layout
+        block = '<div class="scorecard" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"  # a class for the phone layout
+        return _indented(block, line)
+
+    def _findings(self, arg, sc, segment, line, lineno) -> str:
+        """The page's verdicts in three plain lines — what held, what did not, what is not settled — by their
+        claims' short form (the words before " — "), for the top of a post and its excerpt on the home page."""
+        if line.strip() != sc.group(0):
+            self._error(lineno, "{{ findings() }} must stand on a line of its own")
+        groups: dict[str, list[str]] = {"supported": [], "contradicted": [], "inconclusive": []}
+        for vid in self.placed:
+            fid, _, key = vid.partition(".")
+            rec = self.catalog.verdicts(fid)[key]
+            short = rec["claim"].split(" — ")[0].strip().rstrip(".")
+            if short.lower().startswith("the same"):  # "The same in the 1-layer model — ...": needs its second half
+                short = rec["claim"].strip().rstrip(".")
+            first = short.split()[0]
+            lower = first[1:] == first[1:].lower()  # "The", "A" -> lower case; "MLP", "MiniLM", "OV" stay
+            groups[rec["outcome"]].append(html.escape(short[0].lower() + short[1:] if lower else short))
+        if not any(groups.values()):
+            self._error(lineno, "{{ findings() }} sums up the verdicts placed on its page, and this page has none")
+        heads = {"supported": "Held in our models", "contradicted": "Did not hold here",
+                 "inconclusive": "Not settled"}
+        lines = [f'<p class="findings-line" data-outcome="{o}"><strong>{heads[o]}:</strong> {"; ".join(items)}.</p>'
+                 for o, items in groups.items() if items]
+        return _indented('<div class="findings">' + "".join(lines) + "</div>", line)
 
 
 _HANDLERS: dict[str, Callable[..., str]] = {
     "figure": _Renderer._figure, "ref": _Renderer._ref, "value": _Renderer._value,
     "verdict": _Renderer._verdict, "scorecard": _Renderer._scorecard, "table": _Renderer._table,
+    "findings": _Renderer._findings,
 }
+_NO_ARG = {"scorecard", "findings"}
+
+
+def _indented(block: str, line: str) -> str:
+    """A multi-line block for a shortcode that stands on its own `line`: every line after the first takes the
+    line's indentation, so the block can sit inside a callout (`??? note "Scorecard"` and four spaces)."""
+    pad = line[:len(line) - len(line.lstrip())]
+    return ("\n" + pad).join(block.split("\n"))
 
 
 def render(markdown: str, page_url: str, catalog: Catalog) -> tuple[str, list[ShortcodeError]]:
