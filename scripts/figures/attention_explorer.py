@@ -48,5 +48,5 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     m, labels = result.data["pattern"], result.data["labels"]
-    return attention_heatmap(theme, m, [visible_whitespace(t) for t in labels], title=f"{result.data['head']} attention",
+    return attention_heatmap(theme, m, [visible_whitespace(t) for t in labels], title=f"Static view, {result.data['head']}",
                              xlabel="source token", ylabel="destination token")
