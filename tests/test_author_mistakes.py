@@ -146,9 +146,15 @@ def test_a_syntax_error_that_breaks_two_figures_is_printed_once(project):
 
 def test_ctrl_c_ends_a_build_with_one_line_and_no_process_left(project):
     write(project / "scripts" / "figs" / "flat.py", LOOP.format(imports="", value="7"))
+    # As from a terminal: SIGINT at its default even if this test runs under a shell's background job, which
+    # ignores it (Python then never raises KeyboardInterrupt; that is how a clean-clone run here failed).
     proc = subprocess.Popen([sys.executable, "-m", "scripts.engine", "build"], cwd=project, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(6)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    end = time.monotonic() + 120  # the job is running: a worker exists (a fixed sleep raced a loaded machine)
+    while not _workers(project) and time.monotonic() < end:
+        time.sleep(0.2)
+    time.sleep(2)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends: the whole foreground group
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
