@@ -113,7 +113,14 @@ class Site:
 
     @_survives(lambda self, files, config: files)
     def on_files(self, files, config):
-        self.ledger = ledger.build(self.engine.root, cache=self.engine.layout.ledger_cache)
+        try:
+            self.ledger = ledger.build(self.engine.root, cache=self.engine.layout.ledger_cache)
+        except ledger.LedgerError as e:
+            if not self.serving:
+                raise
+            # Under serve a malformed backfill must not take the Claims page with it: say so, show no history.
+            self.log.error(f"{e} (the preview goes on without the claims' history; fix the file and save)")
+            self.ledger = ledger.Ledger({}, note=f"history unavailable while {ledger.BACKFILL} is malformed")
         self.renderer.load_series(publish.add_files(files, config, self.engine, self.jobs, self._left_out, self.log,
                                                     self.ledger), config, self.log)
         return files

@@ -53,7 +53,7 @@ def compute(params: dict) -> Result:
             for name, heads in groups.items()}
     big = {p: curves[p][-1] for p in POINTS}
     rows = [[f"{n} windows, converged"] + [f"{curves[p][i]:.2f}" for p in POINTS] for i, n in enumerate(params["windows"])]
-    rows.append([f"{early['train_windows']} windows, {early['iterations']} iterations (before #22)"]
+    rows.append([f"{early['train_windows']} windows, {early['iterations']} iterations (the probe this note used before its correction)"]
                 + [f"{old[p]:.2f}" for p in POINTS])
     table_bits = H - float(ref.heldout_ce.mean())
     return Result(
