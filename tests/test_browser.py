@@ -240,3 +240,27 @@ def test_notebook_page_offers_its_ipynb_and_wraps_code_and_output_at_column_widt
         assert cut == 0  # no code line hidden behind a scroll box
         assert "engine-inputs" not in page.inner_text(".md-content")  # the engine's header stays out of the page
         page.close()
+
+
+def test_training_slider_keeps_one_spectrum_scale_and_labels_its_epochs(browser, built_site):
+    """The spectrum is drawn on one y scale for the whole run (so the key frequencies' concentration shows as
+    bars growing); the loss chart labels its epochs; the arrow keys move the slider."""
+    post = next(built_site.glob("20*/*/*/grokking/index.html")).parent.relative_to(built_site).as_posix()
+    with static_server(built_site) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/{post}/", wait_until="networkidle")
+        page.wait_for_selector(".training-slider .ts-bars rect")
+        texts = lambda sel: page.eval_on_selector_all(sel, "els => els.map(e => e.textContent)")  # noqa: E731
+        scale = lambda: texts(".training-slider .ts-bars text")  # noqa: E731
+        tallest = lambda: max(float(r.get_attribute("height")) for r in page.locator(".training-slider .ts-bars rect").all())  # noqa: E731
+        ticks = texts(".training-slider .ts-curves text")
+        assert "10k" in ticks and "epoch" in ticks, ticks
+        end_scale, end_tallest = scale(), tallest()
+        slider = page.locator(".training-slider input[type=range]")
+        slider.focus()
+        page.keyboard.press("Home")
+        assert scale() == end_scale  # the same axis at the first epoch as at the last
+        assert tallest() < 0.5 * end_tallest  # early on no frequency stands out yet
+        page.keyboard.press("ArrowRight")
+        assert "epoch 200:" in page.inner_text(".training-slider .ts-status")
+        page.close()

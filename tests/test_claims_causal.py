@@ -284,3 +284,25 @@ def test_negative_eigenvalues_on_tokens_the_text_never_uses_fail_negative_copyin
     neg, copy, est = _negative_copying_estimate(model, text)
     assert neg == 0 and copy < 0
     assert decide("causal-dla.negative-copying", est) != "supported"
+
+
+def test_the_mechanism_diagram_is_drawn_from_the_path_patching_results():
+    """The diagram of the causal note labels its arrows with what the causal-paths figure measures: its
+    parameters must stay the same, and its committed numbers must equal that figure's seed-0 estimates."""
+    import json
+    import pathlib
+
+    import yaml
+
+    root = pathlib.Path(__file__).parents[1]
+    decl = yaml.safe_load((root / "figures" / "causal.yml").read_text())
+    diagram, paths = decl["induction-mechanism"]["params"], decl["causal-paths"]["params"]
+    assert {k: paths[k] for k in diagram if k != "model"} == {k: v for k, v in diagram.items() if k != "model"}
+    assert paths["ablation"] == "mean" and diagram["model"] == paths["model"] and 0 in paths["seeds"]
+    drawn = json.loads((root / "figures" / "out" / "induction-mechanism.json").read_text())["values"]
+    decided = json.loads((root / "figures" / "out" / "causal-paths.json").read_text())
+    seed0 = {k: v["seeds"][0] for k, v in decided["verdicts"].items()}
+    assert all(v["label"] == "seed 0" for v in seed0.values())
+    assert float(drawn["prev_k"]) == pytest.approx(float(seed0["prev-head-alone"]["estimate"]), abs=0.006)
+    assert float(drawn["all_k"]) == pytest.approx(float(seed0["keys-need-layer0"]["estimate"]), abs=0.006)
+    assert (drawn["ind_head"], drawn["prev_head"]) == (decided["values"]["ind_head"], decided["values"]["prev_head"])

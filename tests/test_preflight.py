@@ -239,3 +239,36 @@ def test_a_site_built_for_publishing_must_not_point_at_localhost():
     for local in ("http://127.0.0.1:8000/", "http://localhost:8000/", "", None):
         [problem] = check_site_url(local, "mkdocs.yml")
         assert "SITE_URL=https://" in problem.message
+
+
+def test_a_site_built_for_publishing_must_name_its_repository():
+    from scripts.engine.preflight import check_repo_url
+
+    assert check_repo_url("https://github.com/owner/circuits", "mkdocs.yml") == []
+    for missing in ("", None, "github.com/owner/circuits"):
+        [problem] = check_repo_url(missing, "mkdocs.yml")
+        assert "REPO_URL=https://" in problem.message
+
+
+
+def test_project_language_is_refused_in_what_figures_publish_too(tmp_path):
+    """Captions, claims and the tables a script computes reach readers as much as a post's prose does."""
+    import pathlib
+
+    from scripts.engine.declarations import Job
+    from scripts.engine.preflight import check_figure_language
+
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a.yml").write_text("a:\n  caption: >-\n    The seeds, as issue #13 asked.\n")
+    (tmp_path / "s.py").write_text('"""A figure."""\n\nROWS = [["old fast probe (before #22)", 1]]\n')
+    job = Job(id="a", kind="figure", script=pathlib.Path("s.py"), declared_in=pathlib.Path("figures/a.yml"),
+              caption="The seeds, as issue #13 asked.", alt="bars",
+              verdicts={"k": {"claim": "Heads copy.", "statistic": "z", "rule": "> 1"}})
+    record = {"values": {"n": "12"}, "tables": {"t": {"caption": "Probes.", "columns": ["probe", "bits"],
+                                                      "rows": [["old fast probe (before #22)", "1.0"]]}}}
+    found = [(p.path, p.line, p.message.split('"')[1]) for p in check_figure_language(job, tmp_path, record)]
+    assert found == [("figures/a.yml", 3, "issue #13"), ("s.py", 3, "#22")]
+    clean = {"values": {"n": "12"}, "tables": {"t": {"caption": "Probes.", "columns": ["probe"], "rows": [["x"]]}}}
+    assert check_figure_language(Job(id="a", kind="figure", script=pathlib.Path("s.py"),
+                                     declared_in=pathlib.Path("figures/a.yml"), caption="Bars.", alt="b"),
+                                 tmp_path, clean) == []

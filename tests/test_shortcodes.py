@@ -233,3 +233,38 @@ def test_findings_sum_up_the_pages_verdicts_in_plain_lines_and_sit_inside_callou
     assert all(line.startswith("    ") or not line.strip() for line in block.split("\n"))  # indented: stays in the callout
     _, errors = render("{{ findings() }}\n", "posts/x/", FakeCatalog())
     assert "has none" in errors[0].message
+
+
+def test_the_papers_own_number_shows_beside_ours_and_is_not_part_of_the_fingerprint(tmp_path):
+    """`paper:` in a verdict declaration is for the reader: the chip, the scorecard and the Claims page show it
+    beside our estimate; the job never sees it, so quoting or correcting it re-runs nothing."""
+    import shutil
+
+    from scripts.engine import manifest
+    from scripts.engine.declarations import load_declarations
+    from scripts.engine.publish import with_provenance
+
+    shutil.copytree(pathlib.Path(__file__).parents[1] / "scripts" / "engine", tmp_path / "scripts" / "engine",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "scripts" / "f.py").write_text("def compute(params):\n    pass\n")
+    decl = ("alpha:\n  script: scripts/f.py\n  caption: c\n  alt: a\n  verdicts:\n    copies:\n"
+            "      claim: Alpha copies.\n      statistic: positivity\n      rule: '> 0.4'\n{paper}")
+    (tmp_path / "figures").mkdir()
+    fps = []
+    for paper in ("", "      paper: 10 of 12 heads\n"):
+        (tmp_path / "figures" / "a.yml").write_text(decl.format(paper=paper))
+        job = load_declarations(tmp_path, tmp_path / "figures", tmp_path / "docs").jobs["alpha"]
+        fps.append(manifest.fingerprint(job, tmp_path).digest)
+    assert fps[0] == fps[1] and job.papers == {"copies": "10 of 12 heads"} and "paper" not in job.verdicts["copies"]
+
+    class History:
+        def get(self, vid):
+            return type("Line", (), {"provenance": lambda self: ""})()
+
+    catalog = FakeCatalog()
+    plain = catalog.verdicts("alpha")
+    catalog.verdicts = lambda fid: with_provenance(fid, plain, History(), {"copies": "10 of <12> heads"})
+    out, errors = render('{{ scorecard() }}\n\nIt {{ verdict("alpha.copies") }}.\n', "posts/x/", catalog)
+    assert errors == []
+    assert "<small>the paper: 10 of &lt;12&gt; heads</small>" in out  # the scorecard's cell, escaped
+    assert '<span class="verdict-line">The paper: 10 of &lt;12&gt; heads</span>' in out  # the chip's details

@@ -264,3 +264,31 @@ def test_conventions_page_shows_each_convention_live(built_site):
     assert (built_site / "references.bib").exists()
     index = (built_site / "index.html").read_text()  # citations in excerpts point into their post
     assert '<a class="citation" href="2026/11/21/' in index and 'href="#ref-' not in index
+
+
+def test_a_post_names_the_commit_its_figures_were_computed_at(tmp_path):
+    """provenance.py: the last commit that changed the page's figure outputs, linked into the repository; a
+    figure recomputed since is said to be uncommitted; no git, no line (a commit is never guessed)."""
+    from scripts.engine import paths, provenance
+
+    out = tmp_path / "figures" / "out"
+    out.mkdir(parents=True)
+    files = {fid: out / paths.values_name(fid) for fid in ("a", "b")}
+    for f in files.values():
+        f.write_text("{}\n")
+    assert provenance.figures_line(tmp_path, out, ["a"], None) == ""  # not a repository: no line
+    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=tmp_path,  # noqa: E731
+                                    check=True, capture_output=True, text=True).stdout.strip()
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "figures a and b")
+    first = git("rev-parse", "HEAD")
+    files["b"].write_text('{"v": 1}\n')
+    git("commit", "-qam", "b recomputed")
+    line = provenance.figures_line(tmp_path, out, ["a"], "https://example.org/circuits")
+    assert f'<a href="https://example.org/circuits/tree/{first}"><code>{first[:10]}</code></a>' in line  # not HEAD
+    assert "computed at commit" in line and "not committed" not in line
+    files["a"].write_text('{"v": 2}\n')
+    assert "not committed yet" in provenance.figures_line(tmp_path, out, ["a"], None)
+    assert provenance.figures_line(tmp_path, out, [], None) == ""
+

@@ -15,6 +15,7 @@ from scripts.engine.shortcodes import (
     INLINE_CODE,
     SHORTCODE,
     _cell,
+    _paper_cell,
     _shown,
     claim_anchor,
     lines_with_code_flag,
@@ -91,7 +92,7 @@ def _row(fid: str, rec: dict, where: str) -> str:
                   f"[history]({HISTORY_PAGE}#{history_anchor(fid, rec['key'])})</small>")
     return (f"| <span id=\"{claim_anchor(fid, rec['key'])}\"></span>{_cell(rec['claim'])}{_cell(cite)} {where} | "
             f"{_cell(rec['statistic'])}; rule {rec['rule']} | "
-            f"{_shown(rec)}, n = {rec['n']:,} {_cell(rec['unit'])} | "
+            f"{_shown(rec)}, n = {rec['n']:,} {_cell(rec['unit'])}{_paper_cell(rec)} | "
             f"<span class=\"verdict-chip\" data-outcome=\"{rec['outcome']}\"><span class=\"verdict-outcome\">"
             f"{rec['outcome']}</span></span> | {seeds} |")
 

@@ -15,6 +15,7 @@ near-orthogonal:                              # the id pages use: {{ figure("nea
       cite: "[@elhage2022superposition, § Background]"                       # where the paper says it
       statistic: worst relative error of the cosines' standard deviation against 1/√d
       rule: "< 0.05"                          # fixed before looking; see scripts/engine/verdicts.py
+      paper: "..."                            # optional: the paper's own number, shown beside ours (not computed)
   timeout: 600                                # optional: seconds before the job is stopped (default 300)
   max_output_mb: 4                            # optional: largest output file accepted (default 2 MB)
 ```
@@ -90,6 +91,7 @@ class Job:
     alt: str = ""
     widget: str | None = None  # an interactive figure: the job also writes <id>.data.json for it
     verdicts: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> claim, cite, statistic, rule
+    papers: dict[str, str] = field(default_factory=dict)  # key -> the paper's own number (`paper:`), for readers
     output: pathlib.Path | None = None  # an artifact's output folder, relative to the project root
     minutes: float = 0.0  # an artifact's expected training time
     threads: int = 1  # an artifact's thread count: fixed, so its bits do not depend on the machine's cores
@@ -233,7 +235,8 @@ def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -
     if widget is not None and widget not in WIDGETS:
         return fail(f"unknown widget {widget!r}; known: {sorted(WIDGETS)}.", "widget")
     try:
-        verdict_specs = verdicts.parse_specs(spec.get("verdicts"))
+        raw_verdicts, papers = _papers(spec.get("verdicts"))
+        verdict_specs = verdicts.parse_specs(raw_verdicts)
     except verdicts.VerdictError as e:
         return fail(str(e), "verdicts")
     limits = {k: spec.get(k, default) for k, default in (("timeout", DEFAULT_TIMEOUT_S),
@@ -246,8 +249,19 @@ def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -
         id=fid, kind="figure", script=script, declared_in=rel, params=params,
         inputs=tuple(pathlib.Path(p) for p in inputs),
         caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
-        verdicts=verdict_specs, timeout=float(limits["timeout"]), max_output_mb=float(limits["max_output_mb"]),
+        verdicts=verdict_specs, papers=papers, timeout=float(limits["timeout"]),
+        max_output_mb=float(limits["max_output_mb"]),
     )
+
+
+def _papers(raw: object) -> tuple[object, dict[str, str]]:
+    """Split each verdict's `paper:` (the paper's own number, quoted for the reader beside ours) from what the
+    job computes: the job never sees it, so quoting or correcting it re-runs nothing."""
+    if not isinstance(raw, dict):
+        return raw, {}
+    papers = {k: str(v["paper"]).strip() for k, v in raw.items() if isinstance(v, dict) and v.get("paper")}
+    return {k: ({kk: vv for kk, vv in v.items() if kk != "paper"} if isinstance(v, dict) else v)
+            for k, v in raw.items()}, papers
 
 
 def _artifact(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -> Job | None:

@@ -8,7 +8,7 @@ import re
 
 from mkdocs.utils import get_relative_url
 
-from scripts.engine import callouts, citations, claims, ledger, paths, publish, series, shortcodes, sources
+from scripts.engine import callouts, citations, claims, ledger, paths, provenance, publish, series, shortcodes, sources
 from scripts.engine.declarations import Job
 
 
@@ -22,6 +22,7 @@ class Renderer:
         self.series: list = []
         self.titles: dict = {}
         self.identity: tuple[str, str, str] | None = None  # site URL, name, author
+        self.repo_url: str | None = None  # where the repository lives (config repo_url, REPO_URL), for provenance
 
     def load_bibliography(self) -> None:
         """(Re)parse docs/references.bib when it changed since the last build."""
@@ -44,6 +45,7 @@ class Renderer:
             log.error(str(e))
         self.titles = series.titles_of(pages)
         self.identity = (config.site_url or "", config.site_name, config.site_author or config.site_name)
+        self.repo_url = config.repo_url or None
 
     def render(self, markdown: str, page_url: str) -> tuple[str, list[shortcodes.ShortcodeError]]:
         text, errors = citations.render(markdown, self.bib)
@@ -52,6 +54,14 @@ class Renderer:
         return text, errors + more + callouts.check(markdown)
 
     def render_page(self, markdown: str, page, log) -> str:
+        engine = self.site.engine
+        if page.file.src_uri.startswith("posts/"):
+            ids = [m.group(2) or m.group(3) for m in shortcodes.SHORTCODE.finditer(markdown) if m.group(1) == "figure"]
+            line = provenance.figures_line(engine.root, engine.out_dir, ids, self.repo_url)
+            markdown = markdown.rstrip("\n") + ("\n\n" + line + "\n" if line else "\n")
+        elif page.file.src_uri == "about.md":
+            line = provenance.site_line(engine.root, self.repo_url)
+            markdown = markdown.rstrip("\n") + ("\n\n" + line + "\n" if line else "\n")
         if page.file.src_uri.startswith("posts/") and self.identity:
             site_url, site_name, author = self.identity
             markdown = series.decorate(markdown, page.file.src_uri, meta=page.meta, all_series=self.series,
@@ -117,7 +127,9 @@ class Catalog:
         """The figure's verdict records, each with its line of history (the ledger, read once per build)."""
         if self.site.ledger is None:  # read in on_files; a page rendered without it (a test) reads it here
             self.site.ledger = ledger.build(self.site.engine.root, cache=self.site.engine.layout.ledger_cache)
-        return publish.with_provenance(figure_id, self._record(figure_id).get("verdicts", {}), self.site.ledger)
+        job = self.job(figure_id)
+        return publish.with_provenance(figure_id, self._record(figure_id).get("verdicts", {}), self.site.ledger,
+                                       job.papers if job else None)
 
     def tables(self, figure_id: str) -> dict[str, dict]:
         return self._record(figure_id).get("tables", {})

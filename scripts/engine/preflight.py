@@ -474,6 +474,31 @@ def check_project_language(display: str, body: str, body_line: int) -> list[Prob
     return problems
 
 
+def check_figure_language(job, root: pathlib.Path, record: dict) -> list[Problem]:
+    """The same check on what a figure publishes besides the post: its caption, alt text and claims (named at
+    their line in the declaration) and the tables and values its script computes (named at the script's line
+    that spells the words, or its first line)."""
+    declared = [job.caption, job.alt, *job.papers.values(),
+                *(spec[k] for spec in job.verdicts.values() for k in ("claim", "statistic") if k in spec)]
+    tables = record.get("tables", {}).values()
+    computed = [str(v) for v in record.get("values", {}).values()] + [
+        str(cell) for t in tables for cell in [t.get("caption", ""), *t.get("columns", []),
+                                               *(c for row in t.get("rows", []) for c in row)]]
+    problems = []
+    for where, texts in ((job.declared_in, declared), (job.script, computed)):
+        try:
+            source = (root / where).read_text(encoding="utf-8")
+        except OSError:
+            source = ""
+        for text in texts:
+            for pattern, why in PROJECT_LANGUAGE:
+                for m in pattern.finditer(text or ""):
+                    at = source.find(m.group(0))
+                    line = source.count("\n", 0, at) + 1 if at >= 0 else 1
+                    problems.append(Problem(where.as_posix(), line, f'figure {job.id!r} publishes "{m.group(0)}": {why}'))
+    return problems
+
+
 _LINK_TARGET = re.compile(r"\]\([^)]*\)|\{[:#][^}]*\}|<[^>]+>")  # link targets, attribute lists and tags: not prose
 
 
@@ -485,6 +510,16 @@ def check_site_url(site_url: str | None, config_file: str) -> list[Problem]:
         return [Problem(config_file, 1, f"site_url is {site_url or 'not set'!r}, a local address: a published "
                                         "site would link to it — set SITE_URL=https://<where it is published>/ "
                                         "(mkdocs.yml reads it) before building for publishing")]
+    return []
+
+
+def check_repo_url(repo_url: str | None, config_file: str) -> list[Problem]:
+    """A site built for publishing links each post's figures to the commit that computed them, in the
+    repository: it must know where that is."""
+    if not (repo_url or "").startswith(("https://", "http://")):
+        return [Problem(config_file, 1, f"repo_url is {repo_url or 'not set'!r}: published posts link their "
+                                        "figures' commit into the repository — set REPO_URL=https://<host>/<owner>/"
+                                        "<repository> (mkdocs.yml reads it) before building for publishing")]
     return []
 
 

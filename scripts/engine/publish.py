@@ -34,9 +34,13 @@ def _pages(files: Files) -> dict[str, str]:
     return {f.src_uri: f.content_string for f in files if f.is_documentation_page() and f.src_uri.endswith(".md")}
 
 
-def with_provenance(fid: str, records: dict[str, dict], history: ledger.Ledger) -> dict[str, dict]:
-    """Verdict records with their one line of history (ledger.py): whether the rule moved after a result."""
-    return {key: {**rec, "provenance": history.get(f"{fid}.{key}").provenance()} for key, rec in records.items()}
+def with_provenance(fid: str, records: dict[str, dict], history: ledger.Ledger,
+                    papers: dict[str, str] | None = None) -> dict[str, dict]:
+    """Verdict records with their one line of history (ledger.py): whether the rule moved after a result; and
+    the paper's own number where the declaration quotes one (`paper:`, for the reader, never computed)."""
+    papers = papers or {}
+    return {key: {**rec, "provenance": history.get(f"{fid}.{key}").provenance(),
+                  **({"paper": papers[key]} if key in papers else {})} for key, rec in records.items()}
 
 
 def add_files(files: Files, config, engine: Engine, jobs: dict, left_out: set[str], log,
@@ -63,7 +67,7 @@ def add_files(files: Files, config, engine: Engine, jobs: dict, left_out: set[st
     posts = {uri: text for uri, text in _pages(files).items() if uri.startswith("posts/")}
     files.append(File.generated(config, "open-questions.md", content=callouts.open_questions_page(posts)))
     pages = _pages(files)
-    records = lambda fid: with_provenance(fid, engine.verdicts(fid), history)  # noqa: E731 - read once, below
+    records = lambda fid: with_provenance(fid, engine.verdicts(fid), history, jobs[fid].papers)  # noqa: E731
     ids = [job.id for job in figures]
     files.append(File.generated(config, claims.PAGE, content=claims.claims_page(pages, records, ids)))
     files.append(File.generated(config, claims.HISTORY_PAGE, content=claims.history_page(

@@ -141,7 +141,7 @@ def verdict_details(rec: dict) -> str:
     per_seed = "; ".join(f"{s['label']}: {_shown(s)} {s['outcome']}" for s in rec["seeds"] if s["label"])
     interval = rec.get("interval_text", f"{rec['level']} interval")
     return (f"Claim: {rec['claim']} Statistic: {rec['statistic']}. {interval[0].upper()}{interval[1:]}: "
-            f"{rec['method']}. "
+            f"{rec['method']}. " + (f"The paper: {rec['paper']}. " if rec.get("paper") else "") +
             f"Rule, fixed before looking: {rec['rule_text']}." + (f" Seeds: {per_seed}." if per_seed else "")
             + "".join(f" Under {v['name']}: {v['shown']}, {v['outcome']}." for v in rec.get("variants", []))
             + (f" Inconclusive because the variants disagree: {rec['reason']}." if rec.get("reason") else "")
@@ -158,6 +158,7 @@ def _details_html(rec: dict, figure_id: str, claims_href: str) -> str:
     lines = [f"<b>{e(rec['outcome'].capitalize())}</b> — {e(rec['claim'])}",
              f"Statistic: {e(rec['statistic'])}",
              f"Estimate: {e(_shown(rec))} ({e(rec.get('interval_text', ''))})",
+             *([f"The paper: {e(rec['paper'])}"] if rec.get("paper") else []),
              f"Rule, fixed before looking: {e(rec['rule_text'])}"]
     if per_seed:
         lines.append(f"Each seed ({e(rec['holds'])} support it): {e(per_seed)}")
@@ -217,6 +218,11 @@ def table_html(job: Job, key: str, table: dict, source_url: str) -> str:
             f'<p class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a>.'
             "</p>\n"
             f"</div>\n")
+
+
+def _paper_cell(rec: dict) -> str:
+    """The paper's own number under ours in a table cell, where the declaration quotes one."""
+    return f"<br><small>the paper: {_cell(html.escape(rec['paper']))}</small>" if rec.get("paper") else ""
 
 
 def _cell(text: str) -> str:
@@ -338,7 +344,7 @@ class _Renderer:
             seeds = f"; holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
             rows.append(f"| [{_cell(rec['claim'])}](#{verdict_anchor(fid, key)}){_cell(cite)} | "
                         f"{_cell(rec['statistic'])} | {_shown(rec)}, "
-                        f"n = {rec['n']:,}{seeds} | {verdict_chip(rec, fid, claims, anchor=False, numbers=False)} |")
+                        f"n = {rec['n']:,}{seeds}{_paper_cell(rec)} | {verdict_chip(rec, fid, claims, anchor=False, numbers=False)} |")
         if len(rows) == 2:
             self._error(lineno, "{{ scorecard() }} lists the verdicts placed on its page, and this page has none")
         block = '<div class="scorecard" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"  # a class for the phone layout

@@ -238,6 +238,7 @@ class Site:
         figures = [job for job in self.jobs.values() if job.kind == "figure"]
         if config.strict and self.publish:
             found += [str(p) for p in preflight.check_site_url(config.site_url, "mkdocs.yml")]
+            found += [str(p) for p in preflight.check_repo_url(config.repo_url, "mkdocs.yml")]
         found += sitecheck.problems(config, self.engine.root, figures, self.engine.out_dir,
                                     lambda body, rel: self.renderer.render(body, rel)[1],
                                     self._left_out if lenient else None)

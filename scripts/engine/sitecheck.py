@@ -7,6 +7,7 @@ otherwise rendering logs it and the page shows the mistake in place. The checks 
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import posixpath
@@ -44,6 +45,11 @@ def problems(config, root: pathlib.Path, figure_jobs, out_dir: pathlib.Path, ren
             found += [preflight.Problem(display, source.body_line + e.line - 1, e.message)
                       for e in render(source.body, rel)]
         out += [str(p) for p in sorted(found, key=lambda p: p.line)]
+    if config.strict:  # what figures publish beside the posts: captions, claims, computed tables and values
+        for job in figure_jobs:
+            values = out_dir / paths.values_name(job.id)
+            record = json.loads(values.read_text(encoding="utf-8")) if values.exists() else {}
+            out += [str(p) for p in preflight.check_figure_language(job, root, record)]
     return out
 
 

@@ -1,13 +1,14 @@
 """Interactive figure: a slider over the logged epochs of training, showing where the loss curves are and
 what the embedding's Fourier spectrum looks like at that epoch (docs/assets/javascripts/training-slider.js).
-The static image — the curves and the final spectrum of seed 0 — is the overview and the print copy.
+The static image does not repeat the slider: it shows what the slider steps through all at once — every
+seed's spectrum over the whole of training, one row per frequency — so the key frequencies' rise can be read
+without moving anything, and in print.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scripts.analysis.drawing import decades
 from scripts.analysis.grokking import phases
 from scripts.engine import style
 from scripts.engine.api import Result
@@ -32,25 +33,25 @@ def compute(params: dict) -> Result:
             "keys": t.key_frequencies,
             "phases": [ph.memorised.epoch, ph.generalising.epoch] + ([ph.cleaned.epoch] if ph.cleaned else []),
         }
-    return Result(data={"seed0": seeds["seed 0"]}, widget_data={"seeds": seeds},
+    return Result(data={"seeds": {k: {f: v[f] for f in ("epoch", "spectrum", "keys", "phases")} for k, v in seeds.items()}},
+                  widget_data={"seeds": seeds},
                   values={"every": params["every"] * 100})
 
 
 def plot(result: Result, theme: str):
-    d = result.data["seed0"]
-    fig, (ax, bx) = style.subplots(theme, 1, 2, width=1.0, aspect=0.36, gridspec_kw={"width_ratios": [1.2, 1]})
-    colors = style.palette(theme)
-    for key, c in (("train", colors[0]), ("test", colors[1]), ("restricted", colors[2])):
-        ax.plot(d["epoch"], d[key], color=c, lw=1.3, label=key)
-    ax.set_yscale("log")
-    decades(ax)
-    ax.set(xlabel="epoch (thousands)", ylabel="loss (nats)", xlim=(0, d["epoch"][-1] * 1.35))
-    ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}")
-    style.label_lines(ax, theme)
-    spec = np.array(d["spectrum"][-1])
-    k = np.arange(1, len(spec) + 1)
-    is_key = np.isin(k, d["keys"])
-    bx.bar(k, spec, width=0.8, color=np.where(is_key, colors[0], style.MUTED[theme]))
-    bx.set(xlabel="frequency k", ylabel="share of W_E", ylim=(0, spec.max() * 1.2))
-    bx.set_title(f"spectrum at epoch {d['epoch'][-1]:,}", fontsize=style.FONT["small"])
+    seeds = result.data["seeds"]
+    fig, axes = style.subplots(theme, 1, len(seeds), width=1.0, aspect=0.42, sharey=True)
+    top = max(max(max(row) for row in d["spectrum"]) for d in seeds.values())  # one colour scale for all
+    for ax, (label, d) in zip(np.atleast_1d(axes), seeds.items()):
+        spec = np.array(d["spectrum"]).T  # frequency x logged epoch
+        epochs = np.array(d["epoch"])
+        im = ax.imshow(spec, aspect="auto", origin="lower", cmap=style.CMAP["sequential"], vmin=0, vmax=top,
+                       extent=(epochs[0] / 1000, epochs[-1] / 1000, 0.5, spec.shape[0] + 0.5), interpolation="nearest")
+        for e in d["phases"]:
+            ax.axvline(e / 1000, color="white", lw=0.8, ls=":")
+        ax.set(xlabel="epoch (thousands)", title=f"{label}: keys {', '.join(map(str, d['keys']))}")
+        ax.title.set_fontsize(style.FONT["small"])
+        ax.grid(False)
+    np.atleast_1d(axes)[0].set_ylabel("frequency k")
+    fig.colorbar(im, ax=axes, label="share of W_E", shrink=0.9)
     return fig

@@ -1,6 +1,6 @@
 // Training slider (scripts/figures/grokking_explorer.py): for one seed at a time, the loss curves over training
-// with a marker at the chosen epoch, and the embedding's Fourier spectrum at that epoch (key frequencies of
-// the final model in the accent colour). The slider is a native range input: arrow keys, Page Up/Down,
+// with a marker at the chosen epoch (epoch ticks below), and the embedding's Fourier spectrum at that epoch
+// (key frequencies of the final model in the accent colour) on one y scale for the whole run. The slider is a native range input: arrow keys, Page Up/Down,
 // Home/End and touch all work. Colours follow Material's palette variables, so dark mode needs nothing.
 // Registers itself with widgets.js (loaded before it) and asks it to render.
 
@@ -12,6 +12,12 @@
     return node;
   };
   const fmt = (x) => (x >= 0.01 && x < 1000 ? x.toPrecision(3) : x.toExponential(1));
+
+  const tops = new WeakMap();
+  function runTop(run) {
+    if (!tops.has(run)) tops.set(run, Math.max(0.05, ...run.spectrum.map((row) => Math.max(...row))));
+    return tops.get(run);
+  }
 
   function renderTrainingSlider(el, data) {
     const names = Object.keys(data.seeds);
@@ -59,14 +65,23 @@
         t.textContent = `1e${p}`;
         curves.append(t);
       }
-      const xl = s("text", { x: (L + W - RC) / 2, y: 216, "text-anchor": "middle", class: "ts-tick" });
-      xl.textContent = `epoch (0 – ${xmax.toLocaleString()})`;
+      // epoch ticks at a round step (1, 2 or 5 times a power of ten), about four of them
+      const raw = xmax / 4, mag = 10 ** Math.floor(Math.log10(raw));
+      const step = [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= raw);
+      for (let e = 0; e <= xmax; e += step) {
+        const t = s("text", { x: X(e), y: 220 - B + 13, "text-anchor": "middle", class: "ts-tick" });
+        t.textContent = e >= 1000 ? `${e / 1000}k` : `${e}`;
+        curves.append(t);
+      }
+      const xl = s("text", { x: (L + W - RC) / 2, y: 218, "text-anchor": "middle", class: "ts-tick" });
+      xl.textContent = "epoch";
       curves.append(xl);
       curves.append(s("line", { x1: X(run.epoch[idx]), x2: X(run.epoch[idx]), y1: T, y2: 220 - B, class: "ts-marker" }));
     }
     function drawBars() {
       bars.replaceChildren();
-      const spec = run.spectrum[idx], n = spec.length, top = Math.max(...spec, 0.05);
+      // one y scale for the whole run (its largest share at any epoch), so concentration shows as bars growing
+      const spec = run.spectrum[idx], n = spec.length, top = runTop(run);
       const bw = (W - L - R) / n;
       spec.forEach((v, i) => {
         const k = i + 1, hgt = (170 - T - B) * (v / top);
@@ -88,6 +103,9 @@
       const yl = s("text", { x: L - 6, y: T + 10, "text-anchor": "end", class: "ts-tick" });
       yl.textContent = top.toFixed(2);
       bars.append(yl);
+      const y0 = s("text", { x: L - 6, y: 170 - B, "text-anchor": "end", class: "ts-tick" });
+      y0.textContent = "0";
+      bars.append(y0);
     }
     function update() {
       idx = Number(range.value);
