@@ -264,3 +264,58 @@ def test_training_slider_keeps_one_spectrum_scale_and_labels_its_epochs(browser,
         page.keyboard.press("ArrowRight")
         assert "epoch 200:" in page.inner_text(".training-slider .ts-status")
         page.close()
+
+
+def test_superposition_explorer_is_driven_by_keyboard_and_reads_on_a_phone(browser, built_site):
+    """The toy-models explorer: the sparsity slider works from the keyboard (End: the sparsest setting, all five
+    features represented; Home: dense, fewer), the plane and its description change with it, every WᵀW cell names
+    its pair; on a 390 px phone the widget fits its column, stacks its panels and keeps its SVG text >= ~11 px."""
+    post = next(built_site.glob("20*/*/*/toy-models/index.html")).parent.relative_to(built_site).as_posix()
+    widget = ".superposition-explorer"
+
+    def represented(page):
+        status = page.inner_text(f"{widget} .se-status")
+        found = re.search(r"(\d+) of (\d+) features represented", status)
+        assert found, status
+        return int(found[1]), int(found[2])
+
+    with static_server(built_site) as base:
+        page = open_page(browser, f"{base}/{post}/")
+        # an arrow's head: Playwright calls a shaft along an axis (0 px wide) invisible
+        page.wait_for_selector(f"{widget} .se-plane .se-vec polygon")
+        tips = lambda: page.eval_on_selector_all(  # noqa: E731
+            f"{widget} .se-plane .se-arrow", "els => els.map(e => [e.getAttribute('x2'), e.getAttribute('y2')])")
+        described = lambda: page.get_attribute(f"{widget} .se-plane", "aria-label")  # noqa: E731
+        slider = page.locator(f'{widget} input[type=range][aria-label="sparsity"]')
+        assert slider.input_value() == "0"  # starts dense
+        slider.focus()
+        page.keyboard.press("End")
+        assert slider.input_value() == slider.get_attribute("max")
+        assert represented(page) == (5, 5)  # sparse: a pentagon, every feature kept
+        sparse_tips, sparse_text = tips(), described()
+        assert len(sparse_tips) == 5
+        page.keyboard.press("Home")
+        assert slider.input_value() == "0"
+        kept, n = represented(page)
+        assert n == 5 and kept < 5  # dense: the most important features only
+        assert tips() != sparse_tips and described() != sparse_text
+        cells = page.eval_on_selector_all(f"{widget} .se-heat title", "els => els.map(e => e.textContent)")
+        assert len(cells) == 25 and cells[1].startswith("feature 0 · feature 1 = "), cells[:3]
+        assert page.locator(f'{widget} select[aria-label="importance decay"] option').count() >= 2
+        assert page.errors == [] and page.external == []
+        page.close()
+
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{base}/{post}/", wait_until="networkidle")
+        page.wait_for_selector(f"{widget} .se-plane .se-vec polygon")
+        scroll, client, right = page.eval_on_selector(
+            widget, "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
+        assert scroll <= client + 1 and right <= 390 + 1, (scroll, client, right)
+        plane, heat = (page.locator(f"{widget} {svg}").bounding_box() for svg in (".se-plane", ".se-heat"))
+        assert heat["y"] >= plane["y"] + plane["height"], (plane, heat)  # stacked, not squeezed side by side
+        sizes = page.eval_on_selector_all(  # rendered size: the font size times the SVG's scale
+            f"{widget} svg text", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize)"
+            " * e.ownerSVGElement.getBoundingClientRect().width / e.ownerSVGElement.viewBox.baseVal.width)")
+        assert sizes and min(sizes) >= 10.5, min(sizes)
+        context.close()

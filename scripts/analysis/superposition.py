@@ -4,7 +4,7 @@
     x' = ReLU(Wᵀ h + b)
     loss = mean over the batch of Σ_i importance_i (x_i - x'_i)²
 
-Many instances (one per feature probability, several seeds each) train at once as one batched tensor.
+The models are trained by scripts/toy/model.py (an artifact, models/toy-models); this module reads them.
 Dense features: the model keeps d of them, orthogonal (like PCA). Sparse features: it stores all of them
 at the cost of interference; with 5 features in 2 dimensions they sit at the corners of a pentagon.
 """
@@ -14,30 +14,6 @@ from __future__ import annotations
 import torch
 from jaxtyping import Float
 from torch import Tensor
-
-
-def train_toy_models(feature_probability: Float[Tensor, " inst"], *, n_features: int = 5, d_hidden: int = 2,
-                     importance_decay: float = 0.9, steps: int = 5000, batch: int = 1024, lr: float = 1e-3,
-                     seed: int = 0,
-                     ) -> tuple[Float[Tensor, "inst d_hidden n_features"], Float[Tensor, "inst n_features"], Float[Tensor, " inst"]]:
-    """Train one toy model per entry of `feature_probability`; feature i has importance decay**i (with equal
-    importances the dense optimum is degenerate: any rank-d projection will do). Returns W, b, final loss."""
-    g = torch.Generator().manual_seed(seed)
-    n_inst = len(feature_probability)
-    W = torch.nn.Parameter(torch.nn.init.xavier_normal_(torch.empty(n_inst, d_hidden, n_features), generator=g))
-    b = torch.nn.Parameter(torch.zeros(n_inst, n_features))
-    opt = torch.optim.Adam([W, b], lr=lr)
-    p = feature_probability[:, None, None]  # [inst 1 1]
-    importance = importance_decay ** torch.arange(n_features, dtype=torch.float32)
-    for _ in range(steps):
-        x = torch.rand(n_inst, batch, n_features, generator=g) * (torch.rand(n_inst, batch, n_features, generator=g) < p)
-        h = torch.einsum("ihf,ibf->ibh", W, x)
-        out = torch.relu(torch.einsum("ihf,ibh->ibf", W, h) + b[:, None, :])
-        loss_per_inst = (importance * (x - out).pow(2)).sum(-1).mean(-1)
-        loss_per_inst.sum().backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-    return W.detach(), b.detach(), loss_per_inst.detach()
 
 
 def feature_norms(W: Float[Tensor, "inst d n"]) -> Float[Tensor, "inst n"]:
@@ -84,3 +60,110 @@ def pentagon_error(W: Float[Tensor, "inst 2 n"]) -> Float[Tensor, " inst"]:
     turn = (z * corners.conj()).sum(-1, keepdim=True)  # best rotation of the polygon (least squares)
     turn = turn / turn.abs().clamp_min(1e-12)
     return ((z - radius * turn * corners).abs().amax(-1) / radius.squeeze(-1).clamp_min(1e-12)).float()
+
+
+# -- reading a sweep: how many features, in how many dimensions, in which geometry -----------------------------
+
+def represented(W: Float[Tensor, "inst d n"], threshold: float = 0.5) -> Float[Tensor, " inst"]:
+    """How many features each model represents: ‖W_i‖ above `threshold` (a dropped feature's norm is ~0, a
+    represented one's ~1)."""
+    return (feature_norms(W) > threshold).sum(-1).float()
+
+
+def dims_per_feature(W: Float[Tensor, "inst d n"]) -> Float[Tensor, " inst"]:
+    """m / ‖W‖²_F: hidden dimensions per represented feature (1: one feature per dimension, as in PCA; 1/2: two
+    features share each dimension, as antipodal pairs do)."""
+    return W.shape[1] / W.pow(2).sum((1, 2))
+
+
+def feature_dimensionality(W: Float[Tensor, "inst d n"], eps: float = 1e-6) -> Float[Tensor, "inst n"]:
+    """D_i = ‖W_i‖² / Σ_j (Ŵ_i · W_j)²: the fraction of a dimension feature i has to itself (1: a dimension of
+    its own; 1/2: one of an antipodal pair; 2/5: a pentagon's corner). 0 for a feature with no norm."""
+    norms = W.norm(dim=1)  # [inst n]
+    unit = W / norms.clamp_min(eps)[:, None, :]
+    proj = torch.einsum("idn,idm->inm", unit, W).pow(2).sum(-1)  # Σ_j (Ŵ_i · W_j)²
+    return torch.where(norms > eps ** 0.5, norms.pow(2) / proj.clamp_min(eps), torch.zeros_like(norms))
+
+
+POLYTOPES = {3 / 4: "tetrahedron", 2 / 3: "triangle", 1 / 2: "antipodal pair", 2 / 5: "pentagon",
+             3 / 8: "square antiprism"}  # feature dimensionalities of the paper's uniform polytopes (1: a dimension alone)
+
+
+def polytope_excess(D: Float[Tensor, " k"], *, tol: float = 0.02, band: tuple[float, float] = (0.3, 0.9),
+                    bandwidth: float = 0.05) -> tuple[float, float, int]:
+    """Do feature dimensionalities sit *at* the polytope values, or merely near them? Of the features in
+    superposition (D in `band`: shared, but not dropped and not alone in a dimension), the fraction within
+    `tol` of a polytope value, and the fraction expected if the same features were spread smoothly (their own
+    distribution blurred by a Gaussian of `bandwidth`, wider than `tol`, which keeps where they are but not
+    spikes). Returns (observed, smooth expectation, number of features)."""
+    d = D[(D >= band[0]) & (D <= band[1])].double()
+    if len(d) == 0:
+        return 0.0, 0.0, 0
+    targets = torch.tensor(list(POLYTOPES), dtype=torch.float64)
+    observed = float(((d[:, None] - targets).abs() <= tol).any(-1).double().mean())
+    grid = torch.linspace(band[0], band[1], 2001, dtype=torch.float64)
+    density = torch.exp(-0.5 * ((grid[:, None] - d) / bandwidth) ** 2).sum(-1)
+    density = density / torch.trapezoid(density, grid)
+    near = ((grid[:, None] - targets).abs() <= tol).any(-1).double()
+    expected = float(torch.trapezoid(density * near, grid))
+    return observed, expected, len(d)
+
+
+# -- two features in one dimension: the phase diagram ------------------------------------------------------------
+
+PHASES = ("feature 1 only", "feature 2 only", "superposition", "neither")
+
+
+def phase_of(W: Float[Tensor, "inst 1 2"], threshold: float = 0.5) -> Float[Tensor, " inst"]:
+    """Each 2-feature, 1-dimension model's phase, as an index into PHASES: which features it represents
+    (‖W_i‖ > threshold); both represented is superposition (they share the one dimension)."""
+    rep = feature_norms(W) > threshold
+    return torch.where(rep[:, 0] & rep[:, 1], 2, torch.where(rep[:, 0], 0, torch.where(rep[:, 1], 1, 3))).float()
+
+
+def expected_loss(params, r: float, p: float, cells: int = 64) -> float:
+    """The exact expected loss of a 2-feature, 1-dimension ReLU model (w1, w2, b1, b2), importances (1, r), both
+    features uniform on [0, 1) with probability p: the four activity patterns weighted by their probability,
+    each integrated by the midpoint rule on `cells` cells per active feature."""
+    import numpy as np
+
+    w1, w2, b1, b2 = params
+    u = (np.arange(cells) + 0.5) / cells
+    relu = lambda z: np.maximum(z, 0.0)  # noqa: E731
+    uu, vv = np.meshgrid(u, u, indexing="ij")
+    none = relu(b1) ** 2 + r * relu(b2) ** 2
+    first = np.mean((u - relu(w1 * w1 * u + b1)) ** 2 + r * relu(w1 * w2 * u + b2) ** 2)
+    second = np.mean(relu(w1 * w2 * u + b1) ** 2 + r * (u - relu(w2 * w2 * u + b2)) ** 2)
+    both = np.mean((uu - relu(w1 * w1 * uu + w1 * w2 * vv + b1)) ** 2
+                   + r * (vv - relu(w1 * w2 * uu + w2 * w2 * vv + b2)) ** 2)
+    q = 1 - p
+    return float(q * q * none + p * q * (first + second) + p * p * both)
+
+
+def theory_phase(r: float, p: float) -> tuple[int, tuple[float, float, float, float], float]:
+    """The phase the loss itself prefers: the global minimum of `expected_loss`, searched from each phase's
+    ideal solution (feature 1 alone, feature 2 alone, an antipodal pair; biases at the mean a dropped feature
+    is guessed by), classified like a trained model (`phase_of`). Returns (phase, params, loss). This is the
+    paper's comparison of candidate solutions, done by quadrature and optimisation instead of by hand."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    starts = [(1.0, 0.0, 0.0, p / 2), (0.0, 1.0, p / 2, 0.0), (1.0, -1.0, 0.0, 0.0)]
+    best = min((minimize(expected_loss, np.array(s), args=(r, p), method="Nelder-Mead",
+                         options={"xatol": 1e-5, "fatol": 1e-9, "maxiter": 4000}) for s in starts),
+               key=lambda res: res.fun)
+    w = torch.tensor([[[float(best.x[0]), float(best.x[1])]]])
+    return int(phase_of(w)[0]), tuple(float(v) for v in best.x), float(best.fun)
+
+
+def superposition_share(W: Float[Tensor, "inst d n"], eps: float = 1e-6) -> Float[Tensor, "inst n"]:
+    """Σ_{j≠i} (Ŵ_i · W_j)²: how much of the other features lies along feature i's direction (0: feature i has
+    its dimension to itself; the paper colours its norm bars by this)."""
+    unit = W / W.norm(dim=1, keepdim=True).clamp_min(eps)
+    dots = torch.einsum("idn,idm->inm", unit, W).pow(2)
+    return dots.sum(-1) - torch.diagonal(dots, dim1=-2, dim2=-1)
+
+
+def phase_agreement(trained: Float[Tensor, "seed r p"], predicted: Float[Tensor, "r p"]) -> Float[Tensor, " seed"]:
+    """Per seed, the fraction of the grid's cells where the trained model is in the predicted phase."""
+    return (torch.as_tensor(trained) == torch.as_tensor(predicted)).double().mean((1, 2))

@@ -66,7 +66,7 @@ DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_OUTPUT_MB = 2.0
 _ARTIFACT_KEYS = {"train", "params", "inputs", "output", "minutes", "threads", "description"}
 # interactive figures: docs/assets/javascripts/widgets.js renders them
-WIDGETS = {"attention-explorer", "training-slider"}
+WIDGETS = {"attention-explorer", "training-slider", "superposition-explorer"}
 
 
 class DeclarationError(EngineError):

@@ -1,0 +1,82 @@
+"""The toy model of superposition (Elhage et al., 2022), trained many at once: one batched tensor program.
+
+    h = W x            x: n features, each uniform on [0, 1) with probability p and 0 otherwise
+    x' = ReLU(Wᵀ h + b)   (or linear: no ReLU)
+    loss = mean over the batch of Σ_i importance_i (x_i - x'_i)²
+
+Every instance (a setting and a seed) is a slice of one [instances, m, n] weight tensor; the gradients are
+written out by hand (`toy_step`, checked against autograd) and the data drawn by NumPy's PCG64, because on two
+cores these models are bound by memory traffic, not arithmetic. scripts/toy/train.py trains the note's sweeps;
+scripts/analysis/superposition.py reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from jaxtyping import Bool, Float, Int
+from torch import Tensor
+from tqdm import tqdm
+
+
+def toy_step(W: Float[Tensor, "inst m n"], b: Float[Tensor, "inst n"], x: Float[Tensor, "inst batch n"],
+             importance: Float[Tensor, "inst 1 n"], relu: Bool[Tensor, "inst 1 1"],
+             ) -> tuple[Float[Tensor, " inst"], Float[Tensor, "inst m n"], Float[Tensor, "inst n"]]:
+    """Each instance's loss and its gradients, written out by hand: the chain rule through
+    x' = ReLU(Wᵀ W x + b), in a few batched matrix products and in-place passes over the batch. Autograd
+    computes the same numbers (tests/test_toy_models.py) at about three times the memory traffic, and on two
+    cores these models are memory-bound."""
+    h = torch.bmm(x, W.transpose(1, 2))  # [inst batch m]
+    pre = torch.baddbmm(b[:, None, :], h, W)  # [inst batch n]
+    out = torch.where(relu, pre.clamp_min(0), pre)
+    d = out.sub_(x)  # out - x, in place
+    loss = (d * d * importance).sum(-1).mean(-1)
+    d.mul_(importance * (2.0 / x.shape[1])).masked_fill_(relu & (pre <= 0), 0.0)  # dloss/dpre
+    grad_W = torch.bmm(h.transpose(1, 2), d) + torch.bmm(torch.bmm(d, W.transpose(1, 2)).transpose(1, 2), x)
+    return loss, grad_W, d.sum(1)
+
+
+def toy_features(rng: np.random.Generator, p: Float[Tensor, "inst 1 1"], batch: int, n: int) -> Float[Tensor, "inst batch n"]:
+    """A batch of sparse features: each is uniform on [0, 1) with probability p, else 0. One uniform u per
+    entry decides both (active if u < p, then u / p is uniform on [0, 1)); NumPy's PCG64 draws it, the same
+    stream on every machine and twice as fast as torch's generator here."""
+    u = torch.from_numpy(rng.random((p.shape[0], batch, n), dtype=np.float32))
+    return u.div(p).masked_fill_(u >= p, 0.0)
+
+
+def train_toy_models(feature_probability: Float[Tensor, " inst"], *, n_features: int = 5, d_hidden: int = 2,
+                     importance: Float[Tensor, "inst n_features"] | None = None, importance_decay: float = 0.9,
+                     relu: Bool[Tensor, " inst"] | bool = True, seeds: Int[Tensor, " inst"] | None = None,
+                     steps: int = 10_000, batch: int = 1024, lr: float = 1e-3, weight_decay: float = 0.01,
+                     seed: int = 0, data: Callable[[int], Tensor] | None = None, progress: str = "",
+                     ) -> tuple[Float[Tensor, "inst d_hidden n_features"], Float[Tensor, "inst n_features"], Float[Tensor, " inst"]]:
+    """Train one toy model per instance, all at once as one batched tensor program (the paper's setting:
+    AdamW, lr 1e-3, batch 1024, 10,000 steps). Instance k has feature probability `feature_probability[k]`,
+    importances `importance[k]` (default decay**i: with equal importances the dense optimum is degenerate, any
+    rank-d projection will do), a ReLU output or a linear one (`relu`), and its own initialisation seed
+    (`seeds[k]`, default k). The instances share nothing: the loss is a sum of their losses and AdamW is
+    elementwise, so each trains as it would alone (tests/test_toy_models.py checks it against a loop).
+    `data(step)`: the batch [inst batch n_features] to use instead of sampling (for that check); `progress`:
+    a label for a progress bar. Returns W, b and each instance's loss on its last batch."""
+    n_inst = len(feature_probability)
+    seeds = torch.arange(n_inst) if seeds is None else seeds
+    W = torch.nn.Parameter(torch.stack([torch.nn.init.xavier_normal_(
+        torch.empty(d_hidden, n_features), generator=torch.Generator().manual_seed(int(s) + 1000 * seed))
+        for s in seeds]))
+    b = torch.nn.Parameter(torch.zeros(n_inst, n_features))
+    opt = torch.optim.AdamW([W, b], lr=lr, weight_decay=weight_decay)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    p = feature_probability.float()[:, None, None]
+    if importance is None:
+        importance = (importance_decay ** torch.arange(n_features, dtype=torch.float32)).expand(n_inst, -1)
+    imp = importance.float()[:, None, :].contiguous()
+    is_relu = torch.as_tensor(relu).expand(n_inst)[:, None, None].contiguous()
+    with torch.no_grad():
+        for step in tqdm(range(steps), desc=progress or "toy models", unit="step", disable=not progress,
+                         mininterval=2):
+            x = toy_features(rng, p, batch, n_features) if data is None else data(step)
+            loss, W.grad, b.grad = toy_step(W, b, x, imp, is_relu)
+            opt.step()
+    return W.detach(), b.detach(), loss
