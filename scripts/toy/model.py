@@ -4,10 +4,11 @@
     x' = ReLU(Wᵀ h + b)   (or linear: no ReLU)
     loss = mean over the batch of Σ_i importance_i (x_i - x'_i)²
 
-Every instance (a setting and a seed) is a slice of one [instances, m, n] weight tensor; the gradients are
-written out by hand (`toy_step`, checked against autograd) and the data drawn by NumPy's PCG64, because on two
-cores these models are bound by memory traffic, not arithmetic. scripts/toy/train.py trains the note's sweeps;
-scripts/analysis/superposition.py reads them.
+Every instance (a setting and a seed) is a slice of one [instances, m, n] weight tensor and autograd trains them
+all in one backward pass. The data are drawn by NumPy's PCG64: the same stream on every machine, and twice as
+fast as torch's generator here, where these small models are bound by memory traffic. A hand-written gradient
+was tried and dropped: 0.9-1.2 times autograd's speed did not pay for itself. scripts/toy/train.py trains the
+note's sweeps; scripts/analysis/superposition.py reads them; scripts/bench/toy.py times the batching.
 """
 
 from __future__ import annotations
@@ -21,21 +22,12 @@ from torch import Tensor
 from tqdm import tqdm
 
 
-def toy_step(W: Float[Tensor, "inst m n"], b: Float[Tensor, "inst n"], x: Float[Tensor, "inst batch n"],
-             importance: Float[Tensor, "inst 1 n"], relu: Bool[Tensor, "inst 1 1"],
-             ) -> tuple[Float[Tensor, " inst"], Float[Tensor, "inst m n"], Float[Tensor, "inst n"]]:
-    """Each instance's loss and its gradients, written out by hand: the chain rule through
-    x' = ReLU(Wᵀ W x + b), in a few batched matrix products and in-place passes over the batch. Autograd
-    computes the same numbers (tests/test_toy_models.py) at about three times the memory traffic, and on two
-    cores these models are memory-bound."""
-    h = torch.bmm(x, W.transpose(1, 2))  # [inst batch m]
-    pre = torch.baddbmm(b[:, None, :], h, W)  # [inst batch n]
-    out = torch.where(relu, pre.clamp_min(0), pre)
-    d = out.sub_(x)  # out - x, in place
-    loss = (d * d * importance).sum(-1).mean(-1)
-    d.mul_(importance * (2.0 / x.shape[1])).masked_fill_(relu & (pre <= 0), 0.0)  # dloss/dpre
-    grad_W = torch.bmm(h.transpose(1, 2), d) + torch.bmm(torch.bmm(d, W.transpose(1, 2)).transpose(1, 2), x)
-    return loss, grad_W, d.sum(1)
+def toy_loss(W: Float[Tensor, "inst m n"], b: Float[Tensor, "inst n"], x: Float[Tensor, "inst batch n"],
+             importance: Float[Tensor, "inst 1 n"], relu: Bool[Tensor, "inst 1 1"]) -> Float[Tensor, " inst"]:
+    """Each instance's loss on its batch: x' = ReLU(Wᵀ W x + b) (or without the ReLU), importance-weighted."""
+    pre = torch.baddbmm(b[:, None, :], torch.bmm(x, W.transpose(1, 2)), W)
+    out = torch.where(relu, pre.relu(), pre)
+    return ((out - x).pow(2) * importance).sum(-1).mean(-1)
 
 
 def toy_features(rng: np.random.Generator, p: Float[Tensor, "inst 1 1"], batch: int, n: int) -> Float[Tensor, "inst batch n"]:
@@ -73,10 +65,10 @@ def train_toy_models(feature_probability: Float[Tensor, " inst"], *, n_features:
         importance = (importance_decay ** torch.arange(n_features, dtype=torch.float32)).expand(n_inst, -1)
     imp = importance.float()[:, None, :].contiguous()
     is_relu = torch.as_tensor(relu).expand(n_inst)[:, None, None].contiguous()
-    with torch.no_grad():
-        for step in tqdm(range(steps), desc=progress or "toy models", unit="step", disable=not progress,
-                         mininterval=2):
-            x = toy_features(rng, p, batch, n_features) if data is None else data(step)
-            loss, W.grad, b.grad = toy_step(W, b, x, imp, is_relu)
-            opt.step()
-    return W.detach(), b.detach(), loss
+    for step in tqdm(range(steps), desc=progress or "toy models", unit="step", disable=not progress, mininterval=2):
+        x = toy_features(rng, p, batch, n_features) if data is None else data(step)
+        loss = toy_loss(W, b, x, imp, is_relu)
+        loss.sum().backward()  # the instances share nothing: each one's gradient is its own loss's
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    return W.detach(), b.detach(), loss.detach()
