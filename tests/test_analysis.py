@@ -16,7 +16,8 @@ from scripts.analysis.induction import icl_score, stripe_score
 from scripts.analysis.linalg import effective_rank, subspace_overlap
 from scripts.analysis.residual import forward, rotate, weights_of
 from scripts.analysis.rotations import random_orthogonal, random_orthogonal_fixing_ones
-from scripts.analysis.superposition import feature_norms, interference, represented_angles, train_toy_models
+from scripts.analysis.superposition import feature_norms, interference, represented_angles
+from scripts.toy.model import train_toy_models
 
 G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
 
