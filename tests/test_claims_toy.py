@@ -75,3 +75,14 @@ def test_polytope_verdict_fails_without_spikes_at_the_polytope_values():
     W = torch.randn(1, 20, 100, generator=torch.Generator().manual_seed(0))
     obs, expected, k = polytope_excess(feature_dimensionality(W).flatten())
     assert decide("toy-geometry.features-form-polytopes", exact(obs - expected, n=max(k, 1), unit="features")) != "supported"
+
+
+def test_other_polytopes_fails_when_only_antipodal_pairs_sit_at_a_polytope_value():
+    rng = np.random.default_rng(1)
+    not_half = tuple(v for v in (0.75, 2 / 3, 0.5, 0.4, 0.375) if v != 0.5)
+    pairs = torch.tensor(np.r_[np.full(300, 0.5), rng.uniform(0.3, 0.9, 100)] + rng.normal(0, 0.003, 400))
+    obs, expected, k = polytope_excess(pairs, targets=not_half)
+    assert decide("toy-geometry.other-polytopes", exact(obs - expected, n=k, unit="features")) == "contradicted"
+    solids = torch.tensor(rng.choice([0.75, 2 / 3, 0.4, 0.375], 400) + rng.normal(0, 0.004, 400))
+    obs, expected, k = polytope_excess(solids, targets=not_half)
+    assert decide("toy-geometry.other-polytopes", exact(obs - expected, n=k, unit="features")) == "supported"

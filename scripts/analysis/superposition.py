@@ -90,16 +90,17 @@ POLYTOPES = {3 / 4: "tetrahedron", 2 / 3: "triangle", 1 / 2: "antipodal pair", 2
 
 
 def polytope_excess(D: Float[Tensor, " k"], *, tol: float = 0.02, band: tuple[float, float] = (0.3, 0.9),
-                    bandwidth: float = 0.05) -> tuple[float, float, int]:
+                    bandwidth: float = 0.05, targets: tuple[float, ...] = tuple(POLYTOPES)) -> tuple[float, float, int]:
     """Do feature dimensionalities sit *at* the polytope values, or merely near them? Of the features in
     superposition (D in `band`: shared, but not dropped and not alone in a dimension), the fraction within
     `tol` of a polytope value, and the fraction expected if the same features were spread smoothly (their own
     distribution blurred by a Gaussian of `bandwidth`, wider than `tol`, which keeps where they are but not
-    spikes). Returns (observed, smooth expectation, number of features)."""
+    spikes). `targets`: the values to test (default every polytope's). Returns (observed, smooth expectation,
+    number of features)."""
     d = D[(D >= band[0]) & (D <= band[1])].double()
     if len(d) == 0:
         return 0.0, 0.0, 0
-    targets = torch.tensor(list(POLYTOPES), dtype=torch.float64)
+    targets = torch.tensor(list(targets), dtype=torch.float64)
     observed = float(((d[:, None] - targets).abs() <= tol).any(-1).double().mean())
     grid = torch.linspace(band[0], band[1], 2001, dtype=torch.float64)
     density = torch.exp(-0.5 * ((grid[:, None] - d) / bandwidth) ** 2).sum(-1)
@@ -162,6 +163,23 @@ def superposition_share(W: Float[Tensor, "inst d n"], eps: float = 1e-6) -> Floa
     unit = W / W.norm(dim=1, keepdim=True).clamp_min(eps)
     dots = torch.einsum("idn,idm->inm", unit, W).pow(2)
     return dots.sum(-1) - torch.diagonal(dots, dim1=-2, dim2=-1)
+
+
+def stays_in_phase(params, r: float, p: float) -> bool:
+    """From a trained 2-in-1 model's weights (w1, w2, b1, b2), descend the exact expected loss locally (a
+    Nelder-Mead simplex of side 0.02 around them) and say whether it stays in its phase: a model in the wrong
+    phase either sits in a local minimum of its own phase (True) or was still on its way out (False). A
+    higher loss than the global minimum would say nothing: every other point has one."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    x0 = np.asarray(params, dtype=float)
+    simplex = np.vstack([x0] + [x0 + 0.02 * np.eye(4)[i] for i in range(4)])
+    res = minimize(expected_loss, x0, args=(r, p), method="Nelder-Mead",
+                   options={"initial_simplex": simplex, "xatol": 1e-6, "fatol": 1e-11, "maxiter": 6000})
+    before = phase_of(torch.tensor([[[float(x0[0]), float(x0[1])]]]))[0]
+    after = phase_of(torch.tensor([[[float(res.x[0]), float(res.x[1])]]]))[0]
+    return bool(before == after)
 
 
 def phase_agreement(trained: Float[Tensor, "seed r p"], predicted: Float[Tensor, "r p"]) -> Float[Tensor, " seed"]:

@@ -16,7 +16,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from scripts.analysis.stats import exact
-from scripts.analysis.superposition import PHASES, expected_loss, phase_agreement, phase_of, theory_phase
+from scripts.analysis.superposition import PHASES, phase_agreement, phase_of, stays_in_phase, theory_phase
 from scripts.engine import style
 from scripts.engine.api import Result
 from scripts.toy.load import load_sweep
@@ -35,23 +35,22 @@ def compute(params: dict) -> Result:
         i = rs.index(round(float(sw["r"][k]), 6))
         j = ps.index(round(float(sw["p"][k]), 6))
         trained[seeds.index(int(sw["seed"][k])), i, j] = phase[k]
-    # where a trained model is not in the predicted phase: is its own expected loss higher than the prediction's
-    # (it sits in a worse local minimum), or lower (the prediction missed a better solution)?
-    optimum = {key: v[2] for key, v in predicted.items()}
-    worse, missed = 0, 0
-    for k in range(len(phase)):
-        r, p = round(float(sw["r"][k]), 6), round(float(sw["p"][k]), 6)
-        if phase[k] != theory[rs.index(r), ps.index(p)]:
-            own = expected_loss((*sw["W"][k, 0].tolist(), *sw["b"][k].tolist()), r, p)
-            worse, missed = worse + (own > optimum[r, p]), missed + (own <= optimum[r, p])
+    # a trained model in the wrong phase: does it sit in a local minimum of its own phase, or was it still moving?
+    off = [k for k in range(len(phase)) if phase[k] != theory[rs.index(round(float(sw["r"][k]), 6)),
+                                                               ps.index(round(float(sw["p"][k]), 6))]]
+    stuck = sum(stays_in_phase((*sw["W"][k, 0].tolist(), *sw["b"][k].tolist()), round(float(sw["r"][k]), 6),
+                               round(float(sw["p"][k]), 6)) for k in off)
+    off_cells = {(round(float(sw["r"][k]), 6), round(float(sw["p"][k]), 6)) for k in off}
     agree = phase_agreement(torch.as_tensor(trained), torch.as_tensor(theory)).numpy()
     cells_agree = (trained == theory).mean(0)
     return Result(
         data={"rs": rs, "ps": ps, "theory": theory, "trained": trained, "cells_agree": cells_agree},
         values={"cells": theory.size, "seeds": len(seeds), "agree_min": f"{agree.min():.2f}",
                 "agree_max": f"{agree.max():.2f}",
-                "disagree_cells": int((cells_agree < 0.5).sum()), "off_phase": worse + missed,
-                "off_phase_worse": worse, "off_phase_better": missed,
+                "disagree_cells": int((cells_agree < 0.5).sum()), "off_phase": len(off),
+                "off_phase_stuck": stuck, "off_phase_moving": len(off) - stuck, "off_cells": len(off_cells),
+                "disagree_near_one": int(sum(cells_agree[i, j] < 0.5 for i, r in enumerate(rs) for j in range(len(ps))
+                                             if 0.5 < r < 2)),
                 "superposition_cells": int((theory == PHASES.index("superposition")).sum())},
         verdicts={"phase-matches-theory": {f"seed {s}": exact(float(a), n=theory.size, unit="grid cells")
                                            for s, a in zip(seeds, agree)}},
