@@ -28,6 +28,11 @@ def interference(W: Float[Tensor, "inst d n"]) -> Float[Tensor, "inst n"]:
     return dots.sum(-1) - torch.diagonal(dots, dim1=-2, dim2=-1)
 
 
+def superposition_share(W: Float[Tensor, "inst d n"], eps: float = 1e-6) -> Float[Tensor, "inst n"]:
+    """Σ_{j≠i} (Ŵ_i · W_j)²: how much of the other features lies along feature i's direction (0: feature i has
+    its dimension to itself; the paper colours its norm bars by this). `interference` with unit rows."""
+    dots = torch.einsum("idn,idm->inm", W / W.norm(dim=1, keepdim=True).clamp_min(eps), W).pow(2)
+    return dots.sum(-1) - torch.diagonal(dots, dim1=-2, dim2=-1)
 def represented_angles(W: Float[Tensor, "d n"], threshold: float = 0.5) -> list[float]:
     """Angles (degrees) between neighbouring represented features of a 2-D model, going round the circle."""
     norms = W.norm(dim=0)
@@ -78,11 +83,10 @@ def dims_per_feature(W: Float[Tensor, "inst d n"]) -> Float[Tensor, " inst"]:
 
 def feature_dimensionality(W: Float[Tensor, "inst d n"], eps: float = 1e-6) -> Float[Tensor, "inst n"]:
     """D_i = ‖W_i‖² / Σ_j (Ŵ_i · W_j)²: the fraction of a dimension feature i has to itself (1: a dimension of
-    its own; 1/2: one of an antipodal pair; 2/5: a pentagon's corner). 0 for a feature with no norm."""
-    norms = W.norm(dim=1)  # [inst n]
-    unit = W / norms.clamp_min(eps)[:, None, :]
-    proj = torch.einsum("idn,idm->inm", unit, W).pow(2).sum(-1)  # Σ_j (Ŵ_i · W_j)²
-    return torch.where(norms > eps ** 0.5, norms.pow(2) / proj.clamp_min(eps), torch.zeros_like(norms))
+    its own; 1/2: one of an antipodal pair; 2/5: a pentagon's corner). 0 for a feature with no norm. The sum
+    over j includes i itself, ‖W_i‖², so the denominator is ‖W_i‖² plus `superposition_share`."""
+    sq = W.pow(2).sum(1)
+    return torch.where(sq > eps, sq / (sq + superposition_share(W, eps)).clamp_min(eps), torch.zeros_like(sq))
 
 
 POLYTOPES = {3 / 4: "tetrahedron", 2 / 3: "triangle", 1 / 2: "antipodal pair", 2 / 5: "pentagon",
@@ -155,14 +159,6 @@ def theory_phase(r: float, p: float) -> tuple[int, tuple[float, float, float, fl
                key=lambda res: res.fun)
     w = torch.tensor([[[float(best.x[0]), float(best.x[1])]]])
     return int(phase_of(w)[0]), tuple(float(v) for v in best.x), float(best.fun)
-
-
-def superposition_share(W: Float[Tensor, "inst d n"], eps: float = 1e-6) -> Float[Tensor, "inst n"]:
-    """Σ_{j≠i} (Ŵ_i · W_j)²: how much of the other features lies along feature i's direction (0: feature i has
-    its dimension to itself; the paper colours its norm bars by this)."""
-    unit = W / W.norm(dim=1, keepdim=True).clamp_min(eps)
-    dots = torch.einsum("idn,idm->inm", unit, W).pow(2)
-    return dots.sum(-1) - torch.diagonal(dots, dim1=-2, dim2=-1)
 
 
 def stays_in_phase(params, r: float, p: float) -> bool:

@@ -54,14 +54,14 @@ class Renderer:
         return text, errors + more + callouts.check(markdown)
 
     def render_page(self, markdown: str, page, log) -> str:
-        engine = self.site.engine
-        if page.file.src_uri.startswith("posts/"):
+        engine, line = self.site.engine, ""
+        if page.file.src_uri.startswith("posts/"):  # the commit its figures were computed at
             ids = [m.group(2) or m.group(3) for m in shortcodes.SHORTCODE.finditer(markdown) if m.group(1) == "figure"]
             line = provenance.figures_line(engine.root, engine.out_dir, ids, self.repo_url)
-            markdown = markdown.rstrip("\n") + ("\n\n" + line + "\n" if line else "\n")
-        elif page.file.src_uri == "about.md":
+        elif page.file.src_uri == "about.md":  # the commit the site was built from
             line = provenance.site_line(engine.root, self.repo_url)
-            markdown = markdown.rstrip("\n") + ("\n\n" + line + "\n" if line else "\n")
+        if line:
+            markdown = markdown.rstrip("\n") + "\n\n" + line + "\n"
         if page.file.src_uri.startswith("posts/") and self.identity:
             site_url, site_name, author = self.identity
             markdown = series.decorate(markdown, page.file.src_uri, meta=page.meta, all_series=self.series,

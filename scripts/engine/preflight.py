@@ -479,7 +479,7 @@ def check_figure_language(job, root: pathlib.Path, record: dict) -> list[Problem
     their line in the declaration) and the tables and values its script computes (named at the script's line
     that spells the words, or its first line)."""
     declared = [job.caption, job.alt, *job.papers.values(),
-                *(spec[k] for spec in job.verdicts.values() for k in ("claim", "statistic") if k in spec)]
+                *(spec[k] for spec in job.verdicts.values() for k in ("claim", "statistic"))]
     tables = record.get("tables", {}).values()
     computed = [str(v) for v in record.get("values", {}).values()] + [
         str(cell) for t in tables for cell in [t.get("caption", ""), *t.get("columns", []),

@@ -6,24 +6,20 @@ shows the directions for every setting at once.
 
 from __future__ import annotations
 
-import torch
-
 from scripts.analysis.superposition import feature_norms
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.toy.load import load_sweep
+from scripts.toy.load import axis, instances, load_sweep
 
 
 def compute(params: dict) -> Result:
     sw = load_sweep("pentagon")
-    decays = sorted({round(float(v), 6) for v in sw["decay"]}, reverse=True)
-    ps = sorted({round(float(v), 6) for v in sw["p"]}, reverse=True)
+    decays, ps = axis(sw, "decay", descending=True), axis(sw, "p", descending=True)
     models: dict[str, list[dict]] = {}
     for decay in decays:
         models[f"{decay:g}"] = []
         for p in ps:
-            k = int(((sw["seed"] == params["seed"]) & torch.isclose(sw["decay"], torch.tensor(decay))
-                     & torch.isclose(sw["p"], torch.tensor(p))).nonzero()[0])
+            k = int(instances(sw, seed=params["seed"], decay=decay, p=p)[0])
             W = sw["W"][k]
             models[f"{decay:g}"].append({"W": [[round(float(v), 4) for v in row] for row in W],
                                          "norms": [round(float(v), 4) for v in feature_norms(W[None])[0]],

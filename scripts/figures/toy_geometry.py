@@ -20,13 +20,12 @@ from scripts.analysis.stats import exact
 from scripts.analysis.superposition import POLYTOPES, dims_per_feature, feature_dimensionality, polytope_excess
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.toy.load import load_sweep
+from scripts.toy.load import axis, load_sweep
 
 
 def compute(params: dict) -> Result:
     sw = load_sweep("geometry")
-    ps = sorted({round(float(v), 6) for v in sw["p"]}, reverse=True)
-    seeds = sorted({int(s) for s in sw["seed"]})
+    ps, seeds = axis(sw, "p", descending=True), [int(s) for s in axis(sw, "seed")]
     dpf = dims_per_feature(sw["W"])
     D = feature_dimensionality(sw["W"])
     excess: dict[str, dict] = {name: {} for name in params["bands"]}

@@ -19,14 +19,13 @@ from scripts.analysis.stats import exact
 from scripts.analysis.superposition import PHASES, phase_agreement, phase_of, stays_in_phase, theory_phase
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.toy.load import load_sweep
+from scripts.toy.load import axis, load_sweep
 
 
 def compute(params: dict) -> Result:
     sw = load_sweep("phase")
-    rs = sorted({round(float(v), 6) for v in sw["r"]})
-    ps = sorted({round(float(v), 6) for v in sw["p"]}, reverse=True)
-    seeds = sorted({int(s) for s in sw["seed"]})
+    rs, ps = axis(sw, "r"), axis(sw, "p", descending=True)
+    seeds = [int(s) for s in axis(sw, "seed")]
     predicted = {(r, p): theory_phase(r, p) for r in rs for p in ps}  # (phase, params, expected loss)
     theory = np.array([[predicted[r, p][0] for p in ps] for r in rs])
     phase = phase_of(sw["W"]).numpy()

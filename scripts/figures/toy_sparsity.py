@@ -19,28 +19,22 @@ from scripts.analysis.stats import exact
 from scripts.analysis.superposition import dense_error, feature_norms, represented, superposition_share
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.toy.load import load_sweep
+from scripts.toy.load import axis, instances, load_sweep
 
 RUN = "training run"
-
-
-def _pick(sw: dict, relu: int, p: float) -> torch.Tensor:
-    """The instances of one setting, in seed order."""
-    idx = ((sw["relu"] == relu) & torch.isclose(sw["p"], torch.tensor(p))).nonzero().flatten()
-    return idx[torch.argsort(sw["seed"][idx])]
 
 
 def compute(params: dict) -> Result:
     sw = load_sweep("sparsity")
     W, m = sw["W"], sw["W"].shape[1]
-    probs = sorted({round(float(v), 6) for v in sw["p"]}, reverse=True)
-    seeds = sorted({int(s) for s in sw["seed"]})
+    probs = axis(sw, "p", descending=True)
+    seeds = [int(s) for s in axis(sw, "seed")]
     label = lambda s: f"seed {s}"  # noqa: E731
-    dense = dense_error(W[_pick(sw, 1, 1.0)], kept=m)
-    sparse = represented(W[_pick(sw, 1, params["sparse_p"])])
-    linear_max = torch.stack([represented(W[_pick(sw, 0, p)]) for p in probs]).amax(0)
-    shown = {kind: [W[_pick(sw, flag, p)[0]] for p in probs] for kind, flag in (("ReLU", 1), ("linear", 0))}
-    counts = {kind: [represented(W[_pick(sw, flag, p)]).mean().item() for p in probs]
+    dense = dense_error(W[instances(sw, relu=1, p=1.0)], kept=m)
+    sparse = represented(W[instances(sw, relu=1, p=params["sparse_p"])])
+    linear_max = torch.stack([represented(W[instances(sw, relu=0, p=p)]) for p in probs]).amax(0)
+    shown = {kind: [W[instances(sw, relu=flag, p=p)[0]] for p in probs] for kind, flag in (("ReLU", 1), ("linear", 0))}
+    counts = {kind: [represented(W[instances(sw, relu=flag, p=p)]).mean().item() for p in probs]
               for kind, flag in (("ReLU", 1), ("linear", 0))}
     return Result(
         data={"probs": probs, "shown": {k: [w.numpy() for w in v] for k, v in shown.items()}, "m": m},

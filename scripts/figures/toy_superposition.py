@@ -23,7 +23,7 @@ from scripts.analysis.superposition import (
 )
 from scripts.engine import style
 from scripts.engine.api import Result
-from scripts.toy.load import load_sweep
+from scripts.toy.load import instances, load_sweep
 
 RUN = "training run"
 
@@ -36,16 +36,11 @@ def _within(errors: np.ndarray, tol: float) -> str:
     return f"{k(tol)} of {len(errors)}; {k(tol / 2)} at half the tolerance, {k(2 * tol)} at double it"
 
 
-def _setting(sw: dict, decay: float, p: float) -> torch.Tensor:
-    idx = (torch.isclose(sw["decay"], torch.tensor(decay)) & torch.isclose(sw["p"], torch.tensor(p))).nonzero().flatten()
-    return idx[torch.argsort(sw["seed"][idx])]
-
-
 def compute(params: dict) -> Result:
     sw = load_sweep("pentagon")
     probs = torch.tensor(params["show"], dtype=torch.float32)
-    W = torch.stack([sw["W"][_setting(sw, params["decay"], float(p))[0]] for p in probs])  # seed 0 of each
-    dense_idx, sparse_idx = _setting(sw, params["decay"], params["dense_p"]), _setting(sw, params["decay"], params["sparse_p"])
+    W = torch.stack([sw["W"][instances(sw, decay=params["decay"], p=float(p))[0]] for p in probs])  # seed 0 of each
+    dense_idx, sparse_idx = instances(sw, decay=params["decay"], p=params["dense_p"]), instances(sw, decay=params["decay"], p=params["sparse_p"])
     seeds = [f"seed {int(s)}" for s in sw["seed"][dense_idx]]
     norms, interf = feature_norms(W), interference(W)
     represented = (norms > 0.5).sum(-1).tolist()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import torch
@@ -28,15 +27,16 @@ def load_sweep(name: str, models_dir: pathlib.Path = TOY_DIR) -> dict[str, torch
     return load_file(str(path))
 
 
-def sweep_settings(models_dir: pathlib.Path = TOY_DIR) -> dict:
-    """The settings the sweeps were trained with (sweeps.json: the artifact's params)."""
-    return json.loads((models_dir / "sweeps.json").read_text(encoding="utf-8"))
+def axis(sweep: dict[str, torch.Tensor], name: str, *, descending: bool = False) -> list[float]:
+    """The distinct values of one grid axis (`p`, `r`, `decay`, `relu`), sorted (feature probabilities are
+    listed dense first by the figures: `descending=True`)."""
+    return sorted({round(float(v), 6) for v in sweep[name]}, reverse=descending)
 
 
-def cells(sweep: dict[str, torch.Tensor], *axes: str) -> list[tuple[tuple[float, ...], torch.Tensor]]:
-    """The sweep's settings in training order, each with the indices of its seeds' instances."""
-    keys = torch.stack([sweep[a] for a in axes], dim=1) if axes else torch.zeros(len(sweep["seed"]), 0)
-    out: dict[tuple[float, ...], list[int]] = {}
-    for i, k in enumerate(keys.tolist()):
-        out.setdefault(tuple(k), []).append(i)
-    return [(k, torch.tensor(v)) for k, v in out.items()]
+def instances(sweep: dict[str, torch.Tensor], **setting: float) -> torch.Tensor:
+    """The indices of one setting's instances (`instances(sw, relu=1, p=0.01)`), in seed order."""
+    mask = torch.ones(len(sweep["seed"]), dtype=torch.bool)
+    for name, value in setting.items():
+        mask &= torch.isclose(sweep[name].float(), torch.tensor(float(value)))
+    idx = mask.nonzero().flatten()
+    return idx[torch.argsort(sweep["seed"][idx])]
