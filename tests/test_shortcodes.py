@@ -268,3 +268,20 @@ def test_the_papers_own_number_shows_beside_ours_and_is_not_part_of_the_fingerpr
     assert errors == []
     assert "<small>the paper: 10 of &lt;12&gt; heads</small>" in out  # the scorecard's cell, escaped
     assert '<span class="verdict-line">The paper: 10 of &lt;12&gt; heads</span>' in out  # the chip's details
+
+
+def test_a_paper_quote_that_is_not_text_is_refused_at_its_line(tmp_path):
+    """A list or mapping under `paper:` would be published as its Python repr: the declaration is refused."""
+    from scripts.engine.declarations import load_declarations
+
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "f.py").write_text("def compute(params):\n    pass\n")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a.yml").write_text(
+        "alpha:\n  script: scripts/f.py\n  caption: c\n  alt: a\n  verdicts:\n    copies:\n"
+        "      claim: Alpha copies.\n      statistic: positivity\n      rule: '> 0.4'\n      paper: [oops, a list]\n")
+    decl = load_declarations(tmp_path, tmp_path / "figures", tmp_path / "docs")
+    assert "alpha" not in decl.jobs
+    [err] = decl.errors
+    assert "'paper' must be the paper's number as one line of text" in str(err) and "a.yml" in str(err)
+

@@ -259,7 +259,12 @@ def _papers(raw: object) -> tuple[object, dict[str, str]]:
     job computes: the job never sees it, so quoting or correcting it re-runs nothing."""
     if not isinstance(raw, dict):
         return raw, {}
-    papers = {k: str(v["paper"]).strip() for k, v in raw.items() if isinstance(v, dict) and v.get("paper")}
+    papers = {k: v["paper"] for k, v in raw.items() if isinstance(v, dict) and v.get("paper") is not None}
+    for key, text in papers.items():
+        if not isinstance(text, (str, int, float)) or isinstance(text, bool) or not str(text).strip():
+            raise verdicts.VerdictError(f"verdict {key!r}: 'paper' must be the paper's number as one line of text, "
+                                        f'e.g. paper: "10 of its 12 heads copy" (got {text!r})')
+    papers = {k: str(v).strip() for k, v in papers.items()}
     return {k: ({kk: vv for kk, vv in v.items() if kk != "paper"} if isinstance(v, dict) else v)
             for k, v in raw.items()}, papers
 
