@@ -181,3 +181,41 @@ def stays_in_phase(params, r: float, p: float) -> bool:
 def phase_agreement(trained: Float[Tensor, "seed r p"], predicted: Float[Tensor, "r p"]) -> Float[Tensor, " seed"]:
     """Per seed, the fraction of the grid's cells where the trained model is in the predicted phase."""
     return (torch.as_tensor(trained) == torch.as_tensor(predicted)).double().mean((1, 2))
+
+
+# Computation in superposition: h = ReLU(W_in x), y' = ReLU(W_out h + b) trained to output |x| (scripts/toy/model.py).
+# With no hidden bias a neuron answers feature i on one sign of x_i only (the sign of W_in[j, i]), so computing |x_i|
+# takes at least two neurons; a model whose neurons each serve one feature computes at most m/2 of them.
+
+
+def abs_response(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
+                 t: Float[Tensor, " k"]) -> Float[Tensor, "inst n k"]:
+    """y'_i(t e_i): each feature's output when it alone is active, with value t (the others 0)."""
+    h = (W_in[..., None] * t).relu()  # [inst m n k]: neuron j's activation when feature i alone is t
+    return (torch.einsum("inm,imnk->ink", W_out, h) + b[..., None]).relu()
+
+
+def abs_fit(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
+            points: int = 201) -> Float[Tensor, "inst n"]:
+    """R² of each feature's lone response against |t| for t evenly spaced on [-1, 1] (1: it computes |x_i|; a
+    response on one sign only stays below 0.5; a constant output is at most 0)."""
+    t = torch.linspace(-1, 1, points, dtype=W_in.dtype)
+    target = t.abs()
+    resid = (abs_response(W_in, W_out, b, t) - target).pow(2).sum(-1)
+    return 1 - resid / (target - target.mean()).pow(2).sum()
+
+
+def computed_features(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
+                      threshold: float = 0.5) -> Float[Tensor, " inst"]:
+    """How many features' |x_i| the model computes: lone-response R² above `threshold` (0.5 needs both signs)."""
+    return (abs_fit(W_in, W_out, b) > threshold).sum(-1).to(W_in.dtype)
+
+
+def features_per_neuron(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
+                        threshold: float = 0.5, share: float = 0.2) -> Float[Tensor, "inst m"]:
+    """For each neuron, how many computed features use it: neuron j's slope on feature i's output,
+    max(W_out[i, j], 0) · |W_in[j, i]|, is at least `share` of the largest neuron's slope for that feature."""
+    slope = W_out.clamp_min(0) * W_in.abs().transpose(1, 2)  # [inst n m]
+    used = slope >= share * slope.amax(-1, keepdim=True).clamp_min(1e-9)
+    used &= (abs_fit(W_in, W_out, b) > threshold)[..., None]
+    return used.sum(1).to(W_in.dtype)
