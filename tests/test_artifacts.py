@@ -230,3 +230,16 @@ def test_removing_an_artifacts_declaration_never_deletes_the_model(project):
     engine.build(progress=False)
     assert (project / "models" / "toy" / "weights.json").exists()
     assert "toy" not in json.loads((project / "figures" / "manifest.json").read_text())
+
+
+def test_resumable_state_is_kept_for_the_same_training_and_dropped_for_another(project):
+    """An interrupted training resumes from its cache folder, but never from a training of other code or params."""
+    engine = trained(project)
+    runs = project / ".cache" / "artifacts" / "toy" / "runs.txt"
+    assert runs.read_text().count("run") == 1
+    models = project / "figures" / "models.yml"
+    models.write_text(models.read_text().replace("{w: 3}", "{w: 3, fail: true}"))
+    assert engine.train().failed and runs.read_text().count("run") == 1  # other params: the old state is gone
+    assert engine.train().failed and runs.read_text().count("run") == 2  # the same training: its state is kept
+    (project / "scripts" / "toy" / "lib.py").write_text("SCALE = 3\n")
+    assert engine.train().failed and runs.read_text().count("run") == 1  # other code: gone again

@@ -10,8 +10,10 @@ from claims_helpers import decide
 
 from scripts.analysis.stats import exact
 from scripts.analysis.superposition import (
+    computed_features,
     dense_error,
     feature_dimensionality,
+    features_per_neuron,
     phase_agreement,
     polytope_excess,
     represented,
@@ -86,3 +88,34 @@ def test_other_polytopes_fails_when_only_antipodal_pairs_sit_at_a_polytope_value
     solids = torch.tensor(rng.choice([0.75, 2 / 3, 0.4, 0.375], 400) + rng.normal(0, 0.004, 400))
     obs, expected, k = polytope_excess(solids, targets=not_half)
     assert decide("toy-geometry.other-polytopes", exact(obs - expected, n=k, unit="features")) == "supported"
+
+
+def monosemantic(n: int = 100, m: int = 40, k: int = 20) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """k features' |x| computed by a pair of neurons each (k <= m/2): no neuron serves two features."""
+    W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
+    for i in range(k):
+        W_in[0, 2 * i, i], W_in[0, 2 * i + 1, i] = 1.0, -1.0
+        W_out[0, i, 2 * i], W_out[0, i, 2 * i + 1] = 1.0, 1.0
+    return W_in, W_out, torch.zeros(1, n)
+
+
+def shared(n: int = 100, m: int = 40, k: int = 40) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """k features in a ring over k neurons (k <= m): neuron j is +x_j and -x_{j+1}, each serving two features."""
+    W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
+    for j in range(k):
+        W_in[0, j, j], W_in[0, j, (j + 1) % k] = 1.0, -1.0
+        W_out[0, j, j], W_out[0, (j + 1) % k, j] = 1.0, 1.0
+    return W_in, W_out, torch.zeros(1, n)
+
+
+def test_computation_verdicts_fail_without_sharing_neurons():
+    mono, ring = monosemantic(), shared()
+    for rule in ("toy-computation.computes-in-superposition",):
+        assert decide(rule, one(computed_features(*ring))) == "supported"
+        assert decide(rule, one(computed_features(*mono))) != "supported"  # 20: exactly m/2 is not more
+        assert decide(rule, one(computed_features(*monosemantic(k=12)))) == "contradicted"
+    assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*mono))) == "supported"
+    assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*ring))) == "contradicted"
+    per = lambda W: features_per_neuron(*W)[0][features_per_neuron(*W)[0] > 0].mean()  # noqa: E731
+    assert decide("toy-computation.neurons-serve-several", one(per(ring))) == "supported"
+    assert decide("toy-computation.neurons-serve-several", one(per(mono))) == "contradicted"

@@ -4,7 +4,8 @@
     x' = ReLU(Wᵀ h + b)
     loss = mean over the batch of Σ_i importance_i (x_i - x'_i)²
 
-The models are trained by scripts/toy/model.py (an artifact, models/toy-models); this module reads them.
+The models are trained by scripts/toy/model.py (an artifact, models/toy-models); this module reads them,
+and the absolute-value models of the paper's computation-in-superposition experiment (`abs_fit` and below).
 Dense features: the model keeps d of them, orthogonal (like PCA). Sparse features: it stores all of them
 at the cost of interference; with 5 features in 2 dimensions they sit at the corners of a pentagon.
 """
@@ -195,14 +196,25 @@ def abs_response(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m
     return (torch.einsum("inm,imnk->ink", W_out, h) + b[..., None]).relu()
 
 
+def _r2(response: Float[Tensor, "inst n k"], target: Float[Tensor, " k"]) -> Float[Tensor, "inst n"]:
+    return 1 - (response - target).pow(2).sum(-1) / (target - target.mean()).pow(2).sum()
+
+
 def abs_fit(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
             points: int = 201) -> Float[Tensor, "inst n"]:
     """R² of each feature's lone response against |t| for t evenly spaced on [-1, 1] (1: it computes |x_i|; a
     response on one sign only stays below 0.5; a constant output is at most 0)."""
     t = torch.linspace(-1, 1, points, dtype=W_in.dtype)
-    target = t.abs()
-    resid = (abs_response(W_in, W_out, b, t) - target).pow(2).sum(-1)
-    return 1 - resid / (target - target.mean()).pow(2).sum()
+    return _r2(abs_response(W_in, W_out, b, t), t.abs())
+
+
+def one_sided_fit(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
+                  points: int = 201) -> Float[Tensor, "inst n"]:
+    """R² of each feature's lone response against half of |t|, ReLU(t) or ReLU(-t), whichever fits better: 1 for a
+    feature the model answers on one sign only (its |x| computed for half the inputs)."""
+    t = torch.linspace(-1, 1, points, dtype=W_in.dtype)
+    response = abs_response(W_in, W_out, b, t)
+    return torch.maximum(_r2(response, t.relu()), _r2(response, (-t).relu()))
 
 
 def computed_features(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
@@ -212,10 +224,13 @@ def computed_features(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "ins
 
 
 def features_per_neuron(W_in: Float[Tensor, "inst m n"], W_out: Float[Tensor, "inst n m"], b: Float[Tensor, "inst n"],
-                        threshold: float = 0.5, share: float = 0.2) -> Float[Tensor, "inst m"]:
+                        threshold: float = 0.5, share: float = 0.2, one_sided: bool = False) -> Float[Tensor, "inst m"]:
     """For each neuron, how many computed features use it: neuron j's slope on feature i's output,
-    max(W_out[i, j], 0) · |W_in[j, i]|, is at least `share` of the largest neuron's slope for that feature."""
+    max(W_out[i, j], 0) · |W_in[j, i]|, is at least `share` of the largest neuron's slope for that feature.
+    `one_sided`: features answered on one sign only (`one_sided_fit` above `threshold`) count as computed too."""
     slope = W_out.clamp_min(0) * W_in.abs().transpose(1, 2)  # [inst n m]
     used = slope >= share * slope.amax(-1, keepdim=True).clamp_min(1e-9)
-    used &= (abs_fit(W_in, W_out, b) > threshold)[..., None]
-    return used.sum(1).to(W_in.dtype)
+    computed = abs_fit(W_in, W_out, b) > threshold
+    if one_sided:
+        computed |= one_sided_fit(W_in, W_out, b) > threshold
+    return (used & computed[..., None]).sum(1).to(W_in.dtype)

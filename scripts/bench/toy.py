@@ -14,20 +14,29 @@ import time
 
 import torch
 
-from scripts.toy.model import train_toy_models
+from scripts.toy.model import train_abs_models, train_toy_models
 
-# (name, features, dimensions, instances, batch): the `sparsity` sweep's shape and the `pentagon` sweep's
+# (name, features, dimensions, instances, batch): the shapes of the note's sweeps (figures/models.yml)
 SHAPES = [("sparsity (20 -> 5)", 20, 5, 60, 1024), ("pentagon (5 -> 2)", 5, 2, 80, 1024),
-          ("phase (2 -> 1)", 2, 1, 320, 256), ("geometry (100 -> 20)", 100, 20, 50, 128)]
+          ("phase (2 -> 1)", 2, 1, 320, 256), ("geometry (100 -> 20)", 100, 20, 50, 128),
+          ("computation (|x|, 100 -> 40)", 100, 40, 25, 256)]
+
+
+def _train(probs: torch.Tensor, n: int, m: int, steps: int, batch: int, seeds: torch.Tensor | None = None) -> None:
+    if m == 40:  # the absolute-value model (train_abs_models)
+        imp = (0.9 ** torch.arange(n, dtype=torch.float32)).expand(len(probs), -1)
+        train_abs_models(probs, n_features=n, d_hidden=m, importance=imp, steps=steps, batch=batch, seeds=seeds)
+    else:
+        train_toy_models(probs, n_features=n, d_hidden=m, steps=steps, batch=batch, seeds=seeds)
 
 
 def _run(variant: str, probs: torch.Tensor, n: int, m: int, steps: int, batch: int) -> float:
     t0 = time.perf_counter()
     if variant == "loop":
         for k in range(len(probs)):
-            train_toy_models(probs[k:k + 1], n_features=n, d_hidden=m, steps=steps, batch=batch, seeds=torch.tensor([k]))
+            _train(probs[k:k + 1], n, m, steps, batch, seeds=torch.tensor([k]))
     else:
-        train_toy_models(probs, n_features=n, d_hidden=m, steps=steps, batch=batch)
+        _train(probs, n, m, steps, batch)
     return time.perf_counter() - t0
 
 

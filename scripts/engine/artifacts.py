@@ -60,10 +60,11 @@ def how_to_rebuild(job: Job, modified: Sequence[str] = ()) -> str:
     return f"python -m scripts.engine train {job.id} (about {job.minutes:g} min on 2 cores)"
 
 
-def train(job: Job, root: pathlib.Path, cache_root: pathlib.Path) -> pathlib.Path:
+def train(job: Job, root: pathlib.Path, cache_root: pathlib.Path, digest: str = "") -> pathlib.Path:
     """Train `job` into a fresh sibling folder of its output and return that folder; raises ArtifactError on
     failure (the folder is removed; the committed one is never touched here). Holds the artifact's own lock,
-    so one artifact trains once at a time, while other builds go on."""
+    so one artifact trains once at a time, while other builds go on. `digest`: the artifact's fingerprint; a
+    cache folder left by a training of other code or params is emptied first, so resuming never mixes the two."""
     from filelock import FileLock
 
     dest = root / job.output
@@ -71,6 +72,11 @@ def train(job: Job, root: pathlib.Path, cache_root: pathlib.Path) -> pathlib.Pat
     cache = cache_root / job.id
     cache.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_root / f"{job.id}.lock")):
+        stamp = cache_root / f"{job.id}.fingerprint"
+        if digest and (not stamp.exists() or stamp.read_text() != digest):
+            shutil.rmtree(cache, ignore_errors=True)
+            cache.mkdir(parents=True)
+            stamp.write_text(digest)
         staging = pathlib.Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.new."))
         spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params, "threads": job.threads}
         try:

@@ -287,7 +287,7 @@ class Engine:
                 continue
             t0 = time.perf_counter()
             try:
-                staging = artifacts.train(job, self.root, self.cache_dir / "artifacts")
+                staging = artifacts.train(job, self.root, self.cache_dir / "artifacts", fp.digest)
             except EngineError as e:
                 report.failed[job.id] = str(e)
                 continue

@@ -18,7 +18,8 @@ each sweep's first run:
   batch 128 (the paper's batch would take this sweep alone past the note's ten-minute budget);
 - `computation`: the absolute-value task, 100 features uniform on [-1, 1) in 40 ReLU neurons, importance
   0.9**i, five probabilities from 1 to 0.01, batch 256 (`task: abs`; added in a later session, trained with the
-  others).
+  others); `computation-long`, its sparsest setting trained three times as long (`steps: 30000`, added after
+  the first result, to see whether that result was a matter of training time).
 
 Every sweep has `seeds` training seeds per setting and its own data seed (`seed:`), so a sweep's weights do
 not depend on which other sweeps are trained or in what order. The sweeps train in as many processes as the
@@ -79,7 +80,8 @@ def train_sweep(name: str, spec: dict, seeds: int, steps: int) -> dict[str, torc
     n, m = spec["n"], spec["m"]
     imp = _importance(spec, grid)
     instance_seeds = torch.arange(len(grid["seed"]))  # each instance its own initialisation
-    common = dict(n_features=n, d_hidden=m, importance=imp, seeds=instance_seeds, steps=steps, batch=spec["batch"],
+    common = dict(n_features=n, d_hidden=m, importance=imp, seeds=instance_seeds, steps=spec.get("steps", steps),
+                  batch=spec["batch"],
                   seed=spec["seed"], progress=f"toy models: {name}")
     if spec.get("task", "reconstruct") == "abs":
         W_in, W_out, b, loss = train_abs_models(grid["p"], **common)
@@ -95,7 +97,7 @@ def _cost(spec: dict, seeds: int) -> float:
     """A sweep's relative training time: these models are bound by memory traffic, about (features + 2) numbers
     per example per instance (the bench's per-sweep times fit it within 1.4x)."""
     inst = seeds * len(list(itertools.product(*spec["axes"].values())))
-    return inst * spec["batch"] * (spec["n"] + 2)
+    return inst * spec["batch"] * (spec["n"] + 2) * spec.get("steps", 10_000)
 
 
 def _train_group(names: list[str], params: dict, out_dir: str, cache_dir: str, position: int) -> None:
@@ -104,7 +106,8 @@ def _train_group(names: list[str], params: dict, out_dir: str, cache_dir: str, p
     os.environ["TQDM_POSITION"] = str(position)  # tqdm reads TQDM_* as defaults: one progress line per worker
     for name in names:
         spec, cache = params["sweeps"][name], pathlib.Path(cache_dir)
-        key = json.dumps({"spec": spec, "seeds": params["seeds"], "steps": params["steps"]}, sort_keys=True)
+        key = json.dumps({"spec": spec, "seeds": params["seeds"], "steps": spec.get("steps", params["steps"])},
+                         sort_keys=True)
         done, stamp = cache / f"{name}.safetensors", cache / f"{name}.json"
         if not (done.exists() and stamp.exists() and stamp.read_text() == key):
             tensors = train_sweep(name, spec, params["seeds"], params["steps"])
