@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) -m scripts.bench.zoo
 	$(PY) -m scripts.bench.grokking
 	$(PY) -m scripts.bench.toy
+	$(PY) -m scripts.bench.sae
 
 note: $(STAMP)
 	@test -n "$(TITLE)" || { echo 'usage: make note TITLE="Title of the note" [PAPER=https://...] [PAPER_TITLE="Title of the paper"]'; exit 2; }

@@ -1,4 +1,5 @@
-"""Attention-only transformers for the zoo, built with TransformerBridge.boot_native, and their checkpoints.
+"""Attention-only transformers for the zoo (and one-layer models with an MLP, `d_mlp`), built with
+TransformerBridge.boot_native, and their checkpoints.
 
 Choices that matter for the analyses (the paper's object of study is this family):
 - **Attention only**, 0–3 layers: the paper's zero-, one- and two-layer results are about exactly these.
@@ -43,11 +44,14 @@ class ModelConfig:
     normalization_type: str | None = "LN"
     pos_init_scale: float = 0.2  # sinusoid amplitude: near the token embeddings' norm. At 1.0 positions
     # dominate and the previous-token head formed in layer 1, where it cannot feed an induction head
+    d_mlp: int | None = None  # None: attention only (the zoo proper); 512 for the sparse-autoencoder note's model
+    act_fn: str = "relu"  # the MLP's activation: ReLU as Towards Monosemanticity's model, so "dead" is exact
 
     def bridge_config(self, seed: int) -> TransformerBridgeConfig:
         return TransformerBridgeConfig(
             n_layers=self.n_layers, d_model=self.d_model, n_heads=self.n_heads, d_head=self.d_head,
-            n_ctx=self.n_ctx, d_vocab=self.d_vocab, attn_only=True, normalization_type=self.normalization_type,
+            n_ctx=self.n_ctx, d_vocab=self.d_vocab, attn_only=self.d_mlp is None, normalization_type=self.normalization_type,
+            **({"d_mlp": self.d_mlp, "act_fn": self.act_fn} if self.d_mlp else {}),
             positional_embedding_type="standard", seed=seed,
             # The default gpt2 init divides by n_layers (ZeroDivisionError at 0 layers); xavier there only.
             init_mode="gpt2" if self.n_layers > 0 else "xavier_normal",

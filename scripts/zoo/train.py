@@ -82,6 +82,13 @@ ZOO: dict[str, tuple[ModelConfig, TrainConfig]] = {
     # proper (it adds ~7 minutes); lr 0.3 was the better of 0.3 and 1.0 in a 400-step probe.
     "attn-only-2l-sgd": (ModelConfig(n_layers=2), TrainConfig(steps=4000, optimizer="sgd", lr=0.3)),
 }
+# The sparse-autoencoder note's model (Towards Monosemanticity): one layer with a 512-neuron ReLU MLP, d_model 128
+# as the paper's. Natural text only (no synthetic repeats: its MLP features are the object of study, not
+# induction). 4,000 steps (16M tokens, 141 ms a step on 2 threads: about 11 minutes undisturbed).
+ZOO["mlp-1l"] = (ModelConfig(n_layers=1, d_mlp=512), TrainConfig(steps=4000, repeat_fraction=0.0,
+                                                                 random_repeat_fraction=0.0))
+ZOO["mlp-1l-seed1"] = (ZOO["mlp-1l"][0], replace(ZOO["mlp-1l"][1], seed=1))  # for comparing features across models
+
 # Replicates: the same recipe with other seeds (initialisation and batch order), so that a circuit claim is a
 # claim about the recipe, not one run. Not part of the zoo's time budget (each pair adds ~10 minutes); no
 # snapshots (the phase-change figure reads the seed-0 run's).
