@@ -41,9 +41,15 @@ def test_loss_recovered_fails_for_an_autoencoder_that_loses_the_activations(mode
     assert recovered(model, exact_copy(d), text) == pytest.approx(1.0, abs=1e-4)
     assert decide("sae-reconstruction.loss-recovered", exact(recovered(model, exact_copy(d), text), n=1,
                                                              unit="windows")) == "supported"
-    untrained = SparseAutoencoder(d, 4 * d, seed=0)
-    assert decide("sae-reconstruction.loss-recovered", exact(recovered(model, untrained, text), n=1,
-                                                             unit="windows")) == "contradicted"
+    silent = exact_copy(d)
+    with torch.no_grad():
+        silent.b_enc.fill_(-1e3)  # every feature off: the reconstruction is b_dec = 0, zero-ablation itself
+    scrambled = exact_copy(d)
+    with torch.no_grad():
+        scrambled.W_dec.copy_(scrambled.W_dec[:, torch.randperm(d, generator=torch.Generator().manual_seed(0))])
+    for bad in (silent, scrambled):  # no information kept; every neuron's activity sent to another neuron
+        assert decide("sae-reconstruction.loss-recovered", exact(recovered(model, bad, text), n=1,
+                                                                 unit="windows")) == "contradicted"
 
 
 def test_few_dead_fails_when_features_never_fire(model_and_text):

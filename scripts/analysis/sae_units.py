@@ -14,7 +14,6 @@ from torch import Tensor
 
 from scripts.sae.model import SparseAutoencoder
 
-
 # -- an interpretability proxy, fixed before looking: does one token dominate a unit's strongest activations? ---
 
 

@@ -3,7 +3,7 @@ against a loop that trains the same instances one model at a time — the same s
 the same machine load). Prints each variant's time, the ratios, and what the note's four sweeps take at that
 rate.
 
-    python -m scripts.bench.toy [--threads 2] [--steps 100] [--rounds 3]
+    python -m scripts.bench.toy [--threads 2] [--steps 100] [--rounds 3] [--only computation]
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="the shapes whose name starts with this (e.g. computation)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     train_toy_models(torch.tensor([0.1]), steps=2)  # warm-up: the optimiser's first import
     print(f"toy-model training, {args.threads} thread(s), {args.steps} steps per run, median of {args.rounds} rounds:")
-    for name, n, m, count, batch in SHAPES:
+    for name, n, m, count, batch in [s for s in SHAPES if s[0].startswith(args.only)]:
         probs = torch.logspace(0, -2, count)
         times: dict[str, list[float]] = {"batched": [], "loop": []}
         for _ in range(args.rounds):

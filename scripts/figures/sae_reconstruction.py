@@ -78,7 +78,7 @@ def plot(result: Result, theme: str):
     err = [[r["recovered"] - r["low"] for r in rows], [r["high"] - r["recovered"] for r in rows]]
     bars = ax.bar(x, vals, color=pal[0], width=0.6, yerr=err, ecolor=style.INK[theme], capsize=3)
     ax.axhline(0.75, color=muted, ls="--", lw=0.8)
-    ax.text(len(rows) - 0.6, 0.77, "rule: 0.75", color=muted, fontsize=style.FONT["small"], ha="right")
+    ax.text(-0.42, 0.98, "dashed: the rule, 0.75", color=muted, fontsize=style.FONT["small"], va="top")
     ax.set_xticks(x, [f"{r['size']:,}" for r in rows])
     ax.set(xlabel="features in the dictionary", ylabel="fraction of the loss recovered", ylim=(0, 1.05))
     for xi, r in zip(x, rows):
