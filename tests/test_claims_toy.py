@@ -19,6 +19,7 @@ from scripts.analysis.superposition import (
     represented,
     theory_phase,
 )
+from tests.test_toy_models import ring
 
 
 def one(v: float):
@@ -99,23 +100,14 @@ def monosemantic(n: int = 100, m: int = 40, k: int = 20) -> tuple[torch.Tensor, 
     return W_in, W_out, torch.zeros(1, n)
 
 
-def shared(n: int = 100, m: int = 40, k: int = 40) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """k features in a ring over k neurons (k <= m): neuron j is +x_j and -x_{j+1}, each serving two features."""
-    W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
-    for j in range(k):
-        W_in[0, j, j], W_in[0, j, (j + 1) % k] = 1.0, -1.0
-        W_out[0, j, j], W_out[0, (j + 1) % k, j] = 1.0, 1.0
-    return W_in, W_out, torch.zeros(1, n)
-
-
 def test_computation_verdicts_fail_without_sharing_neurons():
-    mono, ring = monosemantic(), shared()
+    mono, shared = monosemantic(), ring(40, n=100, m=40)  # 40 features over 40 neurons, each neuron serving two
     for rule in ("toy-computation.computes-in-superposition",):
-        assert decide(rule, one(computed_features(*ring))) == "supported"
+        assert decide(rule, one(computed_features(*shared))) == "supported"
         assert decide(rule, one(computed_features(*mono))) != "supported"  # 20: exactly m/2 is not more
         assert decide(rule, one(computed_features(*monosemantic(k=12)))) == "contradicted"
     assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*mono))) == "supported"
-    assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*ring))) == "contradicted"
+    assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*shared))) == "contradicted"
     per = lambda W: features_per_neuron(*W)[0][features_per_neuron(*W)[0] > 0].mean()  # noqa: E731
-    assert decide("toy-computation.neurons-serve-several", one(per(ring))) == "supported"
+    assert decide("toy-computation.neurons-serve-several", one(per(shared))) == "supported"
     assert decide("toy-computation.neurons-serve-several", one(per(mono))) == "contradicted"

@@ -110,13 +110,15 @@ def test_expected_loss_and_predicted_phases_against_answers_known_by_hand():
 # -- computation in superposition: the absolute-value model ------------------------------------------------------
 
 
-def ring(n: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """n features, n neurons, each neuron shared by two features: neuron j is +x_j and -x_{j+1}, and output i
-    adds neurons i and i-1, so every feature alone gets exactly |x_i| (more than n/2 features, by sharing)."""
-    W_in, W_out = torch.zeros(1, n, n), torch.zeros(1, n, n)
-    for j in range(n):
-        W_in[0, j, j], W_in[0, j, (j + 1) % n] = 1.0, -1.0
-        W_out[0, j, j], W_out[0, (j + 1) % n, j] = 1.0, 1.0
+def ring(k: int = 3, n: int | None = None, m: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """k features over k neurons (of n features and m neurons, default k each), each neuron shared by two features:
+    neuron j is +x_j and -x_{j+1}, and output i adds neurons i and i-1, so every feature alone gets exactly |x_i|
+    (more than m/2 features, by sharing)."""
+    n, m = n or k, m or k
+    W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
+    for j in range(k):
+        W_in[0, j, j], W_in[0, j, (j + 1) % k] = 1.0, -1.0
+        W_out[0, j, j], W_out[0, (j + 1) % k, j] = 1.0, 1.0
     return W_in, W_out, torch.zeros(1, n)
 
 
