@@ -19,7 +19,7 @@ from scripts.analysis.rotations import random_orthogonal, random_orthogonal_fixi
 from scripts.analysis.superposition import feature_norms, interference, represented_angles
 from scripts.toy.model import train_toy_models
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 
 
 @pytest.fixture(scope="module")

@@ -298,6 +298,18 @@ def test_serve_keeps_answering_through_every_mistake_and_recovers_when_it_is_fix
         serve.page()
         decl.write_text(good_decl)
         serve.until("", lambda b: _value(b) == "7")
+
+        # 7. a broken glossary: the pages stay live without cards, and fixing it brings them back
+        gloss = project / "docs" / "glossary.yml"
+        gloss.write_text("answer:\n  term: answer\n  definition: What the figure computes.\n  see: index.md\n")
+        serve.until("", lambda b: 'data-gloss="answer"' in b)
+        gloss.write_text("answer:\n  term: answer\n  definition: What the *figure* computes.\n  see: index.md\n")
+        line = serve.wait_for("docs/glossary.yml:1")
+        assert "plain text" in line
+        body = serve.until("", lambda b: 'data-gloss="answer"' not in b)
+        assert _value(body) == "7"
+        gloss.write_text("answer:\n  term: answer\n  definition: What the figure computes.\n  see: index.md\n")
+        serve.until("", lambda b: 'data-gloss="answer"' in b)
     finally:
         rest = serve.stop()
     assert "Traceback" not in "".join(serve.log) + rest, "".join(serve.log[-40:]) + rest

@@ -250,9 +250,9 @@ def test_training_slider_keeps_one_spectrum_scale_and_labels_its_epochs(browser,
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base}/{post}/", wait_until="networkidle")
         page.wait_for_selector(".training-slider .ts-bars rect")
-        texts = lambda sel: page.eval_on_selector_all(sel, "els => els.map(e => e.textContent)")  # noqa: E731
-        scale = lambda: texts(".training-slider .ts-bars text")  # noqa: E731
-        tallest = lambda: max(float(r.get_attribute("height")) for r in page.locator(".training-slider .ts-bars rect").all())  # noqa: E731
+        texts = lambda sel: page.eval_on_selector_all(sel, "els => els.map(e => e.textContent)")
+        scale = lambda: texts(".training-slider .ts-bars text")
+        tallest = lambda: max(float(r.get_attribute("height")) for r in page.locator(".training-slider .ts-bars rect").all())
         ticks = texts(".training-slider .ts-curves text")
         assert "10k" in ticks and "epoch" in ticks, ticks
         end_scale, end_tallest = scale(), tallest()
@@ -283,9 +283,9 @@ def test_superposition_explorer_is_driven_by_keyboard_and_reads_on_a_phone(brows
         page = open_page(browser, f"{base}/{post}/")
         # an arrow's head: Playwright calls a shaft along an axis (0 px wide) invisible
         page.wait_for_selector(f"{widget} .se-plane .se-vec polygon")
-        tips = lambda: page.eval_on_selector_all(  # noqa: E731
+        tips = lambda: page.eval_on_selector_all(
             f"{widget} .se-plane .se-arrow", "els => els.map(e => [e.getAttribute('x2'), e.getAttribute('y2')])")
-        described = lambda: page.get_attribute(f"{widget} .se-plane", "aria-label")  # noqa: E731
+        described = lambda: page.get_attribute(f"{widget} .se-plane", "aria-label")
         slider = page.locator(f'{widget} input[type=range][aria-label="sparsity"]')
         assert slider.input_value() == "0"  # starts dense
         slider.focus()
@@ -318,4 +318,113 @@ def test_superposition_explorer_is_driven_by_keyboard_and_reads_on_a_phone(brows
             f"{widget} svg text", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize)"
             " * e.ownerSVGElement.getBoundingClientRect().width / e.ownerSVGElement.viewBox.baseVal.width)")
         assert sizes and min(sizes) >= 10.5, min(sizes)
+        context.close()
+
+
+def test_feature_browser_loads_little_fetches_shards_on_demand_and_follows_the_prose(browser, built_site):
+    """The Towards Monosemanticity post's feature browser: the first load stays under 2 MB as a server sends it
+    (gzip, as GitHub Pages does; MathJax alone is 2.1 MB raw on every page) with one shard of the 6,656 features
+    fetched (the start feature's); a link in the prose opens its feature (and fetches its shard only then) and
+    puts it in the address; ←/→ page through features; a token search lists the features that fire on it; the
+    dictionary select changes the range; on a 390 px phone nothing overflows."""
+    import gzip
+    import json
+
+    from scripts.engine.paths import ROOT
+
+    post = next(built_site.glob("20*/*/*/monosemanticity/index.html")).parent.relative_to(built_site).as_posix()
+    values = json.loads((ROOT / "figures" / "out" / "sae-browser.json").read_text())["values"]
+    widget = ".feature-browser"
+    with static_server(built_site) as base:
+        page = browser.new_page()
+        got: dict = {}
+        page.on("response", lambda r: got.__setitem__(r.url, r))
+        page.goto(f"{base}/{post}/", wait_until="networkidle")
+        page.wait_for_selector(f"{widget} .fb-title")
+        shards = lambda: sorted(u for u in got if ".shard-" in u)
+        assert len(shards()) == 1, shards()
+        sent = {u: len(gzip.compress(r.body(), 6)) for u, r in got.items() if r.status == 200}
+        assert sum(sent.values()) <= 2_000_000, sorted(sent.items(), key=lambda kv: -kv[1])[:5]
+        title = lambda: page.inner_text(f"{widget} .fb-title")
+        assert title().startswith(f"Feature {values['specific']}")
+        assert page.locator(f"{widget} .fb-ctx").count() >= 4 and page.locator(f"{widget} .fb-bar").count() > 0
+
+        page.click(f'a[href$="#feature-4096-{values["diffuse_id"]}"]')  # Material makes in-page links absolute
+        page.wait_for_function("t => document.querySelector('.feature-browser .fb-title').textContent.startsWith(t)",
+                               arg=f"Feature {values['diffuse']}")
+        assert page.evaluate("location.hash") == f"#feature-4096-{values['diffuse_id']}"
+        assert len(shards()) == 2  # its block of 64 features, fetched when opened
+
+        page.focus(f"{widget} .fb-step >> nth=1")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("t => document.querySelector('.feature-browser .fb-title').textContent.startsWith(t)",
+                               arg=f"Feature {int(values['diffuse_id']) + 1:,}")
+
+        page.fill(f"{widget} .fb-search", values["specific_token"].strip("“”"))
+        hit = page.locator(f"{widget} .fb-hit", has_text=values["specific"]).first
+        hit.wait_for()
+        hit.click()
+        page.wait_for_function("t => document.querySelector('.feature-browser .fb-title').textContent.startsWith(t)",
+                               arg=f"Feature {values['specific']}")
+
+        page.select_option(f"{widget} .fb-size", "512")
+        assert page.get_attribute(f"{widget} .fb-num", "max") == "511"
+        page.wait_for_function("() => document.querySelector('.feature-browser .fb-title').textContent.includes('of 512')")
+        page.close()
+
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{base}/{post}/#feature-4096-{values['specific_id']}", wait_until="networkidle")
+        page.wait_for_selector(f"{widget} .fb-ctx")
+        scroll, client, right = page.eval_on_selector(
+            widget, "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
+        assert scroll <= client + 1 and right <= 390 + 1, (scroll, client, right)
+        page.tap(f"{widget} .fb-top >> nth=0")
+        assert "activation" in page.inner_text(f"{widget} .fb-readout")
+        context.close()
+
+
+def test_glossary_cards_open_by_mouse_keyboard_and_touch_without_moving_the_text(browser, built_site):
+    """A term's first use on a page (docs/glossary.yml) shows its definition card on hover, on keyboard focus
+    (Tab reaches it; Escape closes it) and on a tap (a tap elsewhere closes it); the text around it does not move,
+    the card stays inside a 390 px screen, and its links lead to pages that exist."""
+    post = next(built_site.glob("20*/*/*/causal/index.html")).parent.relative_to(built_site).as_posix()
+    visible = lambda page: page.locator(".gloss >> nth=0 >> .gloss-card").is_visible()
+    with static_server(built_site) as base:
+        page = open_page(browser, f"{base}/{post}/")
+        term = page.locator(".gloss").first
+        term.scroll_into_view_if_needed()
+        after = page.locator(".gloss >> nth=0 >> xpath=ancestor::p[1]/following-sibling::*[1]")
+        before = after.bounding_box()
+        assert not visible(page)
+        term.hover()
+        assert visible(page) and after.bounding_box() == before  # absolutely placed: no layout shift
+        for href in page.eval_on_selector_all(".gloss >> nth=0 >> .gloss-card a", "els => els.map(a => a.href)"):
+            target = urllib.parse.urlparse(href)
+            assert (built_site / target.path.lstrip("/") / "index.html").exists() or target.path == urllib.parse.urlparse(page.url).path, href
+        page.mouse.move(0, 0)
+        assert not visible(page)
+        page.keyboard.press("Tab")
+        for _ in range(200):  # Tab through the page until the first term has focus
+            if page.evaluate("document.activeElement.classList.contains('gloss')"):
+                break
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement === document.querySelector('.gloss')")
+        assert visible(page)
+        page.keyboard.press("Escape")
+        assert not visible(page)
+        assert page.errors == [] and page.external == []
+        page.close()
+
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{base}/{post}/", wait_until="networkidle")
+        term = page.locator(".gloss").first
+        term.scroll_into_view_if_needed()
+        term.tap()
+        assert visible(page)
+        box = page.locator(".gloss >> nth=0 >> .gloss-card").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        page.tap("h1")
+        assert not visible(page)
         context.close()

@@ -39,7 +39,7 @@ from scripts.analysis.stats import bonferroni_level, null_z
 from scripts.zoo.model import ModelConfig, build_model
 from tests.claims_helpers import decide
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 COMPOSITION_TESTS = 3 * 16  # as in scripts/figures/composition.py
 COPYING_TESTS = 4  # the 1-layer model's heads, as in scripts/figures/copying.py
 

@@ -32,7 +32,7 @@ from scripts.zoo.model import ModelConfig, build_model
 
 pytestmark = pytest.mark.slow
 SEQS, WINDOWS = "random sequences", "held-out windows"
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ from scripts.analysis.rotations import (
 from scripts.zoo.model import ModelConfig, build_model
 from tests.claims_helpers import decide
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 D = 32
 
 

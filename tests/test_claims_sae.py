@@ -97,7 +97,7 @@ def test_splitting_fails_when_the_larger_dictionary_only_copies_the_smaller():
         eye, nxt = torch.eye(d), torch.eye(d).roll(1, 1)
         split.W_dec.copy_(torch.cat([eye * a.cos() + nxt * a.sin(), eye * a.cos() - nxt * a.sin()]))
         copy.W_dec.copy_(torch.eye(d))
-    frac = lambda large: float((children(decoder_cosines(small, large)) >= 2).double().mean())  # noqa: E731
+    frac = lambda large: float((children(decoder_cosines(small, large)) >= 2).double().mean())
     assert decide("sae-splitting.features-split", exact(frac(split), n=d, unit="features")) == "supported"
     assert decide("sae-splitting.features-split", exact(frac(copy), n=d, unit="features")) == "contradicted"
 

@@ -71,7 +71,7 @@ def test_toy_verdicts_fail_on_the_wrong_sparsity():
 
 
 def test_toy_verdicts_supported_near_the_answers():
-    noise = lambda k: 0.01 * torch.randn(8, 2, 5, generator=G(k))  # noqa: E731
+    noise = lambda k: 0.01 * torch.randn(8, 2, 5, generator=G(k))
     dense = torch.zeros(8, 2, 5)
     dense[:, 0, 0] = dense[:, 1, 1] = 1.0
     for v in dense_error(dense + noise(0)):

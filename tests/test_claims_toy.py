@@ -108,6 +108,6 @@ def test_computation_verdicts_fail_without_sharing_neurons():
         assert decide(rule, one(computed_features(*monosemantic(k=12)))) == "contradicted"
     assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*mono))) == "supported"
     assert decide("toy-computation.dense-computes-without-superposition", one(computed_features(*shared))) == "contradicted"
-    per = lambda W: features_per_neuron(*W)[0][features_per_neuron(*W)[0] > 0].mean()  # noqa: E731
+    per = lambda W: features_per_neuron(*W)[0][features_per_neuron(*W)[0] > 0].mean()
     assert decide("toy-computation.neurons-serve-several", one(per(shared))) == "supported"
     assert decide("toy-computation.neurons-serve-several", one(per(mono))) == "contradicted"

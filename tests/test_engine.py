@@ -445,6 +445,34 @@ def test_widget_figure_writes_its_data_and_fails_clearly_without_it(project):
     assert report.ok and (project / "figures" / "out" / "w.data.json").read_text() == '{"tokens":["a"]}'
 
 
+def test_widget_shards_are_declared_outputs_written_one_file_each(project):
+    """A widget too large to load with its page (the feature browser) returns shards beside its index: each is a
+    declared output (so it is checked, committed and published like any other), and a count that disagrees with
+    the declaration fails the job, naming both, before anything is installed."""
+    from scripts.engine.declarations import load_declarations
+
+    write(project / "figures" / "w.yml", "w:\n  script: scripts/figs/w.py\n  widget: feature-browser\n"
+          "  shards: 2\n  caption: c\n  alt: a\n")
+    write(project / "scripts" / "figs" / "w.py", FIGURE.format(imports="", value="7").replace(
+        'values={"answer": 7})', 'values={"answer": 7}, widget_data={"n": 3}, widget_shards=[[1, 2], [3]])'))
+    report = Engine(project).build(progress=False)
+    assert report.ok, report.failed
+    out = project / "figures" / "out"
+    assert (out / "w.shard-000.data.json").read_text() == "[1,2]" and (out / "w.shard-001.data.json").read_text() == "[3]"
+    decl = lambda: load_declarations(project, project / "figures", project / "docs")
+    job = decl().jobs["w"]
+    assert [p.name for p in job.outputs(out)][-3:] == ["w.data.json", "w.shard-000.data.json", "w.shard-001.data.json"]
+    write(project / "figures" / "w.yml", "w:\n  script: scripts/figs/w.py\n  widget: feature-browser\n"
+          "  shards: 3\n  caption: c\n  alt: a\n")
+    report = Engine(project).build(progress=False)
+    assert "returned 2 widget shards; its declaration says shards: 3" in report.failed["w"]
+    assert not (out / "w.shard-002.data.json").exists()
+    write(project / "figures" / "w.yml", "w:\n  script: scripts/figs/w.py\n  shards: 3\n  caption: c\n  alt: a\n")
+    (error,) = decl().errors
+    assert error.where.endswith("w.yml:3") and "'shards' must be a whole number" in str(error)
+    assert "needs 'widget:'" in str(error)
+
+
 # -- the engine inside MkDocs: a strict build never touches site/ on an engine error; serve watches the right files
 
 def _site_project(project: pathlib.Path) -> pathlib.Path:

@@ -95,6 +95,16 @@ def test_a_malformed_backfill_names_its_file(repo):
         ledger.build(repo)
 
 
+def test_a_widgets_data_is_not_read_as_a_record(repo):
+    """figures/out/*.data.json (a widget's data, megabytes for the feature browser) holds no verdict: the ledger
+    skips it rather than parse it at every commit."""
+    (repo / "figures" / "out" / "fig.data.json").write_text(json.dumps({"verdicts": {"holds": {"outcome": "x"}}}))
+    (repo / "figures" / "out" / "fig.shard-000.data.json").write_text("[1, 2]")
+    _commit(repo, "widget data", "2026-01-06")
+    assert not ledger._relevant("figures/out/fig.shard-000.data.json") and ledger._relevant("figures/out/fig.json")
+    assert [e.kind for e in ledger.build(repo).get("fig.holds").events] == ["first"]
+
+
 def test_outside_git_there_is_no_invented_history(tmp_path):
     _write(tmp_path, 100, _record("0.7", "supported"))
     result = ledger.build(tmp_path)

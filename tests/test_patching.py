@@ -19,7 +19,7 @@ from scripts.analysis import patching as pt
 from scripts.analysis.induction import per_token_loss
 from scripts.analysis.per_unit import repeat_halves
 
-G = lambda seed=0: torch.Generator().manual_seed(seed)  # noqa: E731
+G = lambda seed=0: torch.Generator().manual_seed(seed)
 
 
 def _perms(n: int, seed: int) -> torch.Tensor:

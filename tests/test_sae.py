@@ -91,6 +91,9 @@ def test_top_positions_equal_a_full_sort_and_token_share_is_known_by_hand():
     vals[2, 5:] = 0.0  # only 5 active: too few to judge
     share = top_token_share(vals, pos, tokens)
     assert float(share[0]) == 1.0 and float(share[1]) == pytest.approx(4 / 20) and torch.isnan(share[2])
+    # the reviewer's variants: over all k positions (5 active of 20, all one token: 5/20), at least k active
+    assert float(top_token_share(vals, pos, tokens, min_active=5, over_all_k=True)[2]) == pytest.approx(5 / 20)
+    assert torch.isnan(top_token_share(vals, pos, tokens, min_active=20)[2])
     a, b = torch.tensor([0.9, 0.8, 1.0, float("nan")]), torch.tensor([0.1, 0.3, 0.2])
     est = mean_difference(a, b, unit="units")
     assert est.value == pytest.approx(0.7) and est.low <= 0.7 <= est.high and est.n == 6
@@ -112,3 +115,79 @@ def test_best_match_correlation_against_a_slow_reference_and_children_by_hand():
     assert float(got[4]) == pytest.approx(1.0) and torch.isnan(got[6])
     cos = torch.tensor([[0.9, 0.6, 0.1], [0.2, 0.3, 0.95], [0.1, 0.1, 0.1]])
     assert children(cos).tolist() == [2, 1, 0]
+
+
+# -- what the feature browser shows (scripts/analysis/sae_browser.py) -------------------------------------------
+
+def _random_sae(d_in: int = 6, d_sae: int = 9) -> SparseAutoencoder:
+    sae = SparseAutoencoder(d_in, d_sae, seed=3)
+    with torch.no_grad():
+        sae.b_enc.copy_(torch.linspace(-0.5, 0.1, d_sae))  # some features fire rarely, one perhaps never
+    return sae
+
+
+def test_feature_profiles_equal_a_dense_reference():
+    """Counts, top-k and histograms computed in chunks (two passes) equal those of the whole activation matrix:
+    numpy's histogram over [0, max] of each feature's nonzero activations, and a full sort."""
+    from scripts.analysis.sae_browser import feature_profiles
+
+    sae = _random_sae()
+    x = torch.randn(300, 6, generator=torch.Generator().manual_seed(1))
+    prof = feature_profiles(sae, x, k=5, bins=4, chunk=37)
+    with torch.no_grad():
+        f = sae.encode(x).numpy()
+    for j in range(f.shape[1]):
+        col = f[:, j]
+        assert prof["count"][j] == (col > 0).sum()
+        order = np.argsort(-col, kind="stable")[:5]
+        assert np.allclose(prof["top_values"][j].numpy(), col[order])
+        if (col > 0).any():
+            ref, _ = np.histogram(col[col > 0], bins=4, range=(0, col.max()))
+            assert prof["hist"][j].tolist() == ref.tolist(), j
+        else:
+            assert prof["hist"][j].sum() == 0
+
+
+def test_contexts_come_from_different_windows_and_match_the_encoder():
+    from scripts.analysis.sae_browser import context_activations, spread_positions
+
+    # windows of 10: positions 3 and 7 share window 0, 12 is window 1; a zero activation is never shown
+    picked = spread_positions(torch.tensor([3, 7, 12, 25]), torch.tensor([5.0, 4.0, 3.0, 0.0]), window=10, n=3)
+    assert picked == [3, 12]
+    sae = _random_sae()
+    acts = torch.randn(4, 10, 6, generator=torch.Generator().manual_seed(2))
+    span, f = context_activations(sae, feature=2, acts=acts, window=1, pos=1, before=3, after=2)
+    assert span == range(0, 4)  # clipped at the window's start
+    with torch.no_grad():
+        assert torch.allclose(f, sae.encode(acts[1, 0:4])[:, 2])
+
+
+def test_direct_logit_effects_follow_the_decoder_row_through_layernorm_and_unembedding():
+    """By hand for one feature: W_dec row -> W_out -> centred over d_model, times the LayerNorm's weight -> W_U
+    centred over the vocabulary; a constant added to every logit changes nothing."""
+    from scripts.analysis.sae_browser import direct_logit_effects
+
+    g = torch.Generator().manual_seed(4)
+    sae = _random_sae()
+    W_out, W_U, w = torch.randn(6, 5, generator=g), torch.randn(5, 7, generator=g), torch.rand(5, generator=g) + 0.5
+    got = direct_logit_effects(sae, W_out, W_U, w)
+    with torch.no_grad():
+        u = sae.W_dec[3] @ W_out
+    u = (u - u.mean()) * w
+    ref = u @ W_U
+    assert torch.allclose(got[3], ref - ref.mean(), atol=1e-5)
+    assert torch.allclose(direct_logit_effects(sae, W_out, W_U + 2.0, w), got, atol=1e-5)  # a shift softmax ignores
+
+
+def test_family_correlations_against_numpy():
+    from scripts.analysis.sae_units import family_correlations
+
+    g = np.random.default_rng(5)
+    members = torch.tensor(g.random((200, 4)))
+    parents = torch.stack([members[:, 0] + members[:, 1] + 0.1 * torch.tensor(g.random(200)),
+                           torch.tensor(g.random(200))], 1)
+    covered, best = family_correlations(parents, members, [[0, 1], [2, 3]])
+    ref_cov = np.corrcoef(parents[:, 0], members[:, 0] + members[:, 1])[0, 1]
+    ref_best = max(np.corrcoef(parents[:, 1], members[:, j])[0, 1] for j in (2, 3))
+    assert float(covered[0]) == pytest.approx(ref_cov) and float(best[1]) == pytest.approx(ref_best)
+    assert float(covered[0]) > 0.95 > float(best[0])  # the sum tracks the parent better than either member

@@ -77,6 +77,10 @@ def test_values_inline_and_inside_math():
     out, errors = render('Ratio {{ value("alpha.ratio") }} and $r = {{ value("alpha.ratio") }}$.', "p/", FakeCatalog())
     assert errors == []
     assert '<span class="computed-value"' in out and "$r = 0.25$" in out
+    # inside a link's target (a feature of the browser, say) the value is part of the URL, not a span
+    out, errors = render('[ratio {{ value("alpha.ratio") }}](#r-{{ value("alpha.ratio") }}) and (x) {{ value("alpha.ratio") }}',
+                         "p/", FakeCatalog())
+    assert errors == [] and "(#r-0.25)" in out and out.count('<span class="computed-value"') == 2
 
 
 def test_code_blocks_and_inline_code_are_left_alone():

@@ -25,6 +25,22 @@ def test_strict_build_has_figures_values_math_feed_and_notebook(built_site):
     assert 'src="data:image/png;base64,' in notebook  # the plot the notebook drew
 
 
+def test_every_post_ends_with_its_updates_and_corrections(built_site):
+    """Read from git (corrections.py): each post says when it was published and, one line per later date, what
+    changed; the channel note, corrected after a review, lists a verdict that moved, linked to its history."""
+    import re
+
+    posts = sorted(built_site.glob("20*/*/*/*/index.html"))
+    assert len(posts) >= 8
+    for post in posts:
+        html = post.read_text()
+        assert 'id="updates-and-corrections"' in html, post
+        assert re.search(r"Published 2026-\d\d-\d\d\.", html), post
+    channel = next(p for p in posts if p.parent.name == "channel").read_text()
+    section = channel.split('id="updates-and-corrections"')[1]
+    assert re.search(r'<li><a href="[./]*claims-history/#history-[a-z0-9-]+">[^<]+</a>: \w+[^<]* → \w+', section)
+
+
 def test_values_on_the_page_are_the_scripts_numbers(built_site):
     values = json.loads((REPO / "figures" / "out" / "near-orthogonal.json").read_text())["values"]
     post = next(built_site.glob("20*/*/*/superposition/index.html")).read_text()
@@ -277,7 +293,7 @@ def test_a_post_names_the_commit_its_figures_were_computed_at(tmp_path):
     for f in files.values():
         f.write_text("{}\n")
     assert provenance.figures_line(tmp_path, out, ["a"], None) == ""  # not a repository: no line
-    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=tmp_path,  # noqa: E731
+    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=tmp_path,
                                     check=True, capture_output=True, text=True).stdout.strip()
     git("init", "-q")
     git("add", ".")

@@ -190,6 +190,9 @@ def test_printed_ends_keep_their_side_of_the_threshold():
     assert format_against(0.3, 10.2, 0.4, 21.0) == ("10.2", "0.4", "21.0")
     assert format_against(0.0, -0.08, -0.19, 0.02) == ("-0.08", "-0.19", "0.02")
     assert format_against(0.0, 0.41, 0.38, 0.44) == ("0.41", "0.38", "0.44")  # nothing to add
+    # an exact number keeps its side too: 0.797 against "> 0.8" is not printed "0.80"
+    assert format_against(0.8, 0.797, 0.797, 0.797)[0] == "0.797"
+    assert format_against(0.8, 0.822, 0.822, 0.822)[0] == "0.82"
     spec = {"claim": "c", "statistic": "s", "rule": "> 3"}
     rec = record("k", spec, {"": Estimate(10.2, 3.4, 18.0, 9, "draws", "z", covers="null")})
     assert rec["outcome"] == "supported" and float(rec["low"]) > 3

@@ -114,7 +114,7 @@ def induction_verdicts(model: Model, tokens: Int[Tensor, "batch pos"], *, ablati
     *necessary* ones (single removal keeps less than `necessary_below`, the whole interval below it).
     `gain_pairs`: the (h, kind) paths into the induction head whose loss effect to measure as well (the
     previous-token head's value path is always measured). Returns the estimates and what they were made of."""
-    kept = lambda patched, clean: bootstrap_statistic(ratio_of_means, patched, clean, unit=unit)  # noqa: E731
+    kept = lambda patched, clean: bootstrap_statistic(ratio_of_means, patched, clean, unit=unit)
     H = model.cfg.n_heads
     clean = measure(model, tokens)
     ind, prev = best_index(clean["ind"].mean(0)), best_index(clean["prev"].mean(0))

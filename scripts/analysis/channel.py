@@ -425,7 +425,7 @@ def channel_measures(model: Model, train: Int[Tensor, "batch pos"], evaluation: 
     added = ref.heldout_ce - ce["previous"]["L0"]
     gained = ce["previous"]["embed"] - ce["previous"][final]
     bits_cur = {p: Hs["current"] - ce["current"][p] for p in ("embed", final)}
-    ratio = lambda a, b: float(np.mean(a) / np.mean(b))  # noqa: E731
+    ratio = lambda a, b: float(np.mean(a) / np.mean(b))
     est = {
         "layer0-writes-prev": replace(bootstrap_mean(added, unit=unit), ceiling=float(ref.heldout_ce.mean())),
         "prev-head-carries": bootstrap_statistic(ratio, cost_retrained, gained, unit=unit),

@@ -249,7 +249,7 @@ def significant_fraction(observed: list[float], nulls: list[np.ndarray], *, test
     zs = [null_z(o, nl, level=level, seed=seed) for o, nl in zip(observed, nulls)]
     zc = critical_z(tests)
     k = len(zs)
-    frac = lambda vals: sum(v > zc for v in vals) / k  # noqa: E731
+    frac = lambda vals: sum(v > zc for v in vals) / k
     est = Estimate(frac([z.value for z in zs]), frac([z.low for z in zs]), frac([z.high for z in zs]), k, unit,
                    f"z-scores against spectrum-keeping nulls > {zc:.2f} (one-sided 5 %, Bonferroni over {tests} "
                    f"tests); interval from each z's {100 * level:.1f} % interval", level, covers="null")

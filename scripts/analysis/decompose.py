@@ -77,7 +77,7 @@ def _ln_pieces(model: Model, layer: int, parts: Parts) -> tuple[dict[str, Tensor
     if kind not in ("LN", "LNPre"):
         raise NotImplementedError(f"score split through normalization {kind!r}")
     x = sum(parts.values())
-    centre = lambda v: v - v.mean(-1, keepdim=True)  # noqa: E731
+    centre = lambda v: v - v.mean(-1, keepdim=True)
     scale = (centre(x).pow(2).mean(-1, keepdim=True) + model.cfg.eps).sqrt()
     ln = model.blocks[layer].ln1
     w = ln.weight.detach() if kind == "LN" else 1.0

@@ -34,9 +34,10 @@ def mlp_activations(model: Model, tokens: Int[Tensor, "batch pos"], chunk: int =
 
 @torch.no_grad()
 def spliced_losses(model: Model, sae: SparseAutoencoder, scale: float, tokens: Int[Tensor, "batch pos"],
-                   chunk: int = 32) -> dict[str, Float[Tensor, " batch"]]:
+                   chunk: int = 32, mean: Float[Tensor, " d_mlp"] | None = None) -> dict[str, Float[Tensor, " batch"]]:
     """Per window, the mean next-token loss: `clean`, `spliced` (hook_post := the reconstruction) and `zero`
-    (hook_post := 0, so the MLP adds only its output bias)."""
+    (hook_post := 0, so the MLP adds only its output bias); with `mean`, also `mean` (hook_post := that vector at
+    every position: mean-ablation, the other baseline a reviewer would try)."""
     def splice(act, hook):
         flat = act.reshape(-1, act.shape[-1]).float() * scale
         return (sae(flat)[0] / scale).reshape(act.shape).to(act.dtype)
@@ -44,20 +45,25 @@ def spliced_losses(model: Model, sae: SparseAutoencoder, scale: float, tokens: I
     def zero(act, hook):
         return torch.zeros_like(act)
 
-    out: dict[str, list[Tensor]] = {"clean": [], "spliced": [], "zero": []}
+    def average(act, hook):
+        return mean.to(act.dtype).expand_as(act).clone()
+
+    ablations = [("spliced", splice), ("zero", zero)] + ([("mean", average)] if mean is not None else [])
+    out: dict[str, list[Tensor]] = {"clean": []} | {name: [] for name, _ in ablations}
     for i in range(0, len(tokens), chunk):
         batch = tokens[i:i + chunk]
         out["clean"].append(model(batch, return_type="loss", loss_per_token=True).mean(-1))
-        for name, fn in (("spliced", splice), ("zero", zero)):
+        for name, fn in ablations:
             with model.hooks(fwd_hooks=[(HOOK, fn)]):
                 out[name].append(model(batch, return_type="loss", loss_per_token=True).mean(-1))
     return {k: torch.cat(v) for k, v in out.items()}
 
 
-def loss_recovered(losses: dict[str, Float[Tensor, " batch"]]) -> float:
-    """(zero - spliced) / (zero - clean) of the mean losses: 1 = as good as the MLP, 0 = as bad as no MLP."""
-    clean, spliced, zero = (float(losses[k].mean()) for k in ("clean", "spliced", "zero"))
-    return (zero - spliced) / (zero - clean)
+def loss_recovered(losses: dict[str, Float[Tensor, " batch"]], baseline: str = "zero") -> float:
+    """(base - spliced) / (base - clean) of the mean losses, base the `baseline` ablation's: 1 = as good as the
+    MLP, 0 = as bad as the ablated MLP."""
+    clean, spliced, base = (float(losses[k].mean()) for k in ("clean", "spliced", baseline))
+    return (base - spliced) / (base - clean)
 
 
 @torch.no_grad()

@@ -33,15 +33,16 @@ def top_positions(acts: Float[Tensor, "n d_in"], encode, k: int, chunk: int = 81
 
 
 def top_token_share(values: Float[Tensor, "units k"], positions: Int[Tensor, "units k"],
-                    tokens: Int[Tensor, " n"], min_active: int = 10) -> Float[Tensor, " units"]:
+                    tokens: Int[Tensor, " n"], min_active: int = 10, over_all_k: bool = False) -> Float[Tensor, " units"]:
     """Per unit, the share of its top activations (those above 0) at which the current token is the single most
     common one among them: 1 = one token explains them all. NaN for a unit active at fewer than `min_active`
-    of its top positions (too rare to judge)."""
+    of its top positions (too rare to judge). `over_all_k`: the share of all k top positions instead (a unit
+    active at few of them scores low), a variant a reviewer would try."""
     out = torch.full((len(values),), float("nan"), dtype=torch.float64)
     for u in range(len(values)):
         active = positions[u][values[u] > 0]
         if len(active) >= min_active:
-            out[u] = torch.bincount(tokens[active]).max().double() / len(active)
+            out[u] = torch.bincount(tokens[active]).max().double() / (values.shape[1] if over_all_k else len(active))
     return out
 
 
@@ -73,6 +74,23 @@ def decoder_cosines(small: SparseAutoencoder, large: SparseAutoencoder) -> Float
 def children(cosines: Float[Tensor, "d_small d_large"], threshold: float = 0.5) -> Int[Tensor, " d_small"]:
     """How many large-dictionary features point within `threshold` cosine of each small one: 2 or more = it split."""
     return (cosines > threshold).sum(1)
+
+
+def _pearson(x: Float[Tensor, "n k"], y: Float[Tensor, "n k"]) -> Float[Tensor, " k"]:
+    """Column-wise Pearson correlation (NaN where a column never varies)."""
+    x, y = x.double() - x.double().mean(0), y.double() - y.double().mean(0)
+    return (x * y).sum(0) / (x.norm(dim=0) * y.norm(dim=0))
+
+
+@torch.no_grad()
+def family_correlations(parents: Float[Tensor, "n p"], members: Float[Tensor, "n m"], families: list[list[int]]
+                        ) -> tuple[Float[Tensor, " p"], Float[Tensor, " p"]]:
+    """Does a split feature's family cover it? For each parent (a column of `parents`) and its family (columns of
+    `members`), over the same n positions: the correlation of the parent's activation with the family's summed
+    activation, and with its best single member."""
+    summed = torch.stack([members[:, f].double().sum(1) for f in families], 1)
+    best = torch.stack([_pearson(parents[:, [i] * len(f)], members[:, f]).max() for i, f in enumerate(families)])
+    return _pearson(parents, summed), best
 
 
 @torch.no_grad()

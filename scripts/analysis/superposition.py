@@ -135,7 +135,7 @@ def expected_loss(params, r: float, p: float, cells: int = 64) -> float:
 
     w1, w2, b1, b2 = params
     u = (np.arange(cells) + 0.5) / cells
-    relu = lambda z: np.maximum(z, 0.0)  # noqa: E731
+    relu = lambda z: np.maximum(z, 0.0)
     uu, vv = np.meshgrid(u, u, indexing="ij")
     none = relu(b1) ** 2 + r * relu(b2) ** 2
     first = np.mean((u - relu(w1 * w1 * u + b1)) ** 2 + r * relu(w1 * w2 * u + b2) ** 2)

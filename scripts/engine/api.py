@@ -54,6 +54,13 @@ class Estimate:
 WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 
+def threshold_moved(high_threshold: int, low_threshold: int) -> str:
+    """A count of passing items with a threshold 10 % higher and 10 % lower, as a reader's sentence."""
+    if high_threshold == low_threshold:
+        return "the same count with the threshold 10 % higher or lower"
+    return f"{high_threshold} to {low_threshold} with the threshold 10 % higher or lower"
+
+
 def visible_whitespace(token: str) -> str:
     """A token with its whitespace drawn: space ␣, newline ↵, tab ⇥ (for tables and tick labels)."""
     return "".join(WHITESPACE.get(ch, ch) for ch in token)
@@ -90,6 +97,7 @@ class Result:
     data: dict[str, Any] = field(default_factory=dict)
     values: dict[str, str | int | float] = field(default_factory=dict)
     widget_data: dict[str, Any] | None = None
+    widget_shards: list[Any] | None = None  # with `shards: N` declared: N pieces of data fetched on demand
     verdicts: dict[str, Estimate | dict[str, Estimate]] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
 

@@ -443,7 +443,7 @@ class Engine:
         running_max = min(self.parallel, len(todo))
         threads = runtime.threads_per_job(running_max)
         worker = self._worker_for([job for job, _ in todo])
-        pending = list(todo)
+        pending = self._longest_first(todo)
         running: dict[str, _Running] = {}
         bar = tqdm(total=len(todo), desc=desc, unit="job", disable=not progress, file=sys.stderr)
         try:
@@ -452,7 +452,7 @@ class Engine:
                     job, fp = pending.pop(0)
                     staging = pathlib.Path(tempfile.mkdtemp(dir=staging_root, prefix=job.id.replace(":", "_") + "."))
                     spec = {"id": job.id, "script": job.script.as_posix(), "params": job.params,
-                            "widget": job.widget, "verdicts": job.verdicts}
+                            "widget": job.widget, "shards": job.shards, "verdicts": job.verdicts}
                     watched = [self.root / f for f in fp.sources] + [self.root / job.declared_in]
                     running[job.id] = _Running(job, fp, staging, time.perf_counter(), watched, _stats(watched))
                     worker.submit(job.id, RUNNERS[job.kind], spec, staging, threads, timeout=job.timeout)
@@ -533,6 +533,16 @@ class Engine:
                     path.unlink(missing_ok=True)
             del manifest[jid]
         write_manifest(self.manifest_path, manifest)
+
+    def _longest_first(self, todo: list[tuple[Job, Fingerprint]]) -> list[tuple[Job, Fingerprint]]:
+        """The jobs by their last recorded wall time, longest first (a job never timed counts as longest), so a
+        long job does not start last and run alone while the other worker idles; ties keep their order."""
+        path = self.layout.timings
+        try:
+            walls = {k: v["wall"] for k, v in json.loads(path.read_text()).items()} if path.exists() else {}
+        except (ValueError, KeyError, TypeError):  # a damaged cache file only loses the ordering
+            walls = {}
+        return sorted(todo, key=lambda jf: -walls.get(jf[0].id, math.inf))
 
     def _record_timings(self, seconds: dict[str, float], compute: dict[str, float]) -> None:
         """.cache/timings.json: each job's last wall time and its compute and plot (read by the benchmarks)."""

@@ -18,7 +18,12 @@ near-orthogonal:                              # the id pages use: {{ figure("nea
       paper: "..."                            # optional: the paper's own number, shown beside ours (not computed)
   timeout: 600                                # optional: seconds before the job is stopped (default 300)
   max_output_mb: 4                            # optional: largest output file accepted (default 2 MB)
+  shards: 104                                 # optional, with widget: the script also returns this many shards
 ```
+
+A widget whose data is too large to load with its page (the feature browser) returns `Result(widget_shards=
+[...])` besides its small `widget_data`: shard i is written to `<id>.shard-<iii>.data.json` and fetched by the
+browser when needed. The count is declared so the outputs are known before the job runs (staleness, publishing).
 
 Limits: a job that runs past its `timeout` is stopped (with whatever it started) and keeps its last good
 outputs; an output file over `max_output_mb` is refused before anything is installed. A notebook sets its
@@ -58,7 +63,7 @@ from scripts.engine import paths, verdicts
 from scripts.engine.errors import EngineError
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts", "timeout", "max_output_mb"}
+_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts", "timeout", "max_output_mb", "shards"}
 # Limits every job runs under unless its declaration raises them. The slowest figure here computes in about
 # a minute on 2 cores (README, Benchmarks): 300 s leaves room for a loaded machine, and still ends a runaway
 # loop within five minutes. 2 MB is ten times the largest output committed (a widget's data, 205 KB).
@@ -66,7 +71,7 @@ DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_OUTPUT_MB = 2.0
 _ARTIFACT_KEYS = {"train", "params", "inputs", "output", "minutes", "threads", "description"}
 # interactive figures: docs/assets/javascripts/widgets.js renders them
-WIDGETS = {"attention-explorer", "training-slider", "superposition-explorer"}
+WIDGETS = {"attention-explorer", "training-slider", "superposition-explorer", "feature-browser"}
 
 
 class DeclarationError(EngineError):
@@ -90,6 +95,7 @@ class Job:
     caption: str = ""
     alt: str = ""
     widget: str | None = None  # an interactive figure: the job also writes <id>.data.json for it
+    shards: int = 0  # a widget's data fetched on demand: <id>.shard-<i>.data.json, i < shards
     verdicts: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> claim, cite, statistic, rule
     papers: dict[str, str] = field(default_factory=dict)  # key -> the paper's own number (`paper:`), for readers
     output: pathlib.Path | None = None  # an artifact's output folder, relative to the project root
@@ -106,7 +112,7 @@ class Job:
             return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder]
         if self.kind == "notebook":
             return [layout.notebook_output(self.id, out_dir)]
-        return layout.figure_outputs(self.id, widget=bool(self.widget), out_dir=out_dir)
+        return layout.figure_outputs(self.id, widget=bool(self.widget), shards=self.shards, out_dir=out_dir)
 
 
 @dataclass
@@ -234,6 +240,10 @@ def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -
     widget = spec.get("widget")
     if widget is not None and widget not in WIDGETS:
         return fail(f"unknown widget {widget!r}; known: {sorted(WIDGETS)}.", "widget")
+    shards = spec.get("shards", 0)
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 0 or (shards and not widget):
+        return fail("'shards' must be a whole number of data files for the figure's widget (and needs 'widget:').",
+                    "shards")
     try:
         raw_verdicts, papers = _papers(spec.get("verdicts"))
         verdict_specs = verdicts.parse_specs(raw_verdicts)
@@ -248,7 +258,7 @@ def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -
     return Job(
         id=fid, kind="figure", script=script, declared_in=rel, params=params,
         inputs=tuple(pathlib.Path(p) for p in inputs),
-        caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget,
+        caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget, shards=shards,
         verdicts=verdict_specs, papers=papers, timeout=float(limits["timeout"]),
         max_output_mb=float(limits["max_output_mb"]),
     )

@@ -63,6 +63,12 @@ def run(spec: dict, staging: pathlib.Path) -> None:
         if result.widget_data is None:
             raise TypeError(f"{spec['script']}: an interactive figure must return Result(widget_data=...)")
         (staging / paths.data_name(spec["id"])).write_text(normalise.canonical_data(result.widget_data))
+    shards = result.widget_shards or []
+    if len(shards) != spec.get("shards", 0):
+        raise TypeError(f"{spec['script']}: compute() returned {len(shards)} widget shards; its declaration says "
+                        f"shards: {spec.get('shards', 0)} — make the two agree")
+    for i, shard in enumerate(shards):
+        (staging / paths.shard_name(spec["id"], i)).write_text(normalise.canonical_data(shard))
     # the job's own work, for the benchmark's per-job overhead (not an output: it stays in staging)
     (staging / "timing.json").write_text(json.dumps({"compute_and_plot": time.perf_counter() - t0}))
     values = {k: format_value(v) for k, v in sorted(result.values.items())}

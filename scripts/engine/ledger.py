@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 
 import yaml
 
+from scripts.engine import paths
 from scripts.engine.errors import EngineError
 from scripts.engine.paths import atomic_write
 
@@ -139,7 +140,8 @@ def _blobs(root: pathlib.Path, refs: list[str]) -> list[str | None]:
 
 def _relevant(path: str) -> bool:
     p = pathlib.PurePosixPath(path)
-    return (p.parent.as_posix() == "figures/out" and p.suffix == ".json") or (
+    return (p.parent.as_posix() == "figures/out" and p.suffix == ".json"  # a figure's record, not a widget's data
+            and not p.name.endswith(paths.data_name(""))) or (
         p.parent.as_posix() == "figures" and p.suffix == ".yml")
 
 
@@ -189,7 +191,7 @@ def _diff(verdict: str, old: dict[str, str] | None, new: dict[str, str], date: s
                for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
     if (old["outcome"], old["holds"]) != (new["outcome"], new["holds"]):
         events.append(Event(date, sha, "outcome", "outcome", _outcome(old), _outcome(new)))
-    interval = lambda r: f"{r['estimate']} [{r['low']}, {r['high']}], n = {r['n']}"  # noqa: E731 - one use, reads as a table
+    interval = lambda r: f"{r['estimate']} [{r['low']}, {r['high']}], n = {r['n']}"  # one use, reads as a table
     if interval(old) != interval(new):
         events.append(Event(date, sha, "estimate", "estimate", interval(old), interval(new)))
     return events

@@ -8,7 +8,20 @@ import re
 
 from mkdocs.utils import get_relative_url
 
-from scripts.engine import callouts, citations, claims, ledger, paths, provenance, publish, series, shortcodes, sources
+from scripts.engine import (
+    callouts,
+    citations,
+    claims,
+    corrections,
+    glossary,
+    ledger,
+    paths,
+    provenance,
+    publish,
+    series,
+    shortcodes,
+    sources,
+)
 from scripts.engine.declarations import Job
 
 
@@ -23,6 +36,9 @@ class Renderer:
         self.titles: dict = {}
         self.identity: tuple[str, str, str] | None = None  # site URL, name, author
         self.repo_url: str | None = None  # where the repository lives (config repo_url, REPO_URL), for provenance
+        self.value_changes: tuple[str, dict] = ("", {})  # HEAD, figure id -> dates its values changed (corrections.py)
+        self.glossary: dict[str, glossary.Term] = {}  # docs/glossary.yml, read in on_files
+        self.files = None  # the build's Files, for the URLs the glossary's cards link to
 
     def load_bibliography(self) -> None:
         """(Re)parse docs/references.bib when it changed since the last build."""
@@ -55,11 +71,15 @@ class Renderer:
 
     def render_page(self, markdown: str, page, log) -> str:
         engine, line = self.site.engine, ""
+        if self.glossary and not page.file.src_uri.startswith(("glossary", "claims")):
+            markdown = glossary.annotate(markdown, self.glossary, lambda t: self._glossary_urls(t, page.url))
         if page.file.src_uri.startswith("posts/"):  # the commit its figures were computed at
             ids = [m.group(2) or m.group(3) for m in shortcodes.SHORTCODE.finditer(markdown) if m.group(1) == "figure"]
             line = provenance.figures_line(engine.root, engine.out_dir, ids, self.repo_url)
         elif page.file.src_uri == "about.md":  # the commit the site was built from
             line = provenance.site_line(engine.root, self.repo_url)
+        if page.file.src_uri.startswith("posts/"):  # what changed since it was published
+            markdown = markdown.rstrip("\n") + "\n\n" + self.corrections(markdown, page) + "\n"
         if line:
             markdown = markdown.rstrip("\n") + "\n\n" + line + "\n"
         if page.file.src_uri.startswith("posts/") and self.identity:
@@ -72,6 +92,45 @@ class Renderer:
         for err in errors:
             log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
         return text
+
+
+    def _glossary_urls(self, term: glossary.Term, page_url: str) -> tuple[str, str]:
+        """A card's two links, relative to the page: the note that explains the term, and its Glossary entry."""
+        path, _, anchor = term.see.partition("#")
+        f = self.files.get_file_from_path(path) if self.files is not None else None
+        if f is not None and f.url == page_url:  # this very note explains it: link the section
+            note = f"#{anchor}"
+        else:
+            note = get_relative_url(f.url, page_url) + (f"#{anchor}" if anchor else "") if f is not None else term.see
+        return note, get_relative_url(glossary.PAGE.removesuffix(".md") + "/", page_url) + f"#{term.slug}"
+
+    def corrections(self, markdown: str, page) -> str:
+        """A post's "Updates and corrections" section (corrections.py): every figure the page quotes, placed or not,
+        and every verdict of those figures."""
+        root = self.site.engine.root
+        try:
+            head = ledger._git(root, "rev-parse", "HEAD").strip()
+        except (OSError, FileNotFoundError):
+            head = ""
+        cache_file = self.site.engine.layout.corrections_cache
+        if self.value_changes[0] != head or not head:
+            self.value_changes = (head, corrections.load_cache(cache_file, head) if head else {})
+        known = dict(self.value_changes[1])
+        catalog = Catalog(self.site)
+        found = [(m.group(1), (m.group(2) or m.group(3) or "").split(".")[0]) for m in shortcodes.SHORTCODE.finditer(markdown)]
+        ids = list(dict.fromkeys(fid for kind, fid in found if kind in ("figure", "value", "verdict", "table", "ref")
+                                 and catalog.job(fid) is not None))
+        numbers = {fid: n for n, fid in enumerate(dict.fromkeys(f for k, f in found if k == "figure"), start=1)}
+        records = {fid: catalog.verdicts(fid) for fid in ids}
+        if self.site.ledger is None:
+            self.site.ledger = ledger.build(root, cache=self.site.engine.layout.ledger_cache)
+        src = pathlib.Path(page.file.abs_src_path).resolve().relative_to(root.resolve()).as_posix()
+        history = corrections.post_history(root, src, ids, self.site.ledger, {f: list(r) for f, r in records.items()},
+                                           cache=self.value_changes[1])
+        if head and self.value_changes[1] != known:
+            corrections.save_cache(cache_file, head, self.value_changes[1])
+        claim_of = {f"{fid}.{key}": rec.get("claim", "") for fid, recs in records.items() for key, rec in recs.items()}
+        return corrections.markdown(history, numbers=numbers, claim_of=claim_of, page_src=page.file.src_uri)
 
 
 def _body_offset(source: str, body: str) -> int:

@@ -60,6 +60,10 @@ def data_name(figure_id: str) -> str:
     return f"{figure_id}.data.json"
 
 
+def shard_name(figure_id: str, i: int) -> str:
+    return f"{figure_id}.shard-{i:03d}.data.json"  # widgets.js derives it from data_name: keep the two in step
+
+
 def notebook_name(job_id: str) -> str:
     return f"{job_id.removeprefix('notebook:')}.ipynb"
 
@@ -133,15 +137,20 @@ class Layout:
         return self.cache_dir / "ledger.json"  # ledger.py: the verdicts' history up to HEAD, read from git
 
     @property
+    def corrections_cache(self) -> pathlib.Path:
+        return self.cache_dir / "corrections.json"  # corrections.py: when each figure's values changed, up to HEAD
+
+    @property
     def bibliography_cache(self) -> pathlib.Path:
         return self.cache_dir / "bibliography.json"  # citations.py: docs/references.bib, parsed
 
-    def figure_outputs(self, figure_id: str, *, widget: bool,
+    def figure_outputs(self, figure_id: str, *, widget: bool, shards: int = 0,
                        out_dir: pathlib.Path | None = None) -> list[pathlib.Path]:
-        """A figure's output files: the two images first, then its values, then its widget data if any."""
+        """A figure's output files: the two images first, then its values, then its widget data and shards if any."""
         out = self.out_dir if out_dir is None else out_dir
         files = [out / image_name(figure_id, t) for t in THEMES] + [out / values_name(figure_id)]
-        return files + ([out / data_name(figure_id)] if widget else [])
+        return files + ([out / data_name(figure_id)] if widget else []) + [out / shard_name(figure_id, i)
+                                                                           for i in range(shards)]
 
     def notebook_output(self, job_id: str, out_dir: pathlib.Path | None = None) -> pathlib.Path:
         return (self.out_dir if out_dir is None else out_dir) / "notebooks" / notebook_name(job_id)

@@ -8,7 +8,7 @@ import pathlib
 
 from mkdocs.structure.files import File, Files
 
-from scripts.engine import callouts, claims, internals, ledger, paths, sources
+from scripts.engine import callouts, claims, glossary, internals, ledger, paths, series, sources
 from scripts.engine.build import Engine
 
 MATHJAX_SKIP = ("sre/", "-full", "speech", "node-main", "latest.js", "adaptors/")
@@ -44,7 +44,7 @@ def with_provenance(fid: str, records: dict[str, dict], history: ledger.Ledger,
 
 
 def add_files(files: Files, config, engine: Engine, jobs: dict, left_out: set[str], log,
-              history: ledger.Ledger) -> dict[str, str]:
+              history: ledger.Ledger, terms: dict | None = None) -> dict[str, str]:
     """Remove from `files` the posts left out of a serve preview, add everything the engine publishes; return
     the Markdown pages (source URI -> text) with the open-questions page, which the series links read."""
     for rel in left_out:
@@ -66,8 +66,10 @@ def add_files(files: Files, config, engine: Engine, jobs: dict, left_out: set[st
                 log.warning(f"{job.script}: no executed copy yet; the page shows the code without outputs")
     posts = {uri: text for uri, text in _pages(files).items() if uri.startswith("posts/")}
     files.append(File.generated(config, "open-questions.md", content=callouts.open_questions_page(posts)))
+    files.append(File.generated(config, glossary.PAGE, content=glossary.page(terms or {}, series.titles_of(
+        _pages(files)))))
     pages = _pages(files)
-    records = lambda fid: with_provenance(fid, engine.verdicts(fid), history, jobs[fid].papers)  # noqa: E731
+    records = lambda fid: with_provenance(fid, engine.verdicts(fid), history, jobs[fid].papers)
     ids = [job.id for job in figures]
     files.append(File.generated(config, claims.PAGE, content=claims.claims_page(pages, records, ids)))
     files.append(File.generated(config, claims.HISTORY_PAGE, content=claims.history_page(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import pathlib
 import re
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -111,6 +112,11 @@ def outside_inline_code(text: str, expand: Callable[[str], str]) -> str:
 def _in_math(segment: str, pos: int) -> bool:
     """Inside a $...$ span: an odd number of unescaped single dollars before `pos`."""
     return len(re.findall(r"(?<![\\$])\$(?!\$)", segment[:pos])) % 2 == 1
+
+
+def _in_link_target(segment: str, pos: int) -> bool:
+    """Inside a Markdown link's target, `[text](#feature-4096-{{ value(...) }})`: the value goes in as it is."""
+    return re.search(r"\]\([^()\s]*$", segment[:pos]) is not None
 
 
 def verdict_anchor(figure_id: str, key: str) -> str:
@@ -310,6 +316,8 @@ class _Renderer:
             return f'<span class="shortcode-error">{html.escape(arg)}?</span>'
         if _in_math(segment, sc.start()):  # inside $...$ math: plain text, no HTML
             return values[key]
+        if _in_link_target(segment, sc.start()):  # part of a URL: the value alone, escaped for one
+            return urllib.parse.quote(values[key], safe="/#:-_.,~")
         return (f'<span class="computed-value" title="computed by {job.script.as_posix()}">'
                 f"{html.escape(values[key])}</span>")
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from mkdocs.exceptions import PluginError
 
-from scripts.engine import internals, ledger, pages, preflight, publish, rendercache, serve, sitecheck
+from scripts.engine import glossary, internals, ledger, pages, preflight, publish, rendercache, serve, sitecheck
 from scripts.engine.build import BuildReport, Engine
 from scripts.engine.errors import EngineError
 
@@ -42,7 +42,7 @@ def _survives(fallback: Callable):
     return wrap
 
 
-_nothing = lambda self, *a, **k: None  # noqa: E731
+_nothing = lambda self, *a, **k: None
 
 
 def reason(message: str) -> str:
@@ -121,8 +121,17 @@ class Site:
             # Under serve a malformed backfill must not take the Claims page with it: say so, show no history.
             self.log.error(f"{e} (the preview goes on without the claims' history; fix the file and save)")
             self.ledger = ledger.Ledger({}, note=f"history unavailable while {ledger.BACKFILL} is malformed")
+        try:
+            terms = glossary.load(self.engine.root, {f.src_uri for f in files if f.src_uri.endswith(".md")})
+        except glossary.GlossaryError as e:
+            if not self.serving:
+                raise
+            self.log.error(f"{e} (the preview goes on without the glossary; fix the file and save)")
+            terms = {}
+        self.renderer.glossary = terms
+        self.renderer.files = files
         self.renderer.load_series(publish.add_files(files, config, self.engine, self.jobs, self._left_out, self.log,
-                                                    self.ledger), config, self.log)
+                                                    self.ledger, terms), config, self.log)
         return files
 
     @_survives(_page_broken)

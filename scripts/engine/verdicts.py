@@ -145,10 +145,11 @@ def format_number(x: float, decimals: int | None = None) -> str:
     return "0" if re.fullmatch(r"-?0(\.0*)?", s) else s  # no "-0.00"
 
 
-def format_interval(value: float, low: float, high: float, *, coarse: bool = True) -> tuple[str, str, str]:
-    """The three numbers at the precision the interval supports; `coarse=False` (bounds, whose ends are exact
-    numbers such as logged epochs) never rounds to tens or coarser."""
-    d = decimals_for(low, high)
+def format_interval(value: float, low: float, high: float, *, coarse: bool = True,
+                    decimals: int | None = None) -> tuple[str, str, str]:
+    """The three numbers at the precision the interval supports (or `decimals`); `coarse=False` (bounds, whose
+    ends are exact numbers such as logged epochs) never rounds to tens or coarser."""
+    d = decimals_for(low, high) if decimals is None else decimals
     if d is not None and not coarse:
         d = max(0, d)
     return format_number(value, d), format_number(low, d), format_number(high, d)
@@ -156,19 +157,21 @@ def format_interval(value: float, low: float, high: float, *, coarse: bool = Tru
 
 def format_against(threshold: float, value: float, low: float, high: float, *,
                    coarse: bool = True) -> tuple[str, str, str]:
-    """`format_interval`, with as many more decimals (up to three) as it takes for each printed end to lie on
-    the same side of the rule's threshold as the number it prints: a supported "> 3" is never shown as
-    "10 [0, 20]", nor an inconclusive "< 0" as "-0.1 [-0.2, 0]"."""
-    d = decimals_for(low, high)
-    if d is not None and not coarse:
+    """`format_interval`, with as many more decimals (up to three) as it takes for each printed end — or, for an
+    exact number, the number itself — to lie on the same side of the rule's threshold as the number it prints:
+    a supported "> 3" is never shown as "10 [0, 20]", an inconclusive "< 0" as "-0.1 [-0.2, 0]", nor an exact
+    0.797 against "> 0.8" as "0.80"."""
+    side = lambda x: (x > threshold) - (x < threshold)
+    exact = decimals_for(low, high) is None
+    d = 1 - math.floor(math.log10(abs(value))) if exact and value else decimals_for(low, high)
+    if d is not None and (exact or not coarse):
         d = max(0, d)
-    side = lambda x: (x > threshold) - (x < threshold)  # noqa: E731
     for extra in range(4):
-        dd = None if d is None else d + extra
-        out = tuple(format_number(x, dd) for x in (value, low, high))
-        if d is None or all(side(float(t.replace(",", ""))) == side(x) for t, x in zip(out[1:], (low, high))):
-            return out  # type: ignore[return-value]
-    return out  # type: ignore[return-value]
+        out = format_interval(value, low, high, coarse=coarse, decimals=None if d is None else d + extra)
+        checked = ((out[0], value),) if exact else zip(out[1:], (low, high))
+        if d is None or all(side(float(t.replace(",", ""))) == side(x) for t, x in checked):
+            break
+    return out
 
 
 # -- what an interval covers ---------------------------------------------------------------------------------
@@ -199,7 +202,7 @@ def interval_kind(value: float, low: float, high: float, method: str, covers: st
     if covers:
         if covers not in INTERVAL_KINDS:
             raise VerdictError(f"Estimate.covers {covers!r} is not one of {sorted(INTERVAL_KINDS)}")
-        if covers != "exact" and low == value == high and covers != "bound":
+        if low == value == high and covers != "bound":
             return "exact"
         return covers
     m = method.lower()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.analysis.drawing import attention_heatmap, dense
 from scripts.analysis.induction import explorer_data, previous_token_scores
 from scripts.engine.api import Result, visible_whitespace
+from scripts.engine.drawing import attention_heatmap, dense
 from scripts.zoo.load import load_model
 
 

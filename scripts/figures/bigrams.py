@@ -59,7 +59,7 @@ def compute(params: dict) -> Result:
         top_data = np.argsort(-empirical[t], kind="stable")[:3]
         examples.append((word, [tok.decode([int(i)]) for i in top_data], [tok.decode([int(i)]) for i in top_model]))
     agree = int((predicted[frequent].argmax(1) == empirical[frequent].argmax(1)).sum())
-    vis = lambda ts: " · ".join(visible_whitespace(t) for t in ts)  # noqa: E731
+    vis = lambda ts: " · ".join(visible_whitespace(t) for t in ts)
     table = Table(["current token", "corpus: top 3 next", "0-layer model: top 3 next"],
                   [[visible_whitespace(w), vis(d), vis(m)] for w, d, m in examples],
                   caption="The likeliest next tokens after five tokens, by the corpus and by the model "

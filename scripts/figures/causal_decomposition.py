@@ -14,11 +14,11 @@ import numpy as np
 
 from scripts.analysis import decompose as dc
 from scripts.analysis.causal import best_index, ratio_of_means
-from scripts.analysis.drawing import heatmap, seed_dots
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.stats import bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result, Table
+from scripts.engine.drawing import heatmap, seed_dots
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
 WINDOWS, SEQS = "held-out windows", "random sequences"
@@ -38,7 +38,7 @@ def run_seed(name: str, params: dict) -> dict:
                                  seed=params["seed"])
     l0, l1 = dc.previous_token_by_term(m, text), dc.induction_by_query_part(m, rep, QUERY_FROM)
     prev, ind = best_index(l0["full"].mean(0)), best_index(l1["full"].mean(0))
-    kept = lambda a, b, unit: bootstrap_statistic(ratio_of_means, a, b, unit=unit)  # noqa: E731
+    kept = lambda a, b, unit: bootstrap_statistic(ratio_of_means, a, b, unit=unit)
     est = {"prev-from-position": kept(l0["pos·pos"][:, prev], l0["full"][:, prev], WINDOWS),
            "prev-needs-position": kept(l0["no pos·pos"][:, prev], l0["full"][:, prev], WINDOWS),
            "induction-query-token": kept(l1["token"][:, ind], l1["full"][:, ind], SEQS)}

@@ -15,12 +15,12 @@ import numpy as np
 from scripts.analysis import attribution as at
 from scripts.analysis.causal import best_index, ratio_of_means
 from scripts.analysis.circuits import copying_score
-from scripts.analysis.drawing import seed_dots
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.patching import induction_per_sequence
 from scripts.analysis.stats import bootstrap_mean, bootstrap_statistic
 from scripts.engine import style
 from scripts.engine.api import Result, Table
+from scripts.engine.drawing import seed_dots
 from scripts.zoo.load import held_out_text, load_model, seed_label, seed_variants
 
 WINDOWS, SEQS = "held-out windows", "random sequences"

@@ -54,7 +54,7 @@ def compute(params: dict) -> Result:
     table = [[f"{s:,} ({s * tokens_per_step / 1e6:.1f}M)", f"{best[i]:.2f}", clean_ind[i].text,
               *(curves[k][i].text for k in CURVES), curves["prev_v"][i].text, curves["gain"][i].text]
              for i, s in enumerate(steps)]
-    trip = lambda e: (e.value, e.low, e.high)  # noqa: E731
+    trip = lambda e: (e.value, e.low, e.high)
     return Result(
         data={"x": [s * tokens_per_step / 1e6 for s in steps], "cross": cross, "threshold": params["threshold"],
               "clean": [trip(e) for e in clean_ind], "curves": {k: [trip(e) for e in v] for k, v in curves.items()},

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.analysis import causal
-from scripts.analysis.drawing import seed_dots
 from scripts.analysis.induction import repeated_random_tokens
 from scripts.analysis.patching import Path, reference_z
 from scripts.engine import style
 from scripts.engine.api import Result, Table
+from scripts.engine.drawing import seed_dots
 from scripts.zoo.load import load_model, seed_label, seed_variants
 
 SEQS = "random sequences"

@@ -48,7 +48,7 @@ def _seed(name: str, params: dict, blocks, level: float, zc: float) -> dict:
         ablate["top two"] = key_path_ablated_induction(w, rep, ind, sources[:2])
     qv = max(((mode, h0, h1) for mode in "QV" for h0 in range(4) for h1 in range(4)),
              key=lambda t: (round(z[t[0]][t[1], t[2]], 6), t))
-    est = lambda key: null_z(obs[key[0]][key[1], key[2]], nulls[key], level=level)  # noqa: E731
+    est = lambda key: null_z(obs[key[0]][key[1], key[2]], nulls[key], level=level)
     return {"prev": prev, "prev_score": prev_score, "ind": ind, "ind_score": ind_score, "obs": obs, "z": z,
             "sources": sources, "ablate": ablate, "qv": qv,
             "k_prev": est(("K", prev, ind)), "k_second": est(("K", sources[1], ind)), "qv_best": est(qv),
@@ -92,7 +92,7 @@ def compute(params: dict) -> Result:
 
 def _values(params: dict, runs: dict, head: dict, over_training: list, tests: int, level: float, zc: float) -> dict:
     """The numbers the post quotes."""
-    names_h = lambda hs: " and ".join(f"L0H{h}" for h in hs)  # noqa: E731
+    names_h = lambda hs: " and ".join(f"L0H{h}" for h in hs)
     mode_name, a0, a1 = head["qv"]
     first, last = over_training[0], over_training[-1]
     first_src, second_src = (f"L0H{h}" for h in head["sources"][:2])

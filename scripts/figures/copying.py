@@ -45,8 +45,8 @@ def compute(params: dict) -> Result:
     _, z2 = significant_fraction(list(s2.values()), list(n2.values()), tests=len(s2))
     z2 = dict(zip(s2, z2))
     zc1, zc2 = critical_z(len(h1["z"])), critical_z(len(z2))
-    count = lambda zs, zc, pred=lambda k: True, end="value": sum(getattr(z, end) > zc for k, z in zs.items() if pred(k))  # noqa: E731
-    layer = lambda p: (lambda k: k.startswith(p))  # noqa: E731
+    count = lambda zs, zc, pred=lambda k: True, end="value": sum(getattr(z, end) > zc for k, z in zs.items() if pred(k))
+    layer = lambda p: (lambda k: k.startswith(p))
     neg = [k for k, z in z2.items() if z.value < -zc2]
     null_all = np.concatenate(list(h1["nulls"].values()) + list(n2.values()))
     values = {

@@ -38,7 +38,7 @@ def compute(params: dict) -> Result:
     i, j = np.triu_indices(len(top_W), k=1)
     c = np.round(cos[deep], 6)
     top = np.lexsort((np.arange(len(c)), -c))[: params["top_pairs"]]
-    show = lambda t: repr(top_model.tokenizer.decode([int(t) + 2]))  # noqa: E731
+    show = lambda t: repr(top_model.tokenizer.decode([int(t) + 2]))
     top_pairs = "; ".join(f"{show(i[k])} / {show(j[k])} ({cos[deep][k]:.2f})" for k in top)
     n, d = top_W.shape
     cos["random"] = pairwise_cosines(random_unit_vectors(n, d, np.random.default_rng(params["seed"])))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.analysis.drawing import decades
 from scripts.analysis.grokking import accuracy_within_budget, phase_spans, phases, timing_estimates
 from scripts.engine import style
 from scripts.engine.api import Result, Table
+from scripts.engine.drawing import decades
 from scripts.grokking.load import load
 
 PHASE_NAMES = ("memorisation", "circuit formation", "clean-up")

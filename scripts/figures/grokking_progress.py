@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from scripts.analysis.drawing import decades
 from scripts.analysis.grokking import crossing, phase_spans, phases, timing_estimates
 from scripts.engine import style
 from scripts.engine.api import Result
+from scripts.engine.drawing import decades
 from scripts.grokking.load import load
 
 KEYS = ("restricted-leads", "excluded-rises", "cleanup-shrinks")

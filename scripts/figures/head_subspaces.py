@@ -14,15 +14,8 @@ import torch
 from scripts.analysis.composition import ov, qk
 from scripts.analysis.linalg import effective_rank, head_overlaps, strongest_cell, subspace_overlap_null
 from scripts.engine import style
-from scripts.engine.api import Result
+from scripts.engine.api import Result, threshold_moved
 from scripts.zoo.load import load_model, seed_label, seed_variants
-
-
-def _moved(high_threshold: int, low_threshold: int) -> str:
-    """The count of passing pairs with the threshold 10 % higher and lower, as a reader's sentence."""
-    if high_threshold == low_threshold:
-        return "the same count with the threshold 10 % higher or lower"
-    return f"{high_threshold} to {low_threshold} with the threshold 10 % higher or lower"
 
 
 def compute(params: dict) -> Result:
@@ -47,7 +40,7 @@ def compute(params: dict) -> Result:
                 "d_head": dh, "ov_min": f"{min(ov_ranks):.1f}", "ov_max": f"{max(ov_ranks):.1f}",
                 "qk_min": f"{min(qk_ranks):.1f}", "qk_max": f"{max(qk_ranks):.1f}", "chance": f"{null.mean():.2f}", "null_sd": f"{null.std(ddof=1):.3f}",
                 "n_pairs": overlap.size, "n_sig": int((z > params["z_cells"]).sum()),
-                "n_sig_range": _moved(int((z > 1.1 * params["z_cells"]).sum()), int((z > 0.9 * params["z_cells"]).sum())),
+                "n_sig_range": threshold_moved(int((z > 1.1 * params["z_cells"]).sum()), int((z > 0.9 * params["z_cells"]).sum())),
                 "draws": params["draws"],
             }
     head = next(iter(best_by_seed.values()))

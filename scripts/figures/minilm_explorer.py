@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.analysis.drawing import attention_heatmap, dense
 from scripts.analysis.induction import explorer_data
 from scripts.engine.api import Result
+from scripts.engine.drawing import attention_heatmap, dense
 from scripts.zoo.load import load_model
 
 

@@ -16,7 +16,7 @@ import torch
 from scripts.analysis.sae import mlp_activations
 from scripts.analysis.sae_units import mean_difference, top_positions, top_token_share
 from scripts.engine import style
-from scripts.engine.api import Result
+from scripts.engine.api import Result, Table
 from scripts.sae.load import load_sae
 from scripts.zoo.load import held_out_text, load_model
 
@@ -47,6 +47,7 @@ def compute(params: dict) -> Result:
     main_k, largest = params["ks"][-1], f"{params['sizes'][-1]:,} features"
     verdict = {f"top {k} activations": mean_difference(shares[k][largest], shares[k]["neurons"], unit=UNITS)
                for k in params["ks"]}
+    sensitivity = _sensitivity(model, params, encoders, tops, shares, tokens, largest)
     s = shares[main_k][largest]
     v, i = tops[(main_k, largest)]
     order = torch.argsort(torch.nan_to_num(s, nan=-1.0), descending=True)
@@ -65,8 +66,41 @@ def compute(params: dict) -> Result:
                 "features_mean": f"{means[largest]:.2f}",
                 "judged": "; ".join(f"{n} {c:,}" for n, c in judged.items()),
                 "examples": "; ".join(examples)},
+        tables={"sensitivity": sensitivity},
         verdicts={"features-more-monosemantic": verdict},
     )
+
+
+def _sensitivity(model, params, encoders, tops, shares, tokens, largest) -> Table:
+    """The verdict's difference (features minus neurons) under the other choices a reviewer would make, next to
+    the declared one: not variants of the rule (they were not fixed before looking), a measure of its fragility."""
+    def diff(a, b):
+        e = mean_difference(a, b, unit=UNITS)
+        return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+
+    with_first = held_out_text(model, params["windows"])  # the first position (always the same token) kept
+    acts0 = mlp_activations(model, with_first).reshape(-1, model.cfg.d_mlp)
+    toks0 = with_first.reshape(-1)
+    rows = {"as declared (the 4,096 dictionary; shares of the active top positions; units active at 10 or more)":
+            [diff(shares[k][largest], shares[k]["neurons"]) for k in params["ks"]]}
+    for size in params["sizes"][:-1]:
+        name = f"{size:,} features"
+        rows[f"the {size:,}-feature dictionary instead"] = [diff(shares[k][name], shares[k]["neurons"])
+                                                             for k in params["ks"]]
+    rows["features too rare to judge counted as 0, not left out"] = [
+        diff(torch.nan_to_num(shares[k][largest], nan=0.0), shares[k]["neurons"]) for k in params["ks"]]
+    rows["shares of all k top positions, active or not"] = [
+        diff(*(top_token_share(*tops[(k, n)], tokens, over_all_k=True) for n in (largest, "neurons")))
+        for k in params["ks"]]
+    rows["only units active at all k top positions"] = [
+        diff(*(top_token_share(*tops[(k, n)], tokens, min_active=k) for n in (largest, "neurons")))
+        for k in params["ks"]]
+    rows["the first position of each window kept"] = [
+        diff(*(top_token_share(*top_positions(acts0, encoders[n], k), toks0) for n in (largest, "neurons")))
+        for k in params["ks"]]
+    return Table(columns=["choice", *(f"top {k}" for k in params["ks"])],
+                 rows=[[name, *cells] for name, cells in rows.items()],
+                 align=["left", *("right" for _ in params["ks"])])
 
 
 def plot(result: Result, theme: str):

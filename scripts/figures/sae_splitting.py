@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from scripts.analysis.sae import feature_stats, mlp_activations
-from scripts.analysis.sae_units import children, decoder_cosines, top_positions
+from scripts.analysis.sae_units import children, decoder_cosines, family_correlations, top_positions
 from scripts.analysis.stats import exact
 from scripts.engine import style
 from scripts.engine.api import Result
@@ -43,15 +43,31 @@ def compute(params: dict) -> Result:
     family = (cos[parent] > params["cosine"]).nonzero().flatten().tolist()
     sv, si = top_positions(acts * scale, small.encode, 50)
     lv, li = top_positions(acts * scale, large.encode, 50)
-    members = "; ".join(f"{u:,} {_top_token(model, lv, li, tokens, u)} (cosine {float(cos[parent, u]):.2f})"
-                        for u in family[:8])
+    family_text = "; ".join(f"{u:,} {_top_token(model, lv, li, tokens, u)} (cosine {float(cos[parent, u]):.2f})"
+                            for u in family[:8])
     counts = np.bincount(kids[live].numpy(), minlength=6)
+    # The paper's second test, reported beside the verdict (not a rule): do the finer features' activations
+    # together track the coarse one's? Correlations over the held-out tokens, per split feature.
+    split_ids = torch.where(live & (kids >= 2))[0].tolist()
+    fams = [(cos[u] > params["cosine"]).nonzero().flatten().tolist() for u in split_ids]
+    members = sorted({m for f in fams for m in f})
+    where = {m: i for i, m in enumerate(members)}
+    parent_acts = torch.cat([small.encode(c)[:, split_ids] for c in (acts * scale).split(8192)])
+    member_acts = torch.cat([large.encode(c)[:, members] for c in (acts * scale).split(8192)])
+    covered, single = family_correlations(parent_acts, member_acts, [[where[m] for m in f] for f in fams])
+    ok = ~torch.isnan(covered) & ~torch.isnan(single)
+    family_of_parent = split_ids.index(parent) if parent in split_ids else None
     return Result(
         data={"kids": kids[live].numpy(), "small": params["small"], "large": params["large"]},
         values={"live_small": int(live.sum()), "split_share": f"{split:.2f}",
                 "children": ", ".join(f"{k}: {c}" for k, c in enumerate(counts[:5])) + f", 5 or more: {counts[5:].sum()}",
-                "parent": f"{parent:,}", "parent_token": _top_token(model, sv, si, tokens, parent),
-                "family_size": len(family), "family": members},
+                "parent": f"{parent:,}", "parent_id": str(parent), "parent_token": _top_token(model, sv, si, tokens, parent),
+                "family_size": len(family), "family": family_text,
+                "covered_median": f"{float(covered[ok].median()):.2f}", "single_median": f"{float(single[ok].median()):.2f}",
+                "covered_better": f"{float((covered[ok] > single[ok]).double().mean()):.0%}",
+                "split_n": int(ok.sum()),
+                "parent_covered": "n/a" if family_of_parent is None else f"{float(covered[family_of_parent]):.2f}",
+                "parent_single": "n/a" if family_of_parent is None else f"{float(single[family_of_parent]):.2f}"},
         verdicts={"features-split": exact(split, n=int(live.sum()), unit="features of the small dictionary",
                                           why="exact on the decoder weights, no sampling")},
     )

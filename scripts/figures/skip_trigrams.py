@@ -92,12 +92,12 @@ def compute(params: dict) -> Result:
     runs = {name: _seed_run(name, params) for name in names}
     head = runs[names[0]]
     model = head["model"]
-    show = lambda t: repr(model.tokenizer.decode([t]))  # noqa: E731
-    tri = lambda a, b, c: f"{show(a)} … {show(b)} → {show(c)}"  # noqa: E731
+    show = lambda t: repr(model.tokenizer.decode([t]))
+    tri = lambda a, b, c: f"{show(a)} … {show(b)} → {show(c)}"
     K = head["K"]
     tables = {f"L0H{h}": [(tri(a, b, c), f"{s:.1f}", head["seen"][(a, b, c)]) + (("copy",) if a == c else ("",))
                           for s, a, b, c in ranked[: params["rows"]]] for h, ranked in head["heads"].items()}
-    tok = lambda t: visible_whitespace(model.tokenizer.decode([t]))  # noqa: E731  (␣ ↵ ⇥ for the HTML tables)
+    tok = lambda t: visible_whitespace(model.tokenizer.decode([t]))  # ␣ ↵ ⇥ for the HTML tables
     html_tables = {f"L0H{h}": Table(
         ["source a", "dest. b", "output c", "score", "in corpus", "copy"],
         [[tok(a), tok(b), tok(c), f"{s:.1f}", head["seen"][(a, b, c)], "yes" if a == c else ""]

@@ -32,7 +32,7 @@ def compute(params: dict) -> Result:
     sw = load_sweep("computation")
     m, n = sw["W_in"].shape[1], sw["W_in"].shape[2]
     probs, seeds = axis(sw, "p", descending=True), [int(s) for s in axis(sw, "seed")]
-    weights = lambda sweep, idx: (sweep["W_in"][idx], sweep["W_out"][idx], sweep["b"][idx])  # noqa: E731
+    weights = lambda sweep, idx: (sweep["W_in"][idx], sweep["W_out"][idx], sweep["b"][idx])
     sparse, dense = instances(sw, p=params["sparse_p"]), instances(sw, p=1.0)
     counts = {}  # the verdict's variants: how strict the fit, and how long the training
     for name, v in params["variants"].items():
@@ -49,7 +49,7 @@ def compute(params: dict) -> Result:
 
     share = {"whole |x| computed": sharing(sparse, False), "answered on one sign counts too": sharing(sparse, True)}
     shown = {p: instances(sw, p=p)[0] for p in (1.0, params["sparse_p"])}
-    label = lambda s: f"seed {s}"  # noqa: E731
+    label = lambda s: f"seed {s}"
     main, long = counts[next(iter(counts))], counts[list(counts)[-1]]
     return Result(
         data={"probs": probs, "counts": per_p.numpy(), "one_sided": one_sided.numpy(), "long": long.numpy(),

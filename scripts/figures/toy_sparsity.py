@@ -29,7 +29,7 @@ def compute(params: dict) -> Result:
     W, m = sw["W"], sw["W"].shape[1]
     probs = axis(sw, "p", descending=True)
     seeds = [int(s) for s in axis(sw, "seed")]
-    label = lambda s: f"seed {s}"  # noqa: E731
+    label = lambda s: f"seed {s}"
     dense = dense_error(W[instances(sw, relu=1, p=1.0)], kept=m)
     sparse = represented(W[instances(sw, relu=1, p=params["sparse_p"])])
     linear_max = torch.stack([represented(W[instances(sw, relu=0, p=p)]) for p in probs]).amax(0)

@@ -30,7 +30,7 @@ RUN = "training run"
 
 def _within(errors: np.ndarray, tol: float) -> str:
     """How many seeds lie within `tol` of the answer, with the count at half and double the tolerance."""
-    k = lambda t: int((errors < t).sum())  # noqa: E731
+    k = lambda t: int((errors < t).sum())
     if k(tol / 2) == k(2 * tol):
         return f"{k(tol)} of {len(errors)}, and the same at half and at double the tolerance"
     return f"{k(tol)} of {len(errors)}; {k(tol / 2)} at half the tolerance, {k(2 * tol)} at double it"

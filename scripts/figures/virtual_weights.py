@@ -14,15 +14,8 @@ import torch
 from scripts.analysis.linalg import null_zscores, strongest_cell, virtual_weight_scores
 from scripts.analysis.rotations import random_orthogonal_stack
 from scripts.engine import style
-from scripts.engine.api import Result
+from scripts.engine.api import Result, threshold_moved
 from scripts.zoo.load import load_model, seed_label, seed_variants
-
-
-def _moved(high_threshold: int, low_threshold: int) -> str:
-    """The count of passing pairs with the threshold 10 % higher and lower, as a reader's sentence."""
-    if high_threshold == low_threshold:
-        return "the same count with the threshold 10 % higher or lower"
-    return f"{high_threshold} to {low_threshold} with the threshold 10 % higher or lower"
 
 
 def compute(params: dict) -> Result:
@@ -55,7 +48,7 @@ def compute(params: dict) -> Result:
             "best_pair": head[0], "best_ratio": f"{head[2]:.1f}", "wpos_best": head[1].removeprefix("W_pos → "),
             "wpos_ratio": f"{head[3]:.1f}", "samples": params["samples"],
             "n_head_pairs": n_heads, "n_sig_pairs": n_sig, "z_cells": params["z_cells"],
-            "n_sig_range": _moved(head_counts[params["z_cells"] * 1.1], head_counts[params["z_cells"] * 0.9]),
+            "n_sig_range": threshold_moved(head_counts[params["z_cells"] * 1.1], head_counts[params["z_cells"] * 0.9]),
             "pairs_by_seed": "; ".join(f"{s}: {p[0]}" for s, p in pairs.items()),
             "pos_by_seed": "; ".join(f"{s}: {p[1].removeprefix('W_pos → ')}" for s, p in pairs.items()),
         },

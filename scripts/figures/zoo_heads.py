@@ -57,7 +57,7 @@ def compute(params: dict) -> Result:
         "one-layer-does-not": {seed_label(n): bootstrap_statistic(repeat_gain, *halves[n], unit=SEQS) for n in ones},
     }
     gain = {n: bootstrap_statistic(repeat_gain, *halves[n], unit=SEQS) for n in (zero, one, two)}
-    per_seed = lambda key, names, layer: "; ".join(  # noqa: E731
+    per_seed = lambda key, names, layer: "; ".join(
         f"{seed_label(n)}: {head_name((prev if key == 'prev' else ind)[n][:, layer], layer)} "
         f"{est['previous-token-head' if key == 'prev' else 'induction-head'][seed_label(n)].text}" for n in names)
     return Result(

@@ -14,13 +14,7 @@
 // it) and asks it to render.
 
 (function () {
-  const NS = "http://www.w3.org/2000/svg";
-  const s = (tag, attrs = {}, text) => {
-    const node = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  };
+  const s = svg; // widgets.js
   const f2 = (x) => (Math.abs(x) < 0.005 ? 0 : x).toFixed(2); // no "-0.00"
   const num = (x) => String(Number(x.toPrecision(3))); // 0.995, 0.01, 1
   const sparsityOf = (p) => String(Number((1 - p).toFixed(4)));

@@ -5,12 +5,7 @@
 // Registers itself with widgets.js (loaded before it) and asks it to render.
 
 (function () {
-  const NS = "http://www.w3.org/2000/svg";
-  const s = (tag, attrs = {}) => {
-    const node = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    return node;
-  };
+  const s = svg; // widgets.js
   const fmt = (x) => (x >= 0.01 && x < 1000 ? x.toPrecision(3) : x.toExponential(1));
 
   const tops = new WeakMap();

@@ -24,6 +24,14 @@ function initWidgets() {
   });
 }
 
+// An SVG element for the widgets that draw: svg("rect", {x: 1, class: "bar"}, optional text content).
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
 function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {

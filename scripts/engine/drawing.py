@@ -1,6 +1,8 @@
 """Plot helpers shared by several figures: a heatmap with its numbers in the cells, the verdicts' statistics per
 training seed as dots with interval bars against the rule's threshold (causal note), log-axis decade labels and
-an attention heatmap. Drawing only, no computation: here because no figure script may import another.
+an attention heatmap. Drawing only, no computation: beside style.py (whose sizes and colours they use) rather
+than in it, so a figure's fingerprint includes them only if it draws with them; shared here because no figure
+script may import another.
 """
 
 from __future__ import annotations
