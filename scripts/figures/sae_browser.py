@@ -51,13 +51,16 @@ def _feature_detail(sae, j: int, prof: dict, x, tokens, effects, p: dict) -> dic
             "down": [[int(t), round(-float(v), 2)] for v, t in zip(*down)]}
 
 
-def _pick_examples(index: dict, tokens_total: int, min_density: float) -> tuple[int, int]:
-    """The most and least token-specific features among those firing often enough to judge (share known)."""
+def _pick_examples(index: dict, tokens_total: int, min_density: float) -> tuple[dict[str, int], dict[str, int]]:
+    """The most and least token-specific features among those firing often enough to judge (share known), ties
+    broken by firing most often; and how many features tie with each on its share."""
     ok = [j for j, (c, s) in enumerate(zip(index["count"], index["share"])) if c >= min_density * tokens_total
           and s >= 0]
     specific = max(ok, key=lambda j: (index["share"][j], index["count"][j], -j))
     diffuse = min(ok, key=lambda j: (index["share"][j], -index["count"][j], j))
-    return specific, diffuse
+    ties = {name: sum(index["share"][k] == index["share"][j] for k in ok)
+            for name, j in (("specific", specific), ("diffuse", diffuse))}
+    return {"specific": specific, "diffuse": diffuse}, ties | {"judged": len(ok)}
 
 
 def compute(params: dict) -> Result:
@@ -89,14 +92,16 @@ def compute(params: dict) -> Result:
         details = [_feature_detail(sae, j, prof, x, tokens, effects, params) for j in range(size)]
         shards += [details[i:i + size_] for i in range(0, size, size_)]
         if size == params["sizes"][-1]:
-            examples = dict(zip(("specific", "diffuse"), _pick_examples(entry, n, params["example_density"])))
+            examples, ties = _pick_examples(entry, n, params["example_density"])
             stills = {name: {"feature": j, "detail": details[j]} for name, j in examples.items()}
     last = str(params["sizes"][-1])
-    values = {"features": f"{sum(params['sizes']):,}", "tokens": f"{n:,}", "shards": len(shards)}
+    values = {"features": f"{sum(params['sizes']):,}", "tokens": f"{n:,}", "shards": len(shards),
+              "frequent": f"{ties['judged']:,}"}
     for name, j in examples.items():
         e = index["features"][last]
         values |= {f"{name}_id": str(j), f"{name}": f"{j:,}", f"{name}_token": _quoted(vocab[e["token"][j]]),
                    f"{name}_share": f"{e['share'][j] / 100:.2f}", f"{name}_density": f"{e['count'][j] / n:.2%}",
+                   f"{name}_ties": f"{ties[name]:,}",
                    f"{name}_up": ", ".join(_quoted(vocab[t]) for t, _ in stills[name]["detail"]["up"][:4])}
     index["start"] = {"size": params["sizes"][-1], "feature": examples["specific"]}
     return Result(data={"vocab": vocab, "stills": stills, "size": params["sizes"][-1], "tokens": n,

@@ -32,6 +32,13 @@ def _recovered(clean, spliced, base) -> float:
     return loss_recovered({"clean": clean, "spliced": spliced, "zero": base})
 
 
+def _rare(density: np.ndarray, tokens: int) -> str:
+    """How many living features fire only a handful of times on the held-out tokens."""
+    counts = np.rint(density * tokens)
+    return (f"{int(((counts >= 1) & (counts <= 2)).sum()):,} fire once or twice and "
+            f"{int(((counts >= 1) & (counts < 10)).sum()):,} fewer than ten times")
+
+
 def compute(params: dict) -> Result:
     model = load_model(params["model"])
     text = held_out_text(model, params["windows"])
@@ -66,6 +73,7 @@ def compute(params: dict) -> Result:
                 "resampled": ", ".join(str(sum(n for _, n in json.loads(
                     (ROOT / "models" / f"sae-{params['model']}" / f"sae-{r['size']}.json").read_text())["resampled"]))
                     for r in rows),
+                "rare": _rare(densities[f"{params['sizes'][-1]:,} features"], len(acts)),
                 "table": "; ".join(f"{r['size']:,}: L0 {r['l0']:.1f}, unexplained variance {r['fvu']:.2f}, "
                                    f"dead {r['dead']:.1%}, firing on over 10 % of tokens {r['dense']:.1%}"
                                    for r in rows)},

@@ -35,6 +35,8 @@ def compute(params: dict) -> Result:
         values={"feature_corr": f"{float(f.mean()):.2f}", "neuron_corr": f"{float(n.mean()):.2f}",
                 "features_above": f"{float((f > 0.9).double().mean()):.0%}",
                 "neurons_above": f"{float((n > 0.9).double().mean()):.0%}",
+                "features_above_n": f"{int((f > 0.9).sum()):,} of {len(f):,}",
+                "neurons_above_n": f"{int((n > 0.9).sum())} of {len(n)}",
                 "features_judged": f"{len(f):,}", "tokens": f"{len(acts[0]):,}"},
         verdicts={"features-universal": est},
     )
