@@ -51,6 +51,18 @@ def open_page(browser, url: str, wait_until: str = "networkidle"):
     return page
 
 
+def on_a_phone(browser, url: str, ready: str, widget: str):
+    """(context, page): `url` on a 390 px touch screen, once `ready` is there; `widget` must fit the screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_selector(ready)
+    scroll, client, right = page.eval_on_selector(
+        widget, "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
+    assert scroll <= client + 1 and right <= 390 + 1, (scroll, client, right)
+    return context, page
+
+
 def test_every_page_loads_images_math_and_stays_local(browser, built_site):
     with static_server(built_site) as base:
         pages = site_pages(built_site)
@@ -305,13 +317,7 @@ def test_superposition_explorer_is_driven_by_keyboard_and_reads_on_a_phone(brows
         assert page.errors == [] and page.external == []
         page.close()
 
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.goto(f"{base}/{post}/", wait_until="networkidle")
-        page.wait_for_selector(f"{widget} .se-plane .se-vec polygon")
-        scroll, client, right = page.eval_on_selector(
-            widget, "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
-        assert scroll <= client + 1 and right <= 390 + 1, (scroll, client, right)
+        context, page = on_a_phone(browser, f"{base}/{post}/", f"{widget} .se-plane .se-vec polygon", widget)
         plane, heat = (page.locator(f"{widget} {svg}").bounding_box() for svg in (".se-plane", ".se-heat"))
         assert heat["y"] >= plane["y"] + plane["height"], (plane, heat)  # stacked, not squeezed side by side
         sizes = page.eval_on_selector_all(  # rendered size: the font size times the SVG's scale
@@ -372,13 +378,8 @@ def test_feature_browser_loads_little_fetches_shards_on_demand_and_follows_the_p
         page.wait_for_function("() => document.querySelector('.feature-browser .fb-title').textContent.includes('of 512')")
         page.close()
 
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.goto(f"{base}/{post}/#feature-4096-{values['specific_id']}", wait_until="networkidle")
-        page.wait_for_selector(f"{widget} .fb-ctx")
-        scroll, client, right = page.eval_on_selector(
-            widget, "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]")
-        assert scroll <= client + 1 and right <= 390 + 1, (scroll, client, right)
+        context, page = on_a_phone(browser, f"{base}/{post}/#feature-4096-{values['specific_id']}",
+                                   f"{widget} .fb-ctx", widget)
         page.tap(f"{widget} .fb-top >> nth=0")
         assert "activation" in page.inner_text(f"{widget} .fb-readout")
         context.close()

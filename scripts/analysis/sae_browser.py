@@ -17,6 +17,7 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from scripts.analysis.sae_units import merge_top
 from scripts.sae.model import SparseAutoencoder
 
 
@@ -30,16 +31,12 @@ def feature_profiles(sae: SparseAutoencoder, acts: Float[Tensor, "n d_in"], *, k
       the last bin)."""
     d = sae.d_sae
     count = torch.zeros(d, dtype=torch.long)
-    best_v = best_i = None
+    best = None
     for i in range(0, len(acts), chunk):
         f = sae.encode(acts[i:i + chunk].float())
         count += (f > 0).sum(0)
-        a = f.T
-        idx = torch.arange(i, i + a.shape[1]).expand_as(a)
-        if best_v is not None:
-            a, idx = torch.cat([best_v, a], 1), torch.cat([best_i, idx], 1)
-        best_v, pick = a.topk(min(k, a.shape[1]), dim=1)
-        best_i = idx.gather(1, pick)
+        best = merge_top(best, f.T, i, k)
+    best_v, best_i = best
     top = best_v[:, 0].clamp_min(1e-12)
     hist = torch.zeros(d * bins, dtype=torch.long)
     for i in range(0, len(acts), chunk):

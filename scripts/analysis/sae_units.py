@@ -17,19 +17,25 @@ from scripts.sae.model import SparseAutoencoder
 # -- an interpretability proxy, fixed before looking: does one token dominate a unit's strongest activations? ---
 
 
+def merge_top(best: tuple[Tensor, Tensor] | None, chunk: Float[Tensor, "units c"], start: int, k: int
+              ) -> tuple[Tensor, Tensor]:
+    """Running top-k per unit: the k largest of `best` (values, positions) and `chunk`, the activations of
+    positions start … start + c - 1, descending."""
+    idx = torch.arange(start, start + chunk.shape[1]).expand_as(chunk)
+    if best is not None:
+        chunk, idx = torch.cat([best[0], chunk], 1), torch.cat([best[1], idx], 1)
+    values, pick = chunk.topk(min(k, chunk.shape[1]), dim=1)
+    return values, idx.gather(1, pick)
+
+
 @torch.no_grad()
 def top_positions(acts: Float[Tensor, "n d_in"], encode, k: int, chunk: int = 8192) -> tuple[Tensor, Tensor]:
     """For each unit of `encode(acts)` (features, neurons or projections), its k largest activations over the n
     positions and where they are: ([units k] values, [units k] positions), descending."""
-    best_v = best_i = None
+    best = None
     for i in range(0, len(acts), chunk):
-        a = encode(acts[i:i + chunk].float()).T  # [units chunk]
-        idx = torch.arange(i, i + a.shape[1]).expand_as(a)
-        if best_v is not None:
-            a, idx = torch.cat([best_v, a], 1), torch.cat([best_i, idx], 1)
-        best_v, pick = a.topk(min(k, a.shape[1]), dim=1)
-        best_i = idx.gather(1, pick)
-    return best_v, best_i
+        best = merge_top(best, encode(acts[i:i + chunk].float()).T, i, k)
+    return best
 
 
 def top_token_share(values: Float[Tensor, "units k"], positions: Int[Tensor, "units k"],

@@ -12,7 +12,12 @@
    docs without the hook, timed as interleaved pairs. Goal: <= 1.1x. Also the strict build vs. that, and the
    engine's build with its page caches emptied (what it costs when nothing can be reused).
 
-`python -m scripts.bench.site [overhead|rebuild|edit|noop ...]` runs some of them; no argument runs all.
+5. Job order: a build of one long job declared after five short ones, on two workers — longest first (by the
+   wall times the last build recorded) vs. declaration order (no record, as on a first build). The jobs sleep
+   for their durations, so only the scheduling is measured. Goal: >= 1.25x (ideal 9.6 s / 6 s = 1.6x, less the
+   second or so both builds spend starting the worker and forking jobs).
+
+`python -m scripts.bench.site [overhead|rebuild|edit|noop|order ...]` runs some of them; no argument runs all.
 `--figures a,b` limits the full rebuild to those figures (a quick look, not the goal's measurement).
 """
 
@@ -188,6 +193,54 @@ def full_rebuild(figures: list[str] | None = None) -> None:
           f"job, serially {before:.0f} s -> {after / before:.2f}x (goal <= 0.5x)")
 
 
+SLEEPER = """
+import time
+import matplotlib.pyplot as plt
+from scripts.engine.api import Result
+
+def compute(params):
+    time.sleep(params["seconds"])
+    return Result(values={"slept": params["seconds"]})
+
+def plot(result, theme):
+    return plt.figure(figsize=(1, 1))
+"""
+
+
+def job_order(long_s: float = 6.0, short_s: float = 1.2, shorts: int = 5, repeats: int = 2) -> None:
+    """Longest-first scheduling (build.py `_longest_first`) against declaration order, on sleeping jobs."""
+    from scripts.engine.build import Engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = pathlib.Path(tmp) / "p"
+        shutil.copytree(ROOT / "scripts" / "engine", project / "scripts" / "engine",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        (project / "scripts" / "__init__.py").write_text("")
+        (project / "scripts" / "sleep.py").write_text(SLEEPER)
+        jobs = [(f"short-{i}", short_s) for i in range(shorts)] + [("long", long_s)]
+        (project / "figures").mkdir()
+        (project / "figures" / "order.yml").write_text("".join(
+            f"{jid}:\n  script: scripts/sleep.py\n  params: {{seconds: {sec}}}\n  caption: c\n  alt: a\n"
+            for jid, sec in jobs))
+        timings = project / ".cache" / "timings.json"
+        walls: dict[str, list[float]] = {"declared": [], "longest": []}
+        for _ in range(repeats):
+            for kind in ("declared", "longest"):
+                engine = Engine(project, parallel=2)
+                if kind == "declared":
+                    timings.unlink(missing_ok=True)  # nothing recorded: declaration order
+                else:
+                    timings.write_text(json.dumps({jid: {"wall": sec, "compute": sec} for jid, sec in jobs}))
+                t0 = time.perf_counter()
+                report = engine.build(force=True, progress=False)
+                walls[kind].append(time.perf_counter() - t0)
+                engine.close()
+                assert report.ok, report.failed
+    a, b = statistics.median(walls["declared"]), statistics.median(walls["longest"])
+    print(f"job order: one {long_s:g} s job after {shorts} of {short_s:g} s on 2 workers: declaration order {a:.1f} s, "
+          f"longest first {b:.1f} s -> {a / b:.2f}x faster (goal >= 1.25x; median of {repeats})")
+
+
 def _copy(project: pathlib.Path, fresh: bool = False) -> pathlib.Path:
     """A throwaway copy of the project. `fresh`: record the copied outputs as fresh in its manifest, so a
     build there is a no-op without first recomputing every figure that is stale in the working tree (the
@@ -259,10 +312,10 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", default=[], help="overhead, rebuild, edit, noop (default: all)")
+    parser.add_argument("which", nargs="*", default=[], help="overhead, rebuild, edit, noop, order (default: all)")
     parser.add_argument("--figures", default="", help="comma-separated ids for the full rebuild")
     args = parser.parse_args()
-    which = args.which or ["overhead", "rebuild", "edit", "noop"]
+    which = args.which or ["overhead", "rebuild", "edit", "noop", "order"]
     print(f"machine: {runtime.cores()} cores")
     if "overhead" in which:
         job_overhead()
@@ -272,3 +325,5 @@ if __name__ == "__main__":
         edit_to_page()
     if "noop" in which:
         noop_rebuild()
+    if "order" in which:
+        job_order()
