@@ -15,7 +15,7 @@ import, rendered by our site. HTML is parsed with the standard library's html.pa
 Apparatus that differs by design is left out on both sides: heading permalinks (¶), footnote numbers and
 back-links, citation labels (the cited keys are compared instead) and the bibliography list, which our site
 generates; on ours also what the site adds to every post whatever its source (the tag list, the series box,
-the "Cite this note" block). Typography is normalised (kramdown prints smart quotes, dashes and ellipses; we
+the "Cite this note" block, the updates and corrections, the glossary's hidden cards). Typography is normalised (kramdown prints smart quotes, dashes and ellipses; we
 keep what was typed).
 A code block's language is checked through what the reader sees: its colours. Our site does not write the
 language into the HTML, so the block must be highlighted token for token as Pygments highlights its text in
@@ -137,7 +137,8 @@ def reader_view(content: Node, side: str, resolve_link) -> ReaderView:
 
     def skipped(n: Node) -> bool:
         cls = n.classes()
-        if side == "ours" and (("md-tags" in cls or "series-box" in cls) or (
+        if side == "ours" and (("md-tags" in cls or "series-box" in cls or "post-updates" in cls
+                                or "gloss-card" in cls) or (
                 n.tag == "details"
                 and (n.find(lambda x: x.tag == "summary") or Node("", {})).text().startswith("Cite"))):
             return True

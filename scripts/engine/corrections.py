@@ -104,8 +104,13 @@ def post_history(root: pathlib.Path, post: str, figure_ids: list[str], history: 
 
 
 def markdown(h: PostHistory, *, numbers: dict[str, int], claim_of: dict[str, str], page_src: str) -> str:
-    """The post's closing section. `numbers`: figure id -> its number on the page; `claim_of`: verdict id -> the
-    claim's sentence; `page_src`: the post's path under docs/ (links to the claims' history resolve from it)."""
+    """The post's closing section, in a `post-updates` block (what the site adds to every post, told apart from
+    what its author wrote). `numbers`: figure id -> its number on the page; `claim_of`: verdict id -> the claim's
+    sentence; `page_src`: the post's path under docs/ (links to the claims' history resolve from it)."""
+    return f'<div class="post-updates" markdown="1">\n\n{_section(h, numbers, claim_of, page_src)}\n</div>\n'
+
+
+def _section(h: PostHistory, numbers: dict[str, int], claim_of: dict[str, str], page_src: str) -> str:
     head = "## Updates and corrections\n\n"
     if h.published is None:
         return head + f"Not published yet{': ' + h.note if h.note else ''}.\n"
