@@ -75,7 +75,9 @@ def test_first_use_in_prose_gets_the_card_and_nothing_else_does(tmp_path):
 
 def test_the_glossary_page_lists_terms_alphabetically_with_their_note():
     terms = {"b": glossary.Term("b", "zeta term", (), "Last.", "posts/p.md"),
-             "a": glossary.Term("a", "alpha term", ("alpha",), "First.", "posts/p.md#sec")}
+             "a": glossary.Term("a", "alpha term", ("alpha",), "First.", "posts/p.md#sec", forms=("alpha-term",))}
     md = glossary.page(terms, {"posts/p.md": "The note"})
     assert md.index("## Alpha term {#a}") < md.index("## Zeta term {#b}")
-    assert "First. *Also: alpha.* Explained in [The note](posts/p.md#sec)." in md
+    assert "First. *Also: alpha.* Explained in [The note](posts/p.md#sec)." in md and "alpha-term" not in md
+    out = glossary.annotate("An alpha-term here.", terms, lambda t: ("n", "g"))  # a form gets the card
+    assert out.startswith('An <span class="gloss" tabindex="0" data-gloss="a">alpha-term<span')

@@ -3,7 +3,9 @@ and given a definition card at their first use on each page.
 
     residual-stream:                     # the entry's anchor on the Glossary page
       term: residual stream
-      also: [stream]                     # optional: other words for it (a plural "s" is always allowed)
+      also: [stream]                     # optional: other words for it, shown on the Glossary page
+      forms: [streams]                   # optional: other spellings that get the card, not shown (a plural
+                                         # "s" is always allowed)
       definition: One plain-text sentence or three, in the site's voice (no Markdown: it is shown in a card).
       see: posts/2026-11-21-residual-stream.md   # the note that explains it (a page under docs/)
 
@@ -45,9 +47,10 @@ class Term:
     also: tuple[str, ...]
     definition: str
     see: str  # a page's path under docs/
+    forms: tuple[str, ...] = ()  # spellings that also get the card, not listed (zero-ablation, grokked)
 
     def pattern(self) -> str:
-        words = sorted({self.term, *self.also}, key=len, reverse=True)
+        words = sorted({self.term, *self.also, *self.forms}, key=len, reverse=True)
         return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
 
 
@@ -75,7 +78,7 @@ def load(root: pathlib.Path, pages: set[str] | None = None) -> dict[str, Term]:
     for slug, entry in data.items():
         where = f"{FILE}:{lines.get(slug, 1)}"
         terms[slug] = _term(slug, entry, where, pages)
-        for word in (terms[slug].term, *terms[slug].also):
+        for word in (terms[slug].term, *terms[slug].also, *terms[slug].forms):
             if word.lower() in seen:
                 raise GlossaryError(f"{word!r} is already a word of entry {seen[word.lower()]!r}; each word names "
                                     "one entry.", where=where)
@@ -87,17 +90,19 @@ def _term(slug, entry, where: str, pages: set[str] | None) -> Term:
     if not isinstance(slug, str) or not _SLUG.match(slug):
         raise GlossaryError(f"entry {slug!r}: a slug is lower-case letters, digits and dashes, e.g. "
                             "'residual-stream'.", where=where)
-    if not isinstance(entry, dict) or set(entry) - {"term", "also", "definition", "see"}:
-        extra = sorted(set(entry) - {"term", "also", "definition", "see"}) if isinstance(entry, dict) else []
-        raise GlossaryError(f"entry {slug!r}: give term, definition, see and optionally also"
+    keys = {"term", "also", "forms", "definition", "see"}
+    if not isinstance(entry, dict) or set(entry) - keys:
+        extra = sorted(set(entry) - keys) if isinstance(entry, dict) else []
+        raise GlossaryError(f"entry {slug!r}: give term, definition, see and optionally also and forms"
                             f"{' (unknown: ' + ', '.join(map(str, extra)) + ')' if extra else ''}.", where=where)
     missing = [k for k in ("term", "definition", "see") if not isinstance(entry.get(k), str) or not entry[k].strip()]
     if missing:
         raise GlossaryError(f"entry {slug!r}: '{missing[0]}' must be a line of text.", where=where)
-    also = entry.get("also") or []
-    if not isinstance(also, list) or not all(isinstance(a, str) and a.strip() for a in also):
-        raise GlossaryError(f"entry {slug!r}: 'also' is a list of other words for the term, e.g. [stream].",
-                            where=where)
+    also, forms = entry.get("also") or [], entry.get("forms") or []
+    for key, words in (("also", also), ("forms", forms)):
+        if not isinstance(words, list) or not all(isinstance(a, str) and a.strip() for a in words):
+            raise GlossaryError(f"entry {slug!r}: '{key}' is a list of other words for the term, e.g. [stream].",
+                                where=where)
     definition = " ".join(entry["definition"].split())
     if _MARKUP.search(definition):
         raise GlossaryError(f"entry {slug!r}: the definition is shown as plain text in a card; write it without "
@@ -106,7 +111,8 @@ def _term(slug, entry, where: str, pages: set[str] | None) -> Term:
     if pages is not None and see.split("#")[0] not in pages:
         raise GlossaryError(f"entry {slug!r}: 'see: {see}' is not a page of the site; give a path under docs/, "
                             "e.g. posts/2026-11-21-residual-stream.md.", where=where)
-    return Term(slug, entry["term"].strip(), tuple(a.strip() for a in also), definition, see)
+    return Term(slug, entry["term"].strip(), tuple(a.strip() for a in also), definition, see,
+                tuple(f.strip() for f in forms))
 
 
 def page(terms: dict[str, Term], titles: dict[str, str]) -> str:
