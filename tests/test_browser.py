@@ -388,7 +388,8 @@ def test_feature_browser_loads_little_fetches_shards_on_demand_and_follows_the_p
 def test_glossary_cards_open_by_mouse_keyboard_and_touch_without_moving_the_text(browser, built_site):
     """A term's first use on a page (docs/glossary.yml) shows its definition card on hover, on keyboard focus
     (Tab reaches it; Escape closes it) and on a tap (a tap elsewhere closes it); the text around it does not move,
-    the card stays inside a 390 px screen, and its links lead to pages that exist."""
+    the card stays inside a 390 px screen, and its links lead to pages that exist. A head named with head() has
+    the same card, with its pattern drawn and a link to its seed's section of the head atlas."""
     post = next(built_site.glob("20*/*/*/causal/index.html")).parent.relative_to(built_site).as_posix()
     visible = lambda page: page.locator(".gloss >> nth=0 >> .gloss-card").is_visible()
     with static_server(built_site) as base:
@@ -414,6 +415,17 @@ def test_glossary_cards_open_by_mouse_keyboard_and_touch_without_moving_the_text
         assert visible(page)
         page.keyboard.press("Escape")
         assert not visible(page)
+        # a head named in the prose (shortcode head()): the same card, with the head's pattern drawn, linking to
+        # its entry in the head atlas
+        head = page.locator(".head-ref").first
+        head.scroll_into_view_if_needed()
+        head.hover()
+        card = page.locator(".head-ref >> nth=0 >> .gloss-card")
+        assert card.is_visible() and "induction" in card.inner_text()
+        assert page.get_attribute(".head-ref >> nth=0 >> canvas.head-thumb", "data-drawn") == "yes"
+        atlas = urllib.parse.urlparse(page.eval_on_selector(".head-ref >> nth=0 >> .gloss-card a", "a => a.href"))
+        assert (built_site / atlas.path.lstrip("/") / "index.html").exists() and atlas.fragment.startswith("seed-")
+        assert f'id="{atlas.fragment}"' in (built_site / atlas.path.lstrip("/") / "index.html").read_text()
         assert page.errors == [] and page.external == []
         page.close()
 

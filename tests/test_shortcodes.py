@@ -13,13 +13,16 @@ class FakeCatalog:
         self.jobs = {
             fid: Job(id=fid, kind="figure", script=pathlib.Path(f"scripts/figures/{fid}.py"),
                      declared_in=pathlib.Path("figures/x.yml"), caption=f"About {fid}.", alt=f"Alt <{fid}>")
-            for fid in ("alpha", "beta")
+            for fid in ("alpha", "beta", "atlas-m")
         }
 
     def job(self, fid):
         return self.jobs.get(fid)
 
     def values(self, fid):
+        if fid == "atlas-m":  # a head atlas (scripts/figures/atlas.py): seeds 0 and 2 of model "m"
+            return {f"{kind}.{seed}.L1H0": ("9000" if kind == "thumb" else f"induction 0.{seed}")
+                    for kind in ("card", "thumb") for seed in (0, 2)}
         return {"ratio": "0.25", "verdict": "holds"} if fid == "alpha" else {}
 
     def image_url(self, fid, theme, page_url):
@@ -289,3 +292,18 @@ def test_a_paper_quote_that_is_not_text_is_refused_at_its_line(tmp_path):
     [err] = decl.errors
     assert "'paper' must be the paper's number as one line of text" in str(err) and "a.yml" in str(err)
 
+
+
+def test_a_head_gets_its_card_from_its_models_atlas_and_mistakes_are_reported():
+    out, errors = render('Seed 2 has {{ head("m-seed2.L1H0") }}; seed 0 {{ head("m.L1H0") }}.', "posts/p/",
+                         FakeCatalog())
+    assert errors == []
+    assert 'data-head="m-seed2.L1H0">L1H0<span class="gloss-card"' in out and "induction 0.2" in out
+    assert 'href="../../atlas/m/#seed-2"' in out and 'href="../../atlas/m/#seed-0"' in out
+    assert 'width="8" height="8" data-thumb="9000"' in out  # a 2 x 2 pattern, 4 px a cell
+    md = '{{ head("m.L9H9") }}\n{{ head("nobody.L1H0") }}\n{{ head("m-seed1.L1H0") }}'
+    _, errors = render(md, "p/", FakeCatalog())
+    assert [e.line for e in errors] == [1, 2, 3]
+    assert 'no head "L9H9" in seed 0 (known: L1H0)' in errors[0].message
+    assert 'no head atlas for model "nobody"' in errors[1].message
+    assert 'no head "L1H0" in seed 1 (known: none' in errors[2].message

@@ -13,6 +13,9 @@
     {{ table("copying.top-tokens") }}     on a line of its own: a table the script returned in
                                           `Result.tables` (api.Table), as a real HTML table: searchable,
                                           selectable, copyable; whitespace markers (␣ ↵ ⇥) shown muted
+    {{ head("attn-only-2l-seed2.L1H1") }} inline: the head's name with a card (its pattern on a repeated
+                                          sequence and three scores, from figure `atlas-<model>`) that links
+                                          to its entry in the head atlas
 
 Shortcodes inside fenced code blocks and `inline code` are left alone, so pages can show the syntax.
 Anything else between `{{` and `}}` that looks like a call is an error naming the page line, as is an
@@ -22,6 +25,7 @@ unknown figure id or value key: a typo never silently renders as nothing.
 from __future__ import annotations
 
 import html
+import math
 import pathlib
 import re
 import urllib.parse
@@ -381,11 +385,41 @@ class _Renderer:
                  for o, items in groups.items() if items]
         return _indented('<div class="findings">' + "".join(lines) + "</div>", line)
 
+    def _head(self, arg, sc, segment, line, lineno) -> str:
+        """{{ head("attn-only-2l-seed2.L1H1") }}: the head's name with a card (its pattern on a repeated sequence
+        and three scores, from the model's atlas figure `atlas-<model>`) linking to its atlas entry."""
+        from mkdocs.utils import get_relative_url
+
+        model, _, head = arg.rpartition(".")
+        m = re.fullmatch(r"(.+?)(?:-seed(\d+))?", model or "?")
+        base, seed = m.group(1), int(m.group(2) or 0)
+        fid = f"atlas-{base}"
+        if _in_math(segment, sc.start()):
+            self._error(lineno, f'head("{arg}") cannot stand inside $...$ math')
+        if self.catalog.job(fid) is None:
+            self._error(lineno, f'head("{arg}"): no head atlas for model "{base}" (figure "{fid}"); the atlases are '
+                                'declared in figures/atlas.yml; write head("model.L1H0"), the model as named in models/')
+            return html.escape(head or arg)
+        values = self.catalog.values(fid)
+        card, thumb = values.get(f"card.{seed}.{head}"), values.get(f"thumb.{seed}.{head}")
+        if card is None or thumb is None:
+            known = sorted({k.split(".")[2] for k in values if k.startswith(f"card.{seed}.")})
+            self._error(lineno, f'head("{arg}"): the atlas of "{base}" has no head "{head}" in seed {seed} '
+                                f"(known: {', '.join(known) or 'none: build the figure, or check the seed'})")
+            return html.escape(head or arg)
+        url = get_relative_url(f"atlas/{base}/", self.page_url) + f"#seed-{seed}"
+        side = math.isqrt(len(thumb))
+        return (f'<span class="gloss head-ref" tabindex="0" data-head="{html.escape(arg)}">{html.escape(head)}'
+                f'<span class="gloss-card" role="tooltip" data-search-exclude>'
+                f'<canvas class="head-thumb" width="{4 * side}" height="{4 * side}" data-thumb="{thumb}" '
+                f'aria-hidden="true"></canvas><strong>{html.escape(head)}</strong> of {html.escape(base)}, seed '
+                f'{seed}: {html.escape(card)}. <a href="{html.escape(url)}">In the head atlas</a></span></span>')
+
 
 _HANDLERS: dict[str, Callable[..., str]] = {
     "figure": _Renderer._figure, "ref": _Renderer._ref, "value": _Renderer._value,
     "verdict": _Renderer._verdict, "scorecard": _Renderer._scorecard, "table": _Renderer._table,
-    "findings": _Renderer._findings,
+    "findings": _Renderer._findings, "head": _Renderer._head,
 }
 _NO_ARG = {"scorecard", "findings"}
 

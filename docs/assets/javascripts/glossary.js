@@ -1,4 +1,4 @@
-// Definition cards for glossary terms (scripts/engine/glossary.py writes <span class="gloss" tabindex="0"> with its
+// Cards for glossary terms and for heads (scripts/engine/glossary.py and the head() shortcode write <span class="gloss" tabindex="0"> with its
 // card inside). CSS shows a card while its term is hovered or holds focus, so the keyboard (Tab, Escape to close)
 // and touch (a tap focuses the term; a tap elsewhere takes the focus away) work without state here. This file
 // keeps an open card inside the viewport and lets a tap or Escape close it. No layout shift: the card is
@@ -6,9 +6,28 @@
 
 (function () {
   const MARGIN = 8;
+  // A head card's pattern (shortcode head()): tenths of attention, row after row, drawn in the accent colour.
+  function drawThumb(canvas) {
+    const digits = canvas.dataset.thumb || "";
+    const n = Math.round(Math.sqrt(digits.length));
+    if (!n || canvas.dataset.drawn) return;
+    const ctx = canvas.getContext("2d");
+    const cell = canvas.width / n;
+    const ink = getComputedStyle(canvas).color || "#e65100";
+    ctx.fillStyle = ink;
+    for (let i = 0; i < n * n; i++) {
+      const v = Number(digits[i]) / 9;
+      if (!v) continue;
+      ctx.globalAlpha = v;
+      ctx.fillRect((i % n) * cell, Math.floor(i / n) * cell, cell, cell);
+    }
+    canvas.dataset.drawn = "yes";
+  }
+
   function place(term) {
     const card = term.querySelector(".gloss-card");
     if (!card || getComputedStyle(card).display === "none") return; // not shown (yet): nothing to place
+    card.querySelectorAll("canvas.head-thumb").forEach(drawThumb);
     card.style.left = "0px";
     const r = card.getBoundingClientRect(); // read at once: the style above applies on this read
     const width = document.documentElement.clientWidth;
