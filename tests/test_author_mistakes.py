@@ -304,7 +304,7 @@ def test_serve_keeps_answering_through_every_mistake_and_recovers_when_it_is_fix
         gloss.write_text("answer:\n  term: answer\n  definition: What the figure computes.\n  see: index.md\n")
         serve.until("", lambda b: 'data-gloss="answer"' in b)
         gloss.write_text("answer:\n  term: answer\n  definition: What the *figure* computes.\n  see: index.md\n")
-        line = serve.wait_for("docs/glossary.yml:1")
+        line = serve.wait_for("docs/glossary.yml:3")  # the definition's own line
         assert "plain text" in line
         body = serve.until("", lambda b: 'data-gloss="answer"' not in b)
         assert _value(body) == "7"

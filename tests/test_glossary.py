@@ -39,8 +39,8 @@ def test_the_sites_glossary_loads_and_covers_the_terms_the_notes_rely_on():
 @pytest.mark.parametrize("text, line, message", [
     (ENTRY + "bad: [unclosed\n", 6, "not valid YAML"),  # where YAML found the end of the file
     (ENTRY.replace("  definition: A head that completes repeated sequences.\n", ""), 1, "'definition' must be"),
-    (ENTRY.replace("repeated sequences.", "repeated *sequences*."), 1, "plain text"),
-    (ENTRY.replace("posts/p.md", "posts/nowhere.md"), 1, "is not a page of the site"),
+    (ENTRY.replace("repeated sequences.", "repeated *sequences*."), 3, "plain text"),  # the field's own line
+    (ENTRY.replace("posts/p.md", "posts/nowhere.md"), 4, "is not a page of the site"),
     (ENTRY + ENTRY.replace("induction-head:", "other:"), 5, "already a word of entry 'induction-head'"),
     (ENTRY.replace("induction-head:", "Induction_Head:"), 1, "lower-case letters"),
 ])

@@ -240,6 +240,11 @@ def test_findings_sum_up_the_pages_verdicts_in_plain_lines_and_sit_inside_callou
     assert all(line.startswith("    ") or not line.strip() for line in block.split("\n"))  # indented: stays in the callout
     _, errors = render("{{ findings() }}\n", "posts/x/", FakeCatalog())
     assert "has none" in errors[0].message
+    from scripts.engine.shortcodes import short_claim
+
+    assert short_claim("Features read better than neurons (here, by a proxy — not by raters).") == \
+        "features read better than neurons"  # a dash inside brackets never leaves one open
+    assert short_claim("MLP neurons are polysemantic — most of them.") == "MLP neurons are polysemantic"
 
 
 def test_the_papers_own_number_shows_beside_ours_and_is_not_part_of_the_fingerprint(tmp_path):
@@ -307,3 +312,15 @@ def test_a_head_gets_its_card_from_its_models_atlas_and_mistakes_are_reported():
     assert 'no head "L9H9" in seed 0 (known: L1H0)' in errors[0].message
     assert 'no head atlas for model "nobody"' in errors[1].message
     assert 'no head "L1H0" in seed 1 (known: none' in errors[2].message
+
+
+def test_a_series_skips_a_post_left_out_of_the_preview_instead_of_calling_it_missing():
+    import pytest
+
+    from scripts.engine import series
+
+    extra = {"series": {"f": {"title": "F", "posts": ["posts/a.md", "posts/b.md", "posts/c.md"]}}}
+    (s,) = series.load(extra, {"posts/a.md", "posts/c.md"}, left_out=frozenset({"posts/b.md"}))
+    assert s.posts == ("posts/a.md", "posts/c.md")  # the neighbours link around the broken post
+    with pytest.raises(series.SeriesError, match=r"lists \['posts/b.md'\], which do not exist"):
+        series.load(extra, {"posts/a.md", "posts/c.md"})  # a post truly missing is still an error

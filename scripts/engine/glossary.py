@@ -74,10 +74,14 @@ def load(root: pathlib.Path, pages: set[str] | None = None) -> dict[str, Term]:
         raise GlossaryError("the glossary is a mapping of slugs to entries (see scripts/engine/glossary.py).",
                             where=f"{FILE}:1")
     lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    fields = {k.value: {f.value: f.start_mark.line + 1 for f, _ in v.value} for k, v in node.value
+              if isinstance(v, yaml.MappingNode)}
     terms, seen = {}, {}
     for slug, entry in data.items():
         where = f"{FILE}:{lines.get(slug, 1)}"
-        terms[slug] = _term(slug, entry, where, pages)
+        at = lambda key, slug=slug, where=where: f"{FILE}:{fields.get(slug, {}).get(key)}" if key in fields.get(
+            slug, {}) else where  # the line of one of the entry's fields, or the entry's own
+        terms[slug] = _term(slug, entry, where, pages, at)
         for word in (terms[slug].term, *terms[slug].also, *terms[slug].forms):
             if word.lower() in seen:
                 raise GlossaryError(f"{word!r} is already a word of entry {seen[word.lower()]!r}; each word names "
@@ -86,7 +90,7 @@ def load(root: pathlib.Path, pages: set[str] | None = None) -> dict[str, Term]:
     return terms
 
 
-def _term(slug, entry, where: str, pages: set[str] | None) -> Term:
+def _term(slug, entry, where: str, pages: set[str] | None, at=lambda key: "") -> Term:
     if not isinstance(slug, str) or not _SLUG.match(slug):
         raise GlossaryError(f"entry {slug!r}: a slug is lower-case letters, digits and dashes, e.g. "
                             "'residual-stream'.", where=where)
@@ -97,20 +101,20 @@ def _term(slug, entry, where: str, pages: set[str] | None) -> Term:
                             f"{' (unknown: ' + ', '.join(map(str, extra)) + ')' if extra else ''}.", where=where)
     missing = [k for k in ("term", "definition", "see") if not isinstance(entry.get(k), str) or not entry[k].strip()]
     if missing:
-        raise GlossaryError(f"entry {slug!r}: '{missing[0]}' must be a line of text.", where=where)
+        raise GlossaryError(f"entry {slug!r}: '{missing[0]}' must be a line of text.", where=at(missing[0]) or where)
     also, forms = entry.get("also") or [], entry.get("forms") or []
     for key, words in (("also", also), ("forms", forms)):
         if not isinstance(words, list) or not all(isinstance(a, str) and a.strip() for a in words):
             raise GlossaryError(f"entry {slug!r}: '{key}' is a list of other words for the term, e.g. [stream].",
-                                where=where)
+                                where=at(key) or where)
     definition = " ".join(entry["definition"].split())
     if _MARKUP.search(definition):
         raise GlossaryError(f"entry {slug!r}: the definition is shown as plain text in a card; write it without "
-                            "Markdown, math or HTML (no $ * _ ` [ ] < >).", where=where)
+                            "Markdown, math or HTML (no $ * _ ` [ ] < >).", where=at("definition") or where)
     see = entry["see"].strip()
     if pages is not None and see.split("#")[0] not in pages:
         raise GlossaryError(f"entry {slug!r}: 'see: {see}' is not a page of the site; give a path under docs/, "
-                            "e.g. posts/2026-11-21-residual-stream.md.", where=where)
+                            "e.g. posts/2026-11-21-residual-stream.md.", where=at("see") or where)
     return Term(slug, entry["term"].strip(), tuple(a.strip() for a in also), definition, see,
                 tuple(f.strip() for f in forms))
 

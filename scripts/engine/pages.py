@@ -53,9 +53,9 @@ class Renderer:
             self.bib = citations.Bibliography(root / citations.BIB_FILE)
             self.bib_error = str(e)
 
-    def load_series(self, pages: dict[str, str], config, log) -> None:
+    def load_series(self, pages: dict[str, str], config, log, left_out: frozenset[str] = frozenset()) -> None:
         try:
-            self.series = series.load(config.extra, set(pages))
+            self.series = series.load(config.extra, set(pages), left_out)
         except series.SeriesError as e:
             self.series = []
             log.error(str(e))
@@ -88,6 +88,7 @@ class Renderer:
                                        titles=self.titles, site_url=site_url, page_url=page.url,
                                        site_name=site_name, author=author)
         text, errors = self.render(markdown, page.url)
+        text = _feature_anchors(text)
         offset = _body_offset(page.file.content_string, markdown) if errors else 0
         for err in errors:
             log.error(f"{page.file.src_path}:{err.line + offset}: {err.message}")
@@ -131,6 +132,20 @@ class Renderer:
             corrections.save_cache(cache_file, head, self.value_changes[1])
         claim_of = {f"{fid}.{key}": rec.get("claim", "") for fid, recs in records.items() for key, rec in recs.items()}
         return corrections.markdown(history, numbers=numbers, claim_of=claim_of, page_src=page.file.src_uri)
+
+
+_BROWSER = '<div class="widget" data-widget="feature-browser"'
+
+
+def _feature_anchors(text: str) -> str:
+    """A prose link to a feature of the browser, `[feature 1,204](#feature-4096-1204)`, gets a real target: an
+    empty element with that id just above the browser (feature-browser.js opens the feature), so the link is
+    an anchor MkDocs can check and a browser without scripts still scrolls to the browser."""
+    targets = dict.fromkeys(re.findall(r"\]\(#(feature-\d+-\d+)\)", text))  # after the shortcodes: ids resolved
+    if not targets or _BROWSER not in text:
+        return text
+    spans = "".join(f'<span id="{t}" class="widget-anchor"></span>' for t in targets)
+    return text.replace(_BROWSER, spans + _BROWSER, 1)
 
 
 def _body_offset(source: str, body: str) -> int:

@@ -371,12 +371,7 @@ class _Renderer:
         for vid in self.placed:
             fid, _, key = vid.partition(".")
             rec = self.catalog.verdicts(fid)[key]
-            short = rec["claim"].split(" — ")[0].strip().rstrip(".")
-            if short.lower().startswith("the same"):  # "The same in the 1-layer model — ...": needs its second half
-                short = rec["claim"].strip().rstrip(".")
-            first = short.split()[0]
-            lower = first[1:] == first[1:].lower()  # "The", "A" -> lower case; "MLP", "MiniLM", "OV" stay
-            groups[rec["outcome"]].append(html.escape(short[0].lower() + short[1:] if lower else short))
+            groups[rec["outcome"]].append(html.escape(short_claim(rec["claim"])))
         if not any(groups.values()):
             self._error(lineno, "{{ findings() }} sums up the verdicts placed on its page, and this page has none")
         heads = {"supported": "Held in our models", "contradicted": "Did not hold here",
@@ -422,6 +417,19 @@ _HANDLERS: dict[str, Callable[..., str]] = {
     "findings": _Renderer._findings, "head": _Renderer._head,
 }
 _NO_ARG = {"scorecard", "findings"}
+
+
+def short_claim(claim: str) -> str:
+    """A claim's short form for the findings lines: the words before " — " (or before the bracket the dash falls
+    in), the whole claim when it starts "The same" (its second half says what), lower-cased unless it starts
+    with a name ("MLP", "MiniLM", "OV")."""
+    short = claim.split(" — ")[0].strip().rstrip(".")
+    if short.count("(") > short.count(")"):
+        short = short[:short.rfind("(")].strip()
+    if short.lower().startswith("the same"):
+        short = claim.strip().rstrip(".")
+    first = short.split()[0]
+    return short[0].lower() + short[1:] if first[1:] == first[1:].lower() else short
 
 
 def _indented(block: str, line: str) -> str:

@@ -131,7 +131,8 @@ class Site:
         self.renderer.glossary = terms
         self.renderer.files = files
         self.renderer.load_series(publish.add_files(files, config, self.engine, self.jobs, self._left_out, self.log,
-                                                    self.ledger, terms), config, self.log)
+                                                    self.ledger, terms), config, self.log,
+                                  frozenset(self._left_out))
         return files
 
     @_survives(_page_broken)

@@ -209,8 +209,11 @@
       results.replaceChildren(h("p", { class: "fb-found" }, head), ...groups);
     }
 
+    const lastOf = {}; // the feature last open in each dictionary, to come back to it
     sizeSelect.addEventListener("change", () => {
-      open(Number(sizeSelect.value), Math.min(state.feature, Number(sizeSelect.value) - 1));
+      lastOf[state.size] = state.feature;
+      const size = Number(sizeSelect.value);
+      open(size, lastOf[size] ?? Math.min(state.feature, size - 1));
       if (state.query) runSearch();
     });
     number.addEventListener("change", () => open(state.size, Number(number.value)));
