@@ -15,6 +15,8 @@ class FakeCatalog:
                      declared_in=pathlib.Path("figures/x.yml"), caption=f"About {fid}.", alt=f"Alt <{fid}>")
             for fid in ("alpha", "beta", "atlas-m")
         }
+        self.jobs["heads"] = Job(id="heads", kind="figure", script=pathlib.Path("scripts/figures/heads.py"),
+                                 declared_in=pathlib.Path("figures/x.yml"), params={"model": "m"}, caption="c", alt="a")
 
     def job(self, fid):
         return self.jobs.get(fid)
@@ -23,6 +25,8 @@ class FakeCatalog:
         if fid == "atlas-m":  # a head atlas (scripts/figures/atlas.py): seeds 0 and 2 of model "m"
             return {f"{kind}.{seed}.L1H0": ("9000" if kind == "thumb" else f"induction 0.{seed}")
                     for kind in ("card", "thumb") for seed in (0, 2)}
+        if fid == "heads":  # a figure about model "m": head names in its values
+            return {"heads": "seed 2: L1H0 0.9; seed 0: L1H0 0.8; L7H7", "head": "L1H0"}
         return {"ratio": "0.25", "verdict": "holds"} if fid == "alpha" else {}
 
     def image_url(self, fid, theme, page_url):
@@ -303,7 +307,7 @@ def test_a_head_gets_its_card_from_its_models_atlas_and_mistakes_are_reported():
     out, errors = render('Seed 2 has {{ head("m-seed2.L1H0") }}; seed 0 {{ head("m.L1H0") }}.', "posts/p/",
                          FakeCatalog())
     assert errors == []
-    assert 'data-head="m-seed2.L1H0">L1H0<span class="gloss-card"' in out and "induction 0.2" in out
+    assert 'data-head="m.2.L1H0">L1H0<span class="gloss-card"' in out and "induction 0.2" in out
     assert 'href="../../atlas/m/#seed-2"' in out and 'href="../../atlas/m/#seed-0"' in out
     assert 'width="8" height="8" data-thumb="9000"' in out  # a 2 x 2 pattern, 4 px a cell
     md = '{{ head("m.L9H9") }}\n{{ head("nobody.L1H0") }}\n{{ head("m-seed1.L1H0") }}'
@@ -324,3 +328,12 @@ def test_a_series_skips_a_post_left_out_of_the_preview_instead_of_calling_it_mis
     assert s.posts == ("posts/a.md", "posts/c.md")  # the neighbours link around the broken post
     with pytest.raises(series.SeriesError, match=r"lists \['posts/b.md'\], which do not exist"):
         series.load(extra, {"posts/a.md", "posts/c.md"})  # a post truly missing is still an error
+
+
+def test_head_names_in_a_figures_values_get_cards_for_the_seed_they_name_once_a_page():
+    out, errors = render('By seed: {{ value("heads.heads") }}. Seed 0 again: {{ value("heads.head") }}.', "p/",
+                         FakeCatalog())
+    assert errors == []
+    assert out.count('class="gloss head-ref"') == 2  # L1H0 of seed 2 and of seed 0; the second seed-0 one is plain
+    assert out.index('data-head="m.2.L1H0"') < out.index('data-head="m.0.L1H0"')
+    assert "L7H7" in out and 'data-head="m.0.L7H7"' not in out  # not in the atlas: left as text

@@ -35,6 +35,8 @@ from typing import Protocol
 
 from scripts.engine.declarations import Job
 
+_HEAD_NAME = re.compile(r"\bL\d+H\d+\b")  # a head as the notes name it: L1H0
+_SEED_PREFIX = re.compile(r"\bseed (\d+):")  # a per-seed value's segment: "seed 2: L1H1 0.915; seed 3: …"
 SHORTCODE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\(\s*(?:\"([^\"]*)\"|'([^']*)')?\s*\)\s*\}\}")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
@@ -249,6 +251,7 @@ class _Renderer:
     placed: list[str] = field(default_factory=list)  # verdict ids of this page, in order (for the scorecard)
     anchored: set[str] = field(default_factory=set)  # verdicts whose chip already carries the page anchor
     errors: list[ShortcodeError] = field(default_factory=list)
+    headed: set[tuple[str, int, str]] = field(default_factory=set)  # heads already given a card on this page
 
     def line(self, text: str, lineno: int) -> str:
         """Expand a line, outside its inline code spans."""
@@ -323,7 +326,7 @@ class _Renderer:
         if _in_link_target(segment, sc.start()):  # part of a URL: the value alone, escaped for one
             return urllib.parse.quote(values[key], safe="/#:-_.,~")
         return (f'<span class="computed-value" title="computed by {job.script.as_posix()}">'
-                f"{html.escape(values[key])}</span>")
+                f"{self._linked_heads(html.escape(values[key]), job)}</span>")
 
     def _verdict(self, arg, sc, segment, line, lineno) -> str:
         job, key, recs = self._lookup("verdict", arg, lineno, self.catalog.verdicts)
@@ -383,8 +386,6 @@ class _Renderer:
     def _head(self, arg, sc, segment, line, lineno) -> str:
         """{{ head("attn-only-2l-seed2.L1H1") }}: the head's name with a card (its pattern on a repeated sequence
         and three scores, from the model's atlas figure `atlas-<model>`) linking to its atlas entry."""
-        from mkdocs.utils import get_relative_url
-
         model, _, head = arg.rpartition(".")
         m = re.fullmatch(r"(.+?)(?:-seed(\d+))?", model or "?")
         base, seed = m.group(1), int(m.group(2) or 0)
@@ -395,20 +396,51 @@ class _Renderer:
             self._error(lineno, f'head("{arg}"): no head atlas for model "{base}" (figure "{fid}"); the atlases are '
                                 'declared in figures/atlas.yml; write head("model.L1H0"), the model as named in models/')
             return html.escape(head or arg)
-        values = self.catalog.values(fid)
-        card, thumb = values.get(f"card.{seed}.{head}"), values.get(f"thumb.{seed}.{head}")
-        if card is None or thumb is None:
+        card = self._head_card(base, seed, head)
+        if card is None:
+            values = self.catalog.values(fid)
             known = sorted({k.split(".")[2] for k in values if k.startswith(f"card.{seed}.")})
             self._error(lineno, f'head("{arg}"): the atlas of "{base}" has no head "{head}" in seed {seed} '
                                 f"(known: {', '.join(known) or 'none: build the figure, or check the seed'})")
             return html.escape(head or arg)
+        return card
+
+    def _head_card(self, base: str, seed: int, head: str) -> str | None:
+        """A head's name with its card, from the atlas of model `base`; None if the atlas does not have it."""
+        from mkdocs.utils import get_relative_url
+
+        values = self.catalog.values(f"atlas-{base}") if self.catalog.job(f"atlas-{base}") else {}
+        card, thumb = values.get(f"card.{seed}.{head}"), values.get(f"thumb.{seed}.{head}")
+        if card is None or thumb is None:
+            return None
         url = get_relative_url(f"atlas/{base}/", self.page_url) + f"#seed-{seed}"
         side = math.isqrt(len(thumb))
-        return (f'<span class="gloss head-ref" tabindex="0" data-head="{html.escape(arg)}">{html.escape(head)}'
+        return (f'<span class="gloss head-ref" tabindex="0" data-head="{html.escape(base)}.{seed}.{head}">{head}'
                 f'<span class="gloss-card" role="tooltip" data-search-exclude>'
                 f'<canvas class="head-thumb" width="{4 * side}" height="{4 * side}" data-thumb="{thumb}" '
-                f'aria-hidden="true"></canvas><strong>{html.escape(head)}</strong> of {html.escape(base)}, seed '
+                f'aria-hidden="true"></canvas><strong>{head}</strong> of {html.escape(base)}, seed '
                 f'{seed}: {html.escape(card)}. <a href="{html.escape(url)}">In the head atlas</a></span></span>')
+
+    def _linked_heads(self, text: str, job: Job) -> str:
+        """Head names in a value (already escaped) of a figure about one model, each the first time on the page
+        gets its card: the head of the seed named by the closest "seed k:" before it in the value, else of seed
+        0 (a figure's headline model; per-seed values all name their seed that way)."""
+        model = job.params.get("model")
+        if not isinstance(model, str) or self.catalog.job(f"atlas-{model}") is None:
+            return text
+
+        def link(m: re.Match) -> str:
+            seeds = _SEED_PREFIX.findall(text[:m.start()])
+            key = (model, int(seeds[-1]) if seeds else 0, m.group(0))
+            if key in self.headed:
+                return m.group(0)
+            card = self._head_card(*key)
+            if card is None:
+                return m.group(0)
+            self.headed.add(key)
+            return card
+
+        return _HEAD_NAME.sub(link, text)
 
 
 _HANDLERS: dict[str, Callable[..., str]] = {
