@@ -45,7 +45,7 @@ class PostHistory:
 
 def _dates(root: pathlib.Path, rel: str) -> list[tuple[str, str]]:
     """(short hash, commit date) of every commit touching `rel`, oldest first."""
-    out = ledger._git(root, "log", "--reverse", "--format=%h %cs", "--", rel)
+    out = ledger.git(root, "log", "--reverse", "--format=%h %cs", "--", rel)
     return [tuple(line.split()) for line in out.splitlines() if line.strip()]  # type: ignore[misc]
 
 
@@ -60,7 +60,7 @@ def value_changes(root: pathlib.Path, figure_id: str) -> list[str]:
     """Dates on which the values figure `figure_id` publishes changed from their previous committed version."""
     rel = f"figures/out/{paths.values_name(figure_id)}"
     commits = _dates(root, rel)
-    texts = ledger._blobs(root, [f"{sha}:{rel}" for sha, _ in commits])
+    texts = ledger.blobs(root, [f"{sha}:{rel}" for sha, _ in commits])
     out, before = [], None
     for (_, date), text in zip(commits, texts):
         now = _values(text)
@@ -76,7 +76,7 @@ def post_history(root: pathlib.Path, post: str, figure_ids: list[str], history: 
     keys of its verdicts; `cache`: a dict kept across posts of one build (figure id -> its value-change dates)."""
     cache = {} if cache is None else cache
     try:
-        shallow = ledger._git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+        shallow = ledger.shallow(root)
         commits = _dates(root, post)
     except (OSError, FileNotFoundError):
         return PostHistory(None, note="history unavailable: not a git repository")

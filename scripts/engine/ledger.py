@@ -98,7 +98,9 @@ class Ledger:
 
 # -- reading git -----------------------------------------------------------------------------------------
 
-def _git(root: pathlib.Path, *args: str, stdin: str | None = None) -> str:
+def git(root: pathlib.Path, *args: str, stdin: str | None = None) -> str:
+    """A git command's output in `root` (OSError if it fails). Shared with corrections.py, which reads the
+    same history for a post's updates."""
     proc = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, text=True)
     if proc.returncode != 0:
         raise OSError(proc.stderr.strip())
@@ -107,7 +109,7 @@ def _git(root: pathlib.Path, *args: str, stdin: str | None = None) -> str:
 
 def _commits(root: pathlib.Path) -> list[tuple[str, str, list[str]]]:
     """(hash, date, files changed) for every commit touching figures/, oldest first."""
-    out = _git(root, "log", "--reverse", "--format=@@%h %cs", "--name-only", "--", "figures/")
+    out = git(root, "log", "--reverse", "--format=@@%h %cs", "--name-only", "--", "figures/")
     commits: list[tuple[str, str, list[str]]] = []
     for line in out.splitlines():
         if line.startswith("@@"):
@@ -118,7 +120,12 @@ def _commits(root: pathlib.Path) -> list[tuple[str, str, list[str]]]:
     return commits
 
 
-def _blobs(root: pathlib.Path, refs: list[str]) -> list[str | None]:
+def shallow(root: pathlib.Path) -> bool:
+    """Whether `root` is a shallow clone, whose history is incomplete (OSError outside git)."""
+    return git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+
+def blobs(root: pathlib.Path, refs: list[str]) -> list[str | None]:
     """The contents of `commit:path` refs, in one `git cat-file --batch` (None: absent at that commit)."""
     if not refs:
         return []
@@ -230,7 +237,7 @@ def build(root: pathlib.Path, working: Mapping[str, str | None] | None = None,
 def _from_git(root: pathlib.Path, cache: pathlib.Path | None):
     """(histories, state at HEAD, files at HEAD, note), from `cache` when it was made at the same HEAD."""
     try:
-        head = _git(root, "rev-parse", "HEAD").strip()
+        head = git(root, "rev-parse", "HEAD").strip()
     except (OSError, FileNotFoundError):
         head = ""
     if cache is not None and head:
@@ -246,14 +253,14 @@ def _from_git(root: pathlib.Path, cache: pathlib.Path | None):
     state: dict[str, dict[str, str]] = {}
     note = ""
     try:
-        if _git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
+        if shallow(root):
             note = "history incomplete: this is a shallow clone (fetch the full history to see it)"
         commits = _commits(root)
     except (OSError, FileNotFoundError):
         commits, note = [], "no history: not a git repository"
     for sha, date, changed in commits:
         changed = [p for p in changed if _relevant(p)]
-        for path, text in zip(changed, _blobs(root, [f"{sha}:{p}" for p in changed])):
+        for path, text in zip(changed, blobs(root, [f"{sha}:{p}" for p in changed])):
             current[path] = text
         state = _advance(histories, state, _state(current), date, sha)
     if cache is not None and head:
@@ -267,7 +274,7 @@ def _from_git(root: pathlib.Path, cache: pathlib.Path | None):
 def _order(root: pathlib.Path) -> dict[str, int]:
     """Short hash (as git abbreviates it, and its 7-character prefix) -> position in history, oldest first."""
     try:
-        shas = _git(root, "log", "--reverse", "--format=%h").split()
+        shas = git(root, "log", "--reverse", "--format=%h").split()
     except (OSError, FileNotFoundError):
         return {}
     return {**{s[:7]: i for i, s in enumerate(shas)}, **{s: i for i, s in enumerate(shas)}}

@@ -110,7 +110,7 @@ class Renderer:
         and every verdict of those figures."""
         root = self.site.engine.root
         try:
-            head = ledger._git(root, "rev-parse", "HEAD").strip()
+            head = ledger.git(root, "rev-parse", "HEAD").strip()
         except (OSError, FileNotFoundError):
             head = ""
         cache_file = self.site.engine.layout.corrections_cache
