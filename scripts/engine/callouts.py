@@ -33,6 +33,8 @@ def check(markdown: str) -> list[ShortcodeError]:
 
 # -- the open-questions page ----------------------------------------------------------------------------------
 
+OPEN_QUESTIONS_PAGE = "open-questions.md"  # generated: it quotes the posts' callouts, shortcodes and all
+
 _BLOCK = re.compile(r'^!!!\s+(confusion|experiment|verdict)(?:\s+"([^"]*)")?\s*\n((?:(?: {4}.*)?\n)*)', re.M)
 _TITLE = re.compile(r"^#\s+(.+)$", re.M)
 _DRAFT = re.compile(r"^draft:\s*true\b", re.M)

@@ -65,7 +65,7 @@ def add_files(files: Files, config, engine: Engine, jobs: dict, left_out: set[st
             elif f is not None:
                 log.warning(f"{job.script}: no executed copy yet; the page shows the code without outputs")
     posts = {uri: text for uri, text in _pages(files).items() if uri.startswith("posts/")}
-    files.append(File.generated(config, "open-questions.md", content=callouts.open_questions_page(posts)))
+    files.append(File.generated(config, callouts.OPEN_QUESTIONS_PAGE, content=callouts.open_questions_page(posts)))
     files.append(File.generated(config, glossary.PAGE, content=glossary.page(terms or {}, series.titles_of(
         _pages(files)))))
     pages = _pages(files)
