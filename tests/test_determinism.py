@@ -136,6 +136,6 @@ def test_values_and_images_do_not_depend_on_kernels_or_threads(tmp_path, monkeyp
         settings = (va.pop("kernels"), va.pop("threads"), vb.pop("kernels"), vb.pop("threads"))
         assert settings == ("AVX2", "2", "DEFAULT", "1")
         found += [f"{figure} values: {a_name} {va} vs {b_name} {vb}"] if va != vb else []
-        for name in [paths.image_name(figure, t) for t in paths.THEMES]:
+        for name in [paths.image_name(figure, t, phone) for t in paths.THEMES for phone in (False, True)]:
             found += [f"{name}: {d}" for d in normalise.compare_files(a / name, b / name)]
     assert not found, "\n".join(found)

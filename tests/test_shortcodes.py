@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
+from scripts.engine import declarations
 from scripts.engine.declarations import Job
 from scripts.engine.shortcodes import render
 
@@ -29,8 +31,11 @@ class FakeCatalog:
             return {"heads": "seed 2: L1H0 0.9; seed 0: L1H0 0.8; L7H7", "head": "L1H0"}
         return {"ratio": "0.25", "verdict": "holds"} if fid == "alpha" else {}
 
-    def image_url(self, fid, theme, page_url):
-        return f"../figures/{fid}.{theme}.svg"
+    def image_url(self, fid, theme, page_url, phone=False):
+        return f"../figures/{fid}.{theme}{'.phone' if phone else ''}.svg"
+
+    def image_size(self, fid, phone=False):  # beta has no phone rendering yet (say, computed before #26)
+        return None if phone and fid == "beta" else (430, 300) if phone else (688, 400)
 
     def data_url(self, fid, page_url):
         return f"../figures/{fid}.data.json"
@@ -66,6 +71,28 @@ class FakeCatalog:
         t = Table(["token", "p"], [[visible_whitespace(" the"), 0.5], ["<b>", 12345], [visible_whitespace("\n\t"), "1e-3"]],
                   caption="Top | tokens")
         return {"top": t.as_json()}
+
+
+def test_a_figure_with_a_phone_rendering_is_a_picture_per_theme_and_one_without_is_a_plain_image():
+    from scripts.engine.style import PHONE_MEDIA
+
+    out, errors = render('{{ figure("alpha") }}\n\n{{ figure("beta") }}\n', "posts/x/", FakeCatalog())
+    alpha, beta = out.split('id="fig-beta"')
+    for theme in ("light", "dark"):
+        assert (f'<picture><source media="{PHONE_MEDIA}" srcset="../figures/alpha.{theme}.phone.svg" width="430" '
+                f'height="300"><img src="../figures/alpha.{theme}.svg#only-{theme}" alt="Alt &lt;alpha&gt;" '
+                'loading="lazy" width="688" height="400"></picture>') in alpha
+    assert "<picture>" not in beta and 'src="../figures/beta.light.svg#only-light"' in beta
+    assert "figure-phone-note" not in alpha  # its caption places nothing left or right
+    catalog = FakeCatalog()
+    catalog.jobs["alpha"] = dataclasses.replace(catalog.jobs["alpha"], caption="Left: one thing. Right: another.")
+    out, _ = render('{{ figure("alpha") }}\n\n{{ figure("beta") }}\n', "posts/x/", catalog)
+    alpha, beta = out.split('id="fig-beta"')
+    assert 'class="figure-phone-note"' in alpha and "stacked" in alpha
+    catalog.jobs["beta"] = dataclasses.replace(catalog.jobs["beta"], caption="Left: one thing.")
+    assert "figure-phone-note" not in render('{{ figure("beta") }}', "p/", catalog)[0]  # no phone rendering: no note
+    css = (pathlib.Path(__file__).parents[1] / "docs/assets/stylesheets/extra.css").read_text()
+    assert f"@media {PHONE_MEDIA} {{ .figure-phone-note" in css  # the note shows exactly when the picture switches
 
 
 def test_figures_are_numbered_in_page_order_and_refs_point_forward():
@@ -337,3 +364,30 @@ def test_head_names_in_a_figures_values_get_cards_for_the_seed_they_name_once_a_
     assert out.count('class="gloss head-ref"') == 2  # L1H0 of seed 2 and of seed 0; the second seed-0 one is plain
     assert out.index('data-head="m.2.L1H0"') < out.index('data-head="m.0.L1H0"')
     assert "L7H7" in out and 'data-head="m.0.L7H7"' not in out  # not in the atlas: left as text
+
+
+def test_a_figure_about_several_models_says_per_value_which_model_its_head_names_are_of(tmp_path):
+    """`heads:` in a declaration: a model for every value ("*"), or one per value key; without it a figure with
+    no single `model` param links no head (it cannot know which model's L1H0 a value means)."""
+    catalog = FakeCatalog()
+    many = Job(id="many", kind="figure", script=pathlib.Path("scripts/figures/many.py"),
+               declared_in=pathlib.Path("figures/x.yml"), params={"models": ["m", "n"]}, caption="c", alt="a")
+    catalog.jobs["many"] = many
+    catalog.values = lambda fid, v=catalog.values: {"z_n": "L1H0 3.1", "z_m": "seed 2: L1H0 0.9"} if fid == "many" else v(fid)
+    md = '{{ value("many.z_n") }} and {{ value("many.z_m") }}'
+    out, errors = render(md, "p/", catalog)
+    assert errors == [] and "head-ref" not in out
+    catalog.jobs["many"] = dataclasses.replace(many, heads={"*": "m", "z_n": "n"})
+    out, errors = render(md, "p/", catalog)  # "n" has no atlas: its value stays text; "m", seed 2, is linked
+    assert errors == [] and out.count("head-ref") == 1 and 'data-head="m.2.L1H0"' in out
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "s.py").write_text("")
+    for heads, ok in (("attn-only-2l", {"*": "attn-only-2l"}), ("{z_1l: attn-only-1l, '*': m}", {"z_1l": "attn-only-1l", "*": "m"}),
+                      ("[a, b]", None)):
+        (tmp_path / "figures" / "x.yml").write_text(f"f:\n  script: scripts/s.py\n  caption: c\n  alt: a\n  heads: {heads}\n")
+        decl = declarations.load_declarations(tmp_path, tmp_path / "figures", tmp_path / "docs")
+        if ok is None:
+            assert "'heads' names the model" in str(decl.errors[0]) and "x.yml:5" in str(decl.errors[0])
+        else:
+            assert decl.jobs["f"].heads == ok

@@ -188,3 +188,35 @@ def test_label_lines_works_in_subfigures_and_spaces_two_line_labels(theme):
     ax.set_xlim(0, 14)
     style.label_lines(ax, theme)
     assert style.check_no_overlaps(fig) == []
+
+
+def test_the_phone_rendering_wraps_a_grid_and_keeps_its_shape(theme):
+    """Issue #26: inside layout("phone") a 1 x 3 grid is one column, a 2 x 8 grid wrapped at 4 columns is
+    4 x 4 with each column's panels kept together, and plot() indexes both as on the desktop."""
+    with style.layout("phone"):
+        assert style.phone()
+        fig, axes = style.subplots(theme, 1, 3, width=1.0, height=3.0, sharey=True)
+        assert axes.shape == (3,) and fig.get_figwidth() <= style.PHONE_IN - 2 * style.PAD_IN
+        assert fig.get_figheight() == pytest.approx(3.0 * 3 * style.PHONE_ROW)
+        rows = [ax.get_subplotspec().rowspan.start for ax in axes]
+        cols = {ax.get_subplotspec().colspan.start for ax in axes}
+        assert rows == [0, 1, 2] and cols == {0}
+        axes[0].set_ylim(0, 7)
+        assert axes[2].get_ylim() == (0, 7)  # sharey still shares
+        fig, axes = style.subplots(theme, 2, 8, height=2.3, phone_cols=4)
+        assert axes.shape == (2, 8)
+        spec = lambda ax: (ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start)
+        assert [spec(axes[r, c]) for r, c in ((0, 0), (1, 0), (0, 3), (0, 4), (1, 7))] == [
+            (0, 0), (1, 0), (0, 3), (2, 0), (3, 3)]
+        fig = style.figure(theme)
+        top = style.subfigures(fig, 1, 2)
+        assert top.shape == (2,)
+        wide = plt.figure(figsize=(7.0, 3.0))
+        assert any("phone rendering is 7.00 in wide" in p for p in style.check_figure(wide))
+        with plt.rc_context(style.rc(theme)):
+            plain, _ = plt.subplots()  # a script that sizes nothing still fits a phone
+        assert plain.get_figwidth() <= style.PHONE_IN - 2 * style.PAD_IN
+    assert not style.phone()  # the layout is restored
+    fig, axes = style.subplots(theme, 1, 3)
+    assert {ax.get_subplotspec().rowspan.start for ax in axes} == {0}  # the desktop's grid is untouched
+    assert style.check_figure(plt.figure(figsize=(7.0, 3.0))) == []

@@ -63,7 +63,8 @@ from scripts.engine import paths, verdicts
 from scripts.engine.errors import EngineError
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts", "timeout", "max_output_mb", "shards"}
+_KEYS = {"script", "params", "inputs", "caption", "alt", "widget", "verdicts", "timeout", "max_output_mb", "shards",
+         "heads"}
 # Limits every job runs under unless its declaration raises them. The slowest figure here computes in about
 # a minute on 2 cores (README, Benchmarks): 300 s leaves room for a loaded machine, and still ends a runaway
 # loop within five minutes. 2 MB is ten times the largest output committed (a widget's data, 205 KB).
@@ -94,6 +95,7 @@ class Job:
     inputs: tuple[pathlib.Path, ...] = ()
     caption: str = ""
     alt: str = ""
+    heads: dict[str, str] = field(default_factory=dict)  # value key (or "*") -> the model its head names are of
     widget: str | None = None  # an interactive figure: the job also writes <id>.data.json for it
     shards: int = 0  # a widget's data fetched on demand: <id>.shard-<i>.data.json, i < shards
     verdicts: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> claim, cite, statistic, rule
@@ -244,6 +246,11 @@ def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 0 or (shards and not widget):
         return fail("'shards' must be a whole number of data files for the figure's widget (and needs 'widget:').",
                     "shards")
+    heads = spec.get("heads") or {}  # `heads: model`, or `heads: {value-key: model, "*": model}`
+    heads = {"*": heads} if isinstance(heads, str) else heads
+    if not isinstance(heads, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in heads.items()):
+        return fail("'heads' names the model whose heads the values name: a model (heads: attn-only-2l) or a "
+                    "mapping from value keys to models ({z_1l: attn-only-1l, '*': attn-only-2l}).", "heads")
     try:
         raw_verdicts, papers = _papers(spec.get("verdicts"))
         verdict_specs = verdicts.parse_specs(raw_verdicts)
@@ -258,7 +265,7 @@ def _figure(fid: str, spec: dict, rel: pathlib.Path, root: pathlib.Path, fail) -
     return Job(
         id=fid, kind="figure", script=script, declared_in=rel, params=params,
         inputs=tuple(pathlib.Path(p) for p in inputs),
-        caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget, shards=shards,
+        caption=str(spec["caption"]).strip(), alt=str(spec["alt"]).strip(), widget=widget, shards=shards, heads=heads,
         verdicts=verdict_specs, papers=papers, timeout=float(limits["timeout"]),
         max_output_mb=float(limits["max_output_mb"]),
     )

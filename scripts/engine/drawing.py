@@ -78,13 +78,13 @@ def attention_heatmap(theme: str, m: np.ndarray, labels: list[str], *, title: st
     fig, ax = style.subplots(theme, width=1.0, height=min(6.9, 0.2 * len(labels) + 1.9))
     ax.imshow(m, cmap="magma" if theme == "dark" else "Blues", vmin=0, vmax=1)
     n = len(labels)
-    step = style.tick_step(n, 5.0)
+    step = style.tick_step(n, 2.9 if style.phone() else 5.0)
     ticks = list(range(0, n, step))
     ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, family="monospace")
     ax.set_yticks(ticks, [labels[i] for i in ticks], family="monospace")
     ax.set(xlabel=xlabel, ylabel=ylabel)
     shade = "dark: 0, bright: 1" if theme == "dark" else "white: 0, dark: 1"
-    ax.set_title(f"{title} ({shade}; every {step}{'nd' if step == 2 else 'rd' if step == 3 else 'th'} token "
+    ax.set_title(f"{title}{chr(10) if style.phone() else ' '}({shade}; every {step}{'nd' if step == 2 else 'rd' if step == 3 else 'th'} token "
                  "labelled)" if step > 1 else f"{title} ({shade})", loc="left")
     ax.grid(False)
     style.hover_grid(ax, m, [f"{i}: {t}" for i, t in enumerate(labels)], [f"{j}: {t}" for j, t in enumerate(labels)],

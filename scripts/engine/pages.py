@@ -176,12 +176,13 @@ class Catalog:
     def values(self, figure_id: str) -> dict[str, str]:
         return self._record(figure_id).get("values", {})
 
-    def image_url(self, figure_id: str, theme: str, page_url: str) -> str:
-        return get_relative_url(paths.published(paths.image_name(figure_id, theme)), page_url)
+    def image_url(self, figure_id: str, theme: str, page_url: str, phone: bool = False) -> str:
+        return get_relative_url(paths.published(paths.image_name(figure_id, theme, phone)), page_url)
 
-    def image_size(self, figure_id: str) -> tuple[int, int] | None:
-        """The light image's size in CSS px (SVG pt x 4/3), so the page reserves its box before a lazy load."""
-        path = self.site.engine.out_dir / paths.image_name(figure_id, "light")
+    def image_size(self, figure_id: str, phone: bool = False) -> tuple[int, int] | None:
+        """The light image's size in CSS px (SVG pt x 4/3), so the page reserves its box before a lazy load;
+        None if there is no such image (a phone rendering not computed yet: the page serves the column's)."""
+        path = self.site.engine.out_dir / paths.image_name(figure_id, "light", phone)
         if not path.exists():
             return None
         m = re.search(rb'<svg[^>]*?width="([\d.]+)pt" height="([\d.]+)pt"', path.read_bytes()[:2000])

@@ -4,6 +4,7 @@ One module owns the layout so that the job runner, the manifest, the site hooks 
 disagree about it. A figure `ID` writes
 
     figures/out/ID.light.svg, figures/out/ID.dark.svg   the image, once per theme (published as figures/…)
+    figures/out/ID.light.phone.svg, ….dark.phone.svg    its phone rendering (style.layout("phone"))
     figures/out/ID.json                                  the values and verdict records pages quote
     figures/out/ID.data.json                             an interactive figure's data (published)
 
@@ -48,8 +49,8 @@ def atomic_write(path: pathlib.Path, data: bytes | str) -> None:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
-def image_name(figure_id: str, theme: str) -> str:
-    return f"{figure_id}.{theme}.svg"
+def image_name(figure_id: str, theme: str, phone: bool = False) -> str:
+    return f"{figure_id}.{theme}.phone.svg" if phone else f"{figure_id}.{theme}.svg"
 
 
 def values_name(figure_id: str) -> str:
@@ -146,9 +147,11 @@ class Layout:
 
     def figure_outputs(self, figure_id: str, *, widget: bool, shards: int = 0,
                        out_dir: pathlib.Path | None = None) -> list[pathlib.Path]:
-        """A figure's output files: the two images first, then its values, then its widget data and shards if any."""
+        """A figure's output files: the images first (each theme, then each theme's phone rendering), then its
+        values, then its widget data and shards if any."""
         out = self.out_dir if out_dir is None else out_dir
-        files = [out / image_name(figure_id, t) for t in THEMES] + [out / values_name(figure_id)]
+        files = [out / image_name(figure_id, t, phone) for phone in (False, True) for t in THEMES]
+        files.append(out / values_name(figure_id))
         return files + ([out / data_name(figure_id)] if widget else []) + [out / shard_name(figure_id, i)
                                                                            for i in range(shards)]
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from scripts.engine.declarations import Job
+from scripts.engine.style import PHONE_MEDIA
 
 _HEAD_NAME = re.compile(r"\bL\d+H\d+\b")  # a head as the notes name it: L1H0
 _SEED_PREFIX = re.compile(r"\bseed (\d+):")  # a per-seed value's segment: "seed 2: L1H1 0.915; seed 3: …"
@@ -47,7 +48,7 @@ class Catalog(Protocol):
 
     def job(self, figure_id: str) -> Job | None: ...
     def values(self, figure_id: str) -> dict[str, str]: ...
-    def image_url(self, figure_id: str, theme: str, page_url: str) -> str: ...
+    def image_url(self, figure_id: str, theme: str, page_url: str, phone: bool = False) -> str: ...
     def data_url(self, figure_id: str, page_url: str) -> str: ...
     def failed(self, figure_id: str) -> bool: ...
     def verdicts(self, figure_id: str) -> dict[str, dict]: ...
@@ -63,12 +64,28 @@ class ShortcodeError:  # a record, not an exception: a page collects every probl
     message: str
 
 
+_SIDES = re.compile(r"\b(left|right|middle)\b", re.I)  # a caption that places panels side by side
+
+
+def _dims(size: tuple[int, int] | None) -> str:
+    # width/height reserve the image's box before it loads, so a lazy load never moves the text under the reader
+    return f' width="{size[0]}" height="{size[1]}"' if size else ""
+
+
+def _picture(url: str, theme: str, alt: str, size, phone) -> str:
+    """One theme's image; with a phone rendering (url per theme, size), a <picture> whose <source> the
+    browser picks below style.PHONE_MEDIA — it fetches only the one it shows."""
+    img = f'<img src="{url}#only-{theme}" alt="{alt}" loading="lazy"{_dims(size)}>'
+    if not phone:
+        return img + "\n"
+    return (f'<picture><source media="{PHONE_MEDIA}" srcset="{phone[0][theme]}"{_dims(phone[1])}>'
+            f"{img}</picture>\n")
+
+
 def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: bool, data_url: str = "",
                  source_url: str = "", values_url: str = "", size: tuple[int, int] | None = None,
-                 updating: bool = False, failure: str = "") -> str:
+                 updating: bool = False, failure: str = "", phone: tuple[dict, tuple] | None = None) -> str:
     alt = html.escape(job.alt, quote=True)
-    # width/height reserve the image's box before it loads, so a lazy load never moves the text under the reader
-    dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     warn = ""
     if failed:
         why = f" (<code>{html.escape(failure)}</code>)" if failure else ""
@@ -77,6 +94,10 @@ def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: b
     elif updating:
         warn = ('<p class="figure-stale">This figure is being recomputed (what it is computed from changed); the '
                 "page reloads when it is ready. The last good version is shown.</p>\n")
+    stacked = ""
+    if phone and _SIDES.search(job.caption):  # the phone rendering stacks what the caption places side by side
+        stacked = (' <span class="figure-phone-note">On a narrow screen the panels are stacked: read "left" as '
+                   'the first and "right" as the last.</span>')
     widget = ""
     if job.widget:  # the interactive version first; the static images stay as its overview and print copy
         widget = (f'<div class="widget" data-widget="{job.widget}" data-src="{data_url}" '
@@ -85,9 +106,8 @@ def _figure_html(job: Job, number: int, url_light: str, url_dark: str, failed: b
         f'<figure class="computed-figure" id="fig-{job.id}" markdown="1">\n'
         f"{warn}{widget}"
         # lazy: the browser fetches only the variant its palette shows (the other is display: none)
-        f'<img src="{url_light}#only-light" alt="{alt}" loading="lazy"{dims}>\n'
-        f'<img src="{url_dark}#only-dark" alt="{alt}" loading="lazy"{dims}>\n'
-        f'<figcaption markdown="span">**Figure {number}.** {job.caption} '
+        + _picture(url_light, "light", alt, size, phone) + _picture(url_dark, "dark", alt, size, phone) +
+        f'<figcaption markdown="span">**Figure {number}.** {job.caption}{stacked} '
         f'<span class="figure-source">Computed by <a href="{source_url}"><code>{job.script.as_posix()}</code></a> · '
         f'<a href="{values_url}">its numbers (JSON)</a>.</span></figcaption>\n'
         f"</figure>"
@@ -285,13 +305,16 @@ class _Renderer:
             return f'<span class="shortcode-error">unknown figure "{html.escape(arg)}"</span>'
         if line.strip() != sc.group(0):
             self._error(lineno, "{{ figure(...) }} must stand on a line of its own")
+        size = getattr(catalog, "image_size", lambda *_, **__: None)
+        phone_size = size(arg, phone=True)
+        phone = ({t: catalog.image_url(arg, t, self.page_url, phone=True) for t in ("light", "dark")}, phone_size
+                 ) if phone_size else None
         return _figure_html(job, self.numbers[arg], catalog.image_url(arg, "light", self.page_url),
                             catalog.image_url(arg, "dark", self.page_url), catalog.failed(arg),
                             catalog.data_url(arg, self.page_url) if job.widget else "",
                             catalog.source_url(job.script, self.page_url), catalog.values_url(arg, self.page_url),
-                            getattr(catalog, "image_size", lambda _: None)(arg),
-                            getattr(catalog, "updating", lambda _: False)(arg),
-                            getattr(catalog, "failure", lambda _: "")(arg))
+                            size(arg), getattr(catalog, "updating", lambda _: False)(arg),
+                            getattr(catalog, "failure", lambda _: "")(arg), phone)
 
     def _ref(self, arg, sc, segment, line, lineno) -> str:
         if arg not in self.numbers:
@@ -326,7 +349,7 @@ class _Renderer:
         if _in_link_target(segment, sc.start()):  # part of a URL: the value alone, escaped for one
             return urllib.parse.quote(values[key], safe="/#:-_.,~")
         return (f'<span class="computed-value" title="computed by {job.script.as_posix()}">'
-                f"{self._linked_heads(html.escape(values[key]), job)}</span>")
+                f"{self._linked_heads(html.escape(values[key]), job, key)}</span>")
 
     def _verdict(self, arg, sc, segment, line, lineno) -> str:
         job, key, recs = self._lookup("verdict", arg, lineno, self.catalog.verdicts)
@@ -421,11 +444,12 @@ class _Renderer:
                 f'aria-hidden="true"></canvas><strong>{head}</strong> of {html.escape(base)}, seed '
                 f'{seed}: {html.escape(card)}. <a href="{html.escape(url)}">In the head atlas</a></span></span>')
 
-    def _linked_heads(self, text: str, job: Job) -> str:
-        """Head names in a value (already escaped) of a figure about one model, each the first time on the page
-        gets its card: the head of the seed named by the closest "seed k:" before it in the value, else of seed
-        0 (a figure's headline model; per-seed values all name their seed that way)."""
-        model = job.params.get("model")
+    def _linked_heads(self, text: str, job: Job, key: str) -> str:
+        """Head names in a value (already escaped), each the first time on the page, get their card: the head of
+        the model the declaration says the value is about (`heads:`, by value key or "*"), else of the figure's
+        one model (`params: {model: …}`); of the seed named by the closest "seed k:" before it in the value,
+        else of seed 0 (a figure's headline model; per-seed values all name their seed that way)."""
+        model = job.heads.get(key) or job.heads.get("*") or job.params.get("model")
         if not isinstance(model, str) or self.catalog.job(f"atlas-{model}") is None:
             return text
 

@@ -20,8 +20,12 @@ Rules the helpers encode, measured in Chromium on the built site:
   is scaled down. So a figure no wider than `COLUMN_IN` (7.17 in) shows its text at exactly the size set
   here: `FONT["small"]` 8.5 pt = 11.3 px, the smallest text allowed (`MIN_FONT_PT` = 8.25 pt = 11 px).
   Never make a figure wider than the column to fit more in: it shrinks every label. Make it taller.
-* **Phones.** At 390 px the column is 358 px and the figure is scaled to about half size; a tap opens it
-  full size (`docs/assets/javascripts/lightbox.js`), where text is back at >= 11 px. Nothing else to do.
+* **Phones.** At 390 px the column is 358 px: the desktop figure would be scaled to half size. So `plot()` is
+  called a second time inside `layout("phone")`, for the *phone rendering*: `figure`/`subplots` give it at
+  most `PHONE_IN` (4.4 in) of width at the same text sizes (>= 9 px inline at 390 px), and stack
+  side-by-side panels (`subplots(1, 3)` and `subfigures(fig, 1, 3)` become one column, indexed as before).
+  Where that is not enough, `if style.phone():` picks fewer ticks, shorter labels, another arrangement —
+  the same data. The page serves it below `PHONE_MEDIA`; a tap still opens a figure full size.
 * **Real text.** `svg.fonttype: "none"`: labels are SVG <text>, searchable and selectable. Layout is
   measured with DejaVu Sans (bundled with Matplotlib, so every machine lays out the same figure); the
   written SVG names the page's own font stack (`web_svg`, applied by the job runner), and since DejaVu is
@@ -55,6 +59,7 @@ Outputs stay deterministic: no dates, a fixed hash salt (`svg.hashsalt`), one me
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -84,6 +89,37 @@ PAGE_FONT = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
 PAGE_MONO = "SFMono-Regular, Consolas, Menlo, 'DejaVu Sans Mono', monospace"
 
 
+# Phones (issue #26): at a 390 px viewport the column is `PHONE_COLUMN_PX`. Every figure is drawn a second
+# time, the *phone rendering*, at most `PHONE_IN` wide (side-by-side panels stacked: `subplots`,
+# `subfigures`), and the page serves it below `PHONE_MEDIA` (a <picture> source: one rendering is fetched).
+# `PHONE_IN` is the width at which text of `MIN_FONT_PT`, scaled into that column, is `PHONE_MIN_PX`, less
+# a margin; the text sizes themselves do not change. A script may ask `phone()` and lay out differently.
+PHONE_COLUMN_PX = 358
+PHONE_MIN_PX = 9.0
+PHONE_IN = 4.4  # < PHONE_COLUMN_PX / CSS_PX_PER_IN * MIN_TEXT_PX / PHONE_MIN_PX = 4.56 in
+PHONE_MEDIA = "(max-width: 37.5em)"  # 600 px: above it the column is >= 567 px, desktop text >= 9 px
+PHONE_ROW = 0.85  # a stacked panel's height, as a fraction of its row's height on a desktop
+_LAYOUT = {"phone": False}
+
+
+def phone() -> bool:
+    """True while the phone rendering is drawn (the job runner's `layout("phone")`)."""
+    return _LAYOUT["phone"]
+
+
+@contextlib.contextmanager
+def layout(name: str):
+    """Draw for "desktop" (the column) or "phone" (the phone rendering) inside the block."""
+    if name not in ("desktop", "phone"):
+        raise ValueError(f"layout {name!r}: 'desktop' or 'phone'")
+    before = _LAYOUT["phone"]
+    _LAYOUT["phone"] = name == "phone"
+    try:
+        yield
+    finally:
+        _LAYOUT["phone"] = before
+
+
 def px(pt: float, fig_width_in: float = COLUMN_IN) -> float:
     """CSS px at 1280 px of text of `pt` points in a figure `fig_width_in` inches wide."""
     return pt * CSS_PX_PER_IN / 72 * min(1.0, COLUMN_IN / fig_width_in)
@@ -95,7 +131,10 @@ def figsize(width: float = 1.0, aspect: float | None = 0.6, height: float | None
     if not 0 < width <= 1:
         raise ValueError(f"width={width}: a fraction of the column in (0, 1]; a wider figure shrinks its text")
     w = round((COLUMN_IN - 2 * PAD_IN) * width, 2)  # the saved image adds PAD_IN on each side
-    return w, round(height if height is not None else w * aspect, 2)
+    h = round(height if height is not None else w * aspect, 2)
+    if phone():  # narrower, as tall: text keeps its size, so rows need the height they had
+        w = min(w, round(PHONE_IN - 2 * PAD_IN, 2))
+    return w, h
 
 
 def rows_height(n_rows: int, extra_in: float = 1.0) -> float:
@@ -220,6 +259,7 @@ def rc(theme: str) -> dict:
 
     return {
         **_COMMON,
+        "figure.figsize": figsize(1.0, 0.55),  # inside layout("phone"), a plain plt.subplots() fits a phone too
         "text.color": ink, "axes.labelcolor": ink, "axes.edgecolor": ink, "axes.titlecolor": ink,
         "xtick.color": ink, "ytick.color": ink, "grid.color": grid, "legend.labelcolor": ink,
         "axes.prop_cycle": cycler(color=PALETTE[theme]),
@@ -249,13 +289,82 @@ def figure(theme: str, width: float = 1.0, aspect: float | None = 0.6, height: f
     return plt.figure(figsize=figsize(width, aspect, height), **kw)
 
 
+_GRID_KW = ("sharex", "sharey", "squeeze", "subplot_kw", "gridspec_kw", "height_ratios", "width_ratios")
+
+
 def subplots(theme: str, nrows: int = 1, ncols: int = 1, *, width: float = 1.0, aspect: float | None = 0.6,
-             height: float | None = None, **kw):
-    """`plt.subplots` at a column-fraction size with constrained layout."""
+             height: float | None = None, phone_cols: int = 1, **kw):
+    """`plt.subplots` at a column-fraction size with constrained layout. In the phone rendering a grid wider
+    than `phone_cols` is wrapped (`grid`) and the figure grows to hold the new rows."""
     import matplotlib.pyplot as plt
 
+    grid_kw = {k: kw.pop(k) for k in _GRID_KW if k in kw}
     kw.setdefault("layout", "constrained")
-    return plt.subplots(nrows, ncols, figsize=figsize(width, aspect, height), **kw)
+    w, h = figsize(width, aspect, height)
+    rows = _wrap(nrows, ncols, phone_cols)[0] if phone() and ncols > phone_cols else nrows
+    fig = plt.figure(figsize=(w, h if rows == nrows else round(h * rows / nrows * PHONE_ROW, 2)), **kw)
+    return fig, grid(fig, nrows, ncols, phone_cols=phone_cols, **grid_kw)
+
+
+def grid(parent, nrows: int = 1, ncols: int = 1, *, phone_cols: int = 1, sharex=False, sharey=False,
+         squeeze: bool = True, **kw):
+    """`parent.subplots(nrows, ncols)` for a Figure or SubFigure. In the phone rendering a grid wider than
+    `phone_cols` is wrapped: its columns in chunks of `phone_cols`, the chunks one under the other (1 x 3 ->
+    3 x 1; 2 x 8 with phone_cols=4 -> 4 x 4), returned in the grid's own shape, so `plot()` indexes it the
+    same way. (The parent's height is the caller's: `subplots` grows the figure; a SubFigure's is its own.)"""
+    import numpy as np
+
+    if not phone() or ncols <= phone_cols:
+        return parent.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=squeeze, **kw)
+    gkw = dict(kw.pop("gridspec_kw", None) or {})
+    heights = kw.pop("height_ratios", None) or gkw.pop("height_ratios", None)
+    widths = kw.pop("width_ratios", None) or gkw.pop("width_ratios", None)
+    rows, cols, place, ratios = _wrap(nrows, ncols, phone_cols, heights, widths)
+    new = parent.subplots(rows, cols, squeeze=False, gridspec_kw={**gkw, **ratios}, **kw)
+    axes = np.empty((nrows, ncols), dtype=object)
+    for (r, c), (i, j) in place.items():
+        axes[r, c] = new[i, j]
+    for ax in set(new.ravel()) - set(axes.ravel()):
+        ax.remove()  # the last chunk's empty places
+    for axis, how in (("sharex", sharex), ("sharey", sharey)):
+        groups = {True: [axes.ravel()], "all": [axes.ravel()], "row": list(axes), "col": list(axes.T)}.get(how, [])
+        for group in groups:
+            for ax in group[1:]:
+                getattr(ax, axis)(group[0])
+    return (axes.squeeze() if axes.size > 1 else axes[0, 0]) if squeeze else axes
+
+
+def row_start(col: int, phone_cols: int = 1) -> bool:
+    """Whether grid column `col` begins a row as drawn: column 0, and in the phone rendering also every
+    column a wrapped grid (`grid(..., phone_cols=)`) puts first in a row — where row labels and ticks go."""
+    return col == 0 or (phone() and col % phone_cols == 0)
+
+
+def subfigures(fig, nrows: int = 1, ncols: int = 1, *, phone_cols: int = 1, **kw):
+    """`fig.subfigures`, wrapped like `subplots` in the phone rendering (the figure grows to hold the new
+    rows), returned in the grid's own shape, so `plot()` indexes them the same way in both."""
+    if not phone() or ncols <= phone_cols:
+        return fig.subfigures(nrows, ncols, **kw)
+    import numpy as np
+
+    rows, cols, place, ratios = _wrap(nrows, ncols, phone_cols, kw.pop("height_ratios", None),
+                                      kw.pop("width_ratios", None))
+    fig.set_figheight(round(fig.get_figheight() * rows / nrows * PHONE_ROW, 2))
+    new = np.asarray(fig.subfigures(rows, cols, squeeze=False, **ratios, **kw)).reshape(rows, cols)
+    out = np.empty((nrows, ncols), dtype=object)
+    for (r, c), (i, j) in place.items():
+        out[r, c] = new[i, j]
+    return out.squeeze() if out.size > 1 else out[0, 0]
+
+
+def _wrap(nrows: int, ncols: int, k: int, height_ratios=None, width_ratios=None):
+    """The phone grid for an nrows x ncols grid wrapped at k columns: (rows, cols, {(r, c): (i, j)}, ratios)."""
+    chunks = -(-ncols // k)
+    place = {(r, c): ((c // k) * nrows + r, c % k) for r in range(nrows) for c in range(ncols)}
+    ratios = {"height_ratios": list(height_ratios or [1] * nrows) * chunks}
+    if width_ratios and k > 1:
+        ratios["width_ratios"] = list(width_ratios[:k])
+    return nrows * chunks, k, place, ratios
 
 
 # -- labels -----------------------------------------------------------------------------------------------
@@ -453,8 +562,10 @@ def decade_ticks(ax, axis: str = "y") -> None:
 
 
 def legend_above(ax, ncols: int | None = None, **kw):
-    """A legend in one row above the axes, never on the data (when direct labels cannot work)."""
+    """A legend in one row above the axes, never on the data (when direct labels cannot work); in the phone
+    rendering one entry per line."""
     handles, labels = ax.get_legend_handles_labels()
+    ncols = 1 if phone() else ncols
     kw.setdefault("fontsize", FONT["small"])
     return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01), borderaxespad=0,
                      ncols=ncols or len(labels), frameon=False, **kw)
@@ -659,6 +770,10 @@ def check_figure(fig) -> list[str]:
         problems.append(f"text {a!r} runs past the figure edge" if b == "<figure edge>"
                         else f"text {a!r} overlaps {b!r}")
     width = fig.get_figwidth()
+    if phone() and width > PHONE_IN - 2 * PAD_IN + 0.005:
+        problems.append(f"the phone rendering is {width:.2f} in wide (at most {PHONE_IN - 2 * PAD_IN:.2f} in, so its "
+                        f"text is >= {PHONE_MIN_PX:g} px in a {PHONE_COLUMN_PX} px column): size it with "
+                        "style.figure/subplots, or ask style.phone()")
 
     def smallest_pt(t) -> float:  # mathtext draws ^exponents and _subscripts at 70 % of the size
         s = t.get_text()
@@ -682,4 +797,5 @@ def enforce(fig, figure_id: str, theme: str) -> None:
     """The job runner's check after `plot()`: raises LayoutError if the figure has problems (`check_figure`)."""
     problems = check_figure(fig)
     if problems:
-        raise LayoutError(f"figure {figure_id!r} ({theme} theme) is not readable:\n  - " + "\n  - ".join(problems))
+        where = f"{theme} theme, phone rendering" if phone() else f"{theme} theme"
+        raise LayoutError(f"figure {figure_id!r} ({where}) is not readable:\n  - " + "\n  - ".join(problems))

@@ -63,7 +63,8 @@ def compute(params: dict) -> Result:
 def plot(result: Result, theme: str):
     stills = result.data["stills"]
     heads = list(stills)
-    fig, axes = style.subplots(theme, 2, len(heads), width=1.0, aspect=None, height=2.3, squeeze=False)
+    fig, axes = style.subplots(theme, 2, len(heads), width=1.0, aspect=None, height=2.3, squeeze=False,
+                               phone_cols=4)
     for j, head in enumerate(heads):
         for i, (pattern, label) in enumerate(zip(stills[head], ("repeated", "text"))):
             ax = axes[i, j]
@@ -72,6 +73,6 @@ def plot(result: Result, theme: str):
             ax.set_yticks([])
             if i == 0:
                 ax.set_title(head, fontsize=style.FONT["small"])
-            if j == 0:
+            if style.row_start(j, 4):
                 ax.set_ylabel(label, fontsize=style.FONT["small"])
     return fig

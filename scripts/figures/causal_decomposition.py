@@ -92,9 +92,10 @@ THRESHOLDS = {"prev-from-position": 0.8, "prev-needs-position": 0.25, "induction
 
 def plot(result: Result, theme: str):
     d = result.data
-    fig = style.figure(theme, width=1.0, height=5.2)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 0.8])
-    a1, a2 = top.subplots(1, 2, gridspec_kw={"width_ratios": [4, 6]})
+    phone = style.phone()  # the two heatmaps one under the other
+    fig = style.figure(theme, width=1.0, height=8.4 if phone else 5.2)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.3 if phone else 1.15, 0.8])
+    a1, a2 = style.grid(top, 1, 2, gridspec_kw={"width_ratios": [4, 6]})
     H = len(d["shares"])
     heads = [f"L0H{h}" + (" (prev)" if h == d["prev"] else "") for h in range(H)]
     heatmap(a1, d["shares"], "share of score variance", [TERM_LABEL[k] for k in TERMS], heads, vmin=-0.1, vmax=1.0,
@@ -108,6 +109,6 @@ def plot(result: Result, theme: str):
     ax = bottom.subplots()
     keys = ["prev-from-position", "prev-needs-position", "induction-query-token"]
     seed_dots(ax, theme, d["seeds"], keys, ROW_LABELS, THRESHOLDS, xlim=(-0.05, 1.1),
-              xlabel="fraction kept (dotted: the rule's threshold)")
+              xlabel="fraction kept (dotted: threshold)" if phone else "fraction kept (dotted: the rule's threshold)")
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     return fig

@@ -107,8 +107,9 @@ ROW_LABELS = {"induction-head-writes-answer": "induction head's share of the\nco
 
 def plot(result: Result, theme: str):
     d = result.data
-    fig = style.figure(theme, width=1.0, height=6.4)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.5, 0.8])
+    phone = style.phone()  # the two seed panels one under the other, their titles apart
+    fig = style.figure(theme, width=1.0, height=8.2 if phone else 6.4)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.5, 1.6 if phone else 0.8])
     a1, a2 = top.subplots(1, 2, gridspec_kw={"width_ratios": [5, 4]})
     pal = style.palette(theme)
     names = d["names"]
@@ -134,7 +135,7 @@ def plot(result: Result, theme: str):
     a2.set_ylim(len(heads) - 0.5, -0.5)
     a2.axvline(0, color=style.MUTED[theme], linewidth=0.8, linestyle=":")
     a2.set_xlabel("effect on the logits of the\nattended tokens − baseline")
-    ax = bottom.subplots(1, 2)
+    ax = style.grid(bottom, 1, 2)
     seeds = d["seeds"]
     seed_dots(ax[0], theme, {k: v for k, v in seeds.items()}, ["induction-head-writes-answer"], ROW_LABELS,
               {"induction-head-writes-answer": 0.5}, xlim=(0, 1.2), xlabel="fraction")

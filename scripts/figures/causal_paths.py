@@ -129,20 +129,23 @@ def _heatmap(ax, fig, m, theme, title, xlabels, ylabels, xlabel):
 
 def plot(result: Result, theme: str):
     d = result.data
-    fig = style.figure(theme, width=1.0, height=5.6)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.05, 1])
-    axes = top.subplots(1, 3, gridspec_kw={"width_ratios": [4, 4, 3]})
+    phone = style.phone()  # the three heatmaps one under the other, each with its row labels
+    fig = style.figure(theme, width=1.0, height=9.6 if phone else 5.6)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.9 if phone else 1.05, 1])
+    axes = style.grid(top, 1, 3, gridspec_kw={"width_ratios": [4, 4, 3]})
     L0 = [f"L0H{h}" for h in range(len(d["kept_k"]))]
     L1 = [f"H{h}\n{v:.2f}" for h, v in enumerate(d["ind_scores"])]  # with its induction score
+    inner = L0 if phone else [""] * len(L0)
     _heatmap(axes[0], fig, d["kept_q"], theme, "induction kept: out of Q", L1, L0, "layer-1 head (its score)")
-    _heatmap(axes[1], fig, d["kept_k"], theme, "induction kept: out of K", L1, [""] * len(L0), "layer-1 head (its score)")
-    _heatmap(axes[2], fig, d["gain_kept"], theme, f"repeat gain kept: L1H{d['ind']}", ["Q", "K", "V"], [""] * len(L0),
+    _heatmap(axes[1], fig, d["kept_k"], theme, "induction kept: out of K", L1, inner, "layer-1 head (its score)")
+    _heatmap(axes[2], fig, d["gain_kept"], theme, f"repeat gain kept: L1H{d['ind']}", ["Q", "K", "V"], inner,
              "input")
-    axes[1].set_yticks([])
-    axes[2].set_yticks([])
+    if not phone:
+        axes[1].set_yticks([])
+        axes[2].set_yticks([])
     ax = bottom.subplots()
     keys = ["prev-head-alone", "keys-need-layer0", "necessary-sufficient", "query-from-token", "value-not-from-prev"]
     seed_dots(ax, theme, d["seeds"], keys, ROW_LABELS, THRESHOLDS, xlim=(-0.05, 1.35),
-              xlabel="fraction kept, mean ablation (dotted: the rule's threshold)")
+              xlabel="fraction kept, mean ablation" + ("\n" if phone else " ") + "(dotted: the rule's threshold)")
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     return fig

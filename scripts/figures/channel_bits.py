@@ -164,9 +164,10 @@ def _data(runs: dict) -> dict:
 
 def plot(result: Result, theme: str):
     d = result.data
-    fig = style.figure(theme, width=1.0, height=6.4)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1])
-    ax_bits, ax_dim = top.subplots(1, 2)
+    phone = style.phone()  # the two top panels one under the other
+    fig = style.figure(theme, width=1.0, height=9.6 if phone else 6.4)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2 if phone else 1.1, 1])
+    ax_bits, ax_dim = style.grid(top, 1, 2)
     _plot_bits(ax_bits, d, theme)
     _plot_dims(ax_dim, d, theme)
     _plot_costs(bottom.subplots(), d, theme)
@@ -241,7 +242,7 @@ def _plot_costs(ax, d: dict, theme: str) -> None:
         ticks += list(xs)
         names += c["heads"]
         x0 = xs[-1] + 1.6
-    ax.set_xticks(ticks, names)
+    ax.set_xticks(ticks, names, rotation=90 if style.phone() else 0)  # a phone has no room for them side by side
     ax.axhline(0, color=muted, linewidth=0.8)
     ax.set_ylim(-0.3, top_y + 0.6)
     ax.text(ticks[-1] + 0.4, top_y + 0.35, "previous token", color=style.text_color(colors[0], theme),

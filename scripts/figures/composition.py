@@ -129,13 +129,13 @@ def plot(result: Result, theme: str):
     comp = result.data["z"]
     vmax = max(np.abs(c).max() for c in comp.values())
     crit = result.data["z_crit"]
-    fig = style.figure(theme, width=1.0, height=5.0)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    fig = style.figure(theme, width=1.0, height=5.6 if style.phone() else 5.0)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.5 if style.phone() else 1.15, 1])
     axes = top.subplots(1, 3, sharey=True)
     cmap = style.CMAP["diverging"]
     for k, (ax, (mode, c)) in enumerate(zip(axes, comp.items())):
         im = ax.imshow(c, cmap=cmap, vmin=-vmax, vmax=vmax)
-        ax.set(title=f"{mode}-composition", xlabel="layer-1 head", xticks=range(c.shape[1]),
+        ax.set(title=f"{mode}-comp." if style.phone() else f"{mode}-composition", xlabel="layer-1 head", xticks=range(c.shape[1]),
                yticks=range(c.shape[0]))
         if k == 0:
             ax.set_ylabel("layer-0 head")
@@ -147,7 +147,8 @@ def plot(result: Result, theme: str):
                     fontsize=style.FONT["small"], color="white" if dark_cell else "black")
         style.hover_grid(ax, c, [f"L0H{h}" for h in range(c.shape[0])], [f"L1H{h}" for h in range(c.shape[1])],
                          fmt="{:.1f}", template=f"{{row}} → {{col}}: {mode}-composition z = {{v}}")
-    top.colorbar(im, ax=axes, label="z vs. spectrum-keeping null", shrink=0.9)
+    top.colorbar(im, ax=axes, label="z vs. spectrum-keeping null", shrink=0.9,
+                 location="bottom" if style.phone() else "right")  # a phone's width goes to the cells
     ax = bottom.subplots()
     steps, score, null_mean, _ = zip(*result.data["over_training"])
     pair = "L0H{} → L1H{}".format(*result.data["pair"])

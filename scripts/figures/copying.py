@@ -96,7 +96,7 @@ def plot(result: Result, theme: str):
     ax.annotate("rotated heads:\n99 % of the null", (pos[-1] + 0.5, hi), xytext=(4, -2), textcoords="offset points",
                 ha="left", va="top", fontsize=style.FONT["small"], color=style.MUTED[theme])
     ax.axhline(0, color=style.MUTED[theme], linewidth=0.8)
-    ax.set_xticks(pos, labels)
+    ax.set_xticks(pos, labels, rotation=90 if style.phone() else 0)  # a phone has no room for them side by side
     ax.set(ylabel="Σλ / Σ|λ| of the OV circuit", ylim=(-1.05, 1.18), xlim=(-0.6, pos[-1] + 3.4),
            yticks=[-1, -0.5, 0, 0.5, 1])
     ax.grid(axis="x", visible=False)

@@ -62,8 +62,9 @@ def _nearest_miss(spectrum: np.ndarray, keys: list[int]) -> str:
 
 def plot(result: Result, theme: str):
     spectra, keys, nd = result.data["spectra"], result.data["keys"], result.data["neurons"]
-    fig = style.figure(theme, width=1.0, aspect=0.62)
-    grid = fig.add_gridspec(len(spectra), 2, width_ratios=[1.5, 1])
+    phone = style.phone()  # the neurons' panel under the spectra instead of beside them
+    fig = style.figure(theme, width=1.0, aspect=0.62, height=6.8 if phone else None)
+    grid = (fig.add_gridspec(len(spectra) + 2, 1) if phone else fig.add_gridspec(len(spectra), 2, width_ratios=[1.5, 1]))
     colors = style.palette(theme)
     k = np.arange(1, len(next(iter(spectra.values()))) + 1)
     first = None
@@ -83,7 +84,7 @@ def plot(result: Result, theme: str):
         if i == len(spectra) // 2:
             ax.set_ylabel("share of W_E")
     ax.set_xlabel("frequency k")
-    nx = fig.add_subplot(grid[:, 1])
+    nx = fig.add_subplot(grid[len(spectra):, 0] if phone else grid[:, 1])
     nx.scatter(nd["best"], nd["share"], s=9, color=colors[0], alpha=0.6, lw=0)
     for kk in nd["keys"]:
         nx.axvline(kk, color=style.GRID[theme], lw=0.8, zorder=0)

@@ -68,6 +68,7 @@ def plot(result: Result, theme: str):
     bx.set_ylabel("Σ weights²")
     bx.set_xlabel("epoch (thousands)")
     bx.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}")
-    ax.set_title("seed 0: dotted lines end memorisation, circuit formation (shaded) and clean-up",
+    ax.set_title("seed 0: dotted lines end memorisation," + ("\n" if style.phone() else " ") +
+                 "circuit formation (shaded) and clean-up",
                  fontsize=style.FONT["small"], loc="left")
     return fig

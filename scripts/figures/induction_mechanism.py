@@ -46,6 +46,8 @@ def compute(params: dict) -> Result:
 # -- drawing: positions in axes fractions; the drawing is a fixed layout, the labels are the data ------------
 
 _X = {"embed": 0.09, "l0": 0.355, "port": 0.725, "l1": 0.825, "out": 0.955, "route_in": 0.67}
+# the phone rendering: the same drawing with narrower label columns and shorter words (style.phone())
+_X_PHONE = {"embed": 0.08, "l0": 0.36, "port": 0.695, "l1": 0.815, "out": 0.94, "route_in": 0.645}
 _PORT_Y = {"Q": 0.78, "K": 0.5, "V": 0.22}
 _TOP, _BOTTOM, _LEFT = 0.95, 0.045, 0.015  # where the stream's routes to Q and V run
 
@@ -81,7 +83,9 @@ def plot(result: Result, theme: str):
     d = result.data
     ink, muted = style.INK[theme], style.MUTED[theme]
     accent = style.text_color(style.palette(theme)[0], theme)  # readable as text on either background
-    fig = style.figure(theme, width=1.0, height=3.7, layout=None)  # one axes placed by hand
+    phone = style.phone()
+    X = _X_PHONE if phone else _X
+    fig = style.figure(theme, width=1.0, height=4.4 if phone else 3.7, layout=None)  # one axes placed by hand
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     n = len(d["key_kept"])
@@ -89,47 +93,54 @@ def plot(result: Result, theme: str):
     # inputs: every layer-0 head reads the token and its position
     emb = {"token": 0.64, "position": 0.36}
     for name, y in emb.items():
-        _box(ax, _X["embed"], y, 0.125, 0.12, f"{name}\nembedding", muted, theme)
-        _arrow(ax, (_X["embed"] + 0.0625, y), (_X["l0"] - 0.135, 0.5 + (y - 0.5) * 0.5), muted, width=1.0)
-    _box(ax, _X["l0"], 0.5, 0.27, 0.8, "", muted, theme, lw=0.8)
-    ax.text(_X["l0"], 0.875, "layer 0", ha="center", va="center", fontsize=style.FONT["text"], color=muted,
+        _box(ax, X["embed"], y, 0.14 if phone else 0.125, 0.12, f"{name}\n{'emb.' if phone else 'embedding'}", muted,
+             theme)
+        _arrow(ax, (X["embed"] + 0.0625, y), (X["l0"] - 0.135, 0.5 + (y - 0.5) * 0.5), muted, width=1.0)
+    _box(ax, X["l0"], 0.5, 0.29 if phone else 0.27, 0.8, "", muted, theme, lw=0.8)
+    ax.text(X["l0"], 0.875, "layer 0", ha="center", va="center", fontsize=style.FONT["text"], color=muted,
             transform=ax.transAxes, zorder=4)
     for h, y in enumerate(ys):
         role = "previous-token head" if h == d["prev"] else "second key source" if h == d["second"] else ""
         strong = h in (d["prev"], d["second"])
-        _box(ax, _X["l0"], y, 0.24, 0.11 if role else 0.075,
-             f"L0H{h}  prev. score {d['prev_scores'][h]:.2f}" + (f"\n{role}" if role else ""),
+        _box(ax, X["l0"], y, 0.27 if phone else 0.24, 0.11 if role else 0.075,
+             f"L0H{h}  prev. {'' if phone else 'score '}{d['prev_scores'][h]:.2f}"
+             + (f"\n{role.replace('previous-token', 'prev.-token') if phone else role}" if role else ""),
              accent if strong else muted, theme, weight="bold" if h == d["prev"] else "normal")
     # the induction head, its three inputs, its output
-    _box(ax, _X["l1"], 0.5, 0.09, 0.72, f"L1H{d['ind']}\n\ninduction\nhead\n\nscore\n{d['ind_score']:.2f}",
+    w1 = 0.15 if phone else 0.09
+    _box(ax, X["l1"], 0.5, w1, 0.72, f"L1H{d['ind']}\n\ninduction\nhead\n\nscore\n{d['ind_score']:.2f}",
          accent, theme, weight="bold")
-    ax.text(_X["l1"], 0.895, "layer 1", ha="center", va="center", fontsize=style.FONT["text"], color=muted,
+    ax.text(X["l1"], 0.895, "layer 1", ha="center", va="center", fontsize=style.FONT["text"], color=muted,
             transform=ax.transAxes)
     for port, y in _PORT_Y.items():
-        _box(ax, _X["port"], y, 0.045, 0.09, port, ink, theme, weight="bold", size=style.FONT["text"])
-        _arrow(ax, (_X["port"] + 0.023, y), (_X["l1"] - 0.045, y), ink, width=1.0)
-    _box(ax, _X["out"], 0.5, 0.075, 0.16, "logits", muted, theme)
-    _arrow(ax, (_X["l1"] + 0.045, 0.5), (_X["out"] - 0.0375, 0.5), accent, width=1.6)
+        _box(ax, X["port"], y, 0.045, 0.09, port, ink, theme, weight="bold", size=style.FONT["text"])
+        _arrow(ax, (X["port"] + 0.023, y), (X["l1"] - w1 / 2, y), ink, width=1.0)
+    wo = 0.09 if phone else 0.075
+    _box(ax, X["out"], 0.5, wo, 0.16, "logits", muted, theme)
+    _arrow(ax, (X["l1"] + w1 / 2, 0.5), (X["out"] - wo / 2, 0.5), accent, width=1.6)
     # key input: each layer-0 head's path, cut alone; the line is as thick as what cutting it costs
     for h, y in enumerate(ys):
         kept = d["key_kept"][h]
         strong = h in (d["prev"], d["second"])
         color = accent if strong else muted
-        _arrow(ax, (_X["l0"] + 0.12, y), (_X["port"] - 0.023, _PORT_Y["K"] + (y - 0.5) * 0.15), color,
+        _arrow(ax, (X["l0"] + 0.12, y), (X["port"] - 0.023, _PORT_Y["K"] + (y - 0.5) * 0.15), color,
                width=0.8 + 3.2 * min(max(1 - kept, 0.0), 1.0), dashed=not strong)
-        _label(ax, _X["l0"] + 0.14, y + 0.012, f"cut alone: keeps {kept:.2f}", color, theme, ha="left", va="bottom")
-    _label(ax, _X["port"], _PORT_Y["K"] - 0.075, f"all cut:\nkeeps {d['all_k']:.2f}", ink, theme, ha="center",
-           va="top")
+        _label(ax, X["l0"] + (0.142 if phone else 0.14), y + 0.012, f"{'' if phone else 'cut alone: '}keeps {kept:.2f}", color, theme,
+               ha="left", va="bottom")
+    _label(ax, X["port"] + (0.02 if phone else 0), _PORT_Y["K"] - 0.075, f"all cut:\nkeeps {d['all_k']:.2f}", ink,
+           theme, ha="right" if phone else "center", va="top")
     # query and value inputs: the stream carries the token there; cutting layer 0 from them leaves it
-    top = _X["embed"], emb["token"] + 0.06
-    _route(ax, [top, (top[0], _TOP), (_X["route_in"], _TOP), (_X["route_in"], _PORT_Y["Q"]),
-                (_X["port"] - 0.023, _PORT_Y["Q"])], ink)
-    _label(ax, 0.2, _TOP, f"the stream → Q; all of layer 0 cut from Q: keeps {d['all_q']:.2f}", ink, theme,
+    top = X["embed"], emb["token"] + 0.06
+    _route(ax, [top, (top[0], _TOP), (X["route_in"], _TOP), (X["route_in"], _PORT_Y["Q"]),
+                (X["port"] - 0.023, _PORT_Y["Q"])], ink)
+    brk = "\n" if phone else " "
+    _label(ax, 0.2, _TOP - (0.02 if phone else 0), f"the stream → Q;{brk}all of layer 0 cut from Q: keeps {d['all_q']:.2f}",
+           ink, theme, ha="left", va="center")
+    left = X["embed"] - 0.0625, emb["token"]
+    _route(ax, [left, (_LEFT, left[1]), (_LEFT, _BOTTOM), (X["route_in"], _BOTTOM), (X["route_in"], _PORT_Y["V"]),
+                (X["port"] - 0.023, _PORT_Y["V"])], ink)
+    _label(ax, 0.2, _BOTTOM + (0.02 if phone else 0),
+           f"the stream → V;{brk}L0H{d['prev']} cut from V: repeat gain keeps {d['prev_v']:.2f}", ink, theme,
            ha="left", va="center")
-    left = _X["embed"] - 0.0625, emb["token"]
-    _route(ax, [left, (_LEFT, left[1]), (_LEFT, _BOTTOM), (_X["route_in"], _BOTTOM), (_X["route_in"], _PORT_Y["V"]),
-                (_X["port"] - 0.023, _PORT_Y["V"])], ink)
-    _label(ax, 0.2, _BOTTOM, f"the stream → V; L0H{d['prev']} cut from V: repeat gain keeps {d['prev_v']:.2f}", ink,
-           theme, ha="left", va="center")
     ax.set(xlim=(0, 1), ylim=(0, 1))
     return fig

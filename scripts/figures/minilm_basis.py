@@ -62,7 +62,7 @@ def plot(result: Result, theme: str):
     ax.set_yticks([t for t in (2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100) if lo <= t <= hi])
     style.plain_log_ticks(ax, "y")
     ax.grid(axis="x", visible=False)
-    ax.set_title(f"◆ standard basis, largest coordinate   ■ its median coordinate   "
+    ax.set_title(f"◆ standard basis, largest coordinate   ■ its median coordinate{chr(10) if style.phone() else '   '}"
                  f"▯ {len(rows[0]['rot'])} random bases, largest", loc="left", fontsize=style.FONT["small"])
     style.hover_points(ax, list(x) + list(x), [r["max"] for r in rows] + [r["median"] for r in rows],
                        [f"{r['point']}: largest coordinate kurtosis {r['max']:.2f}; random bases {min(r['rot']):.2f}–"

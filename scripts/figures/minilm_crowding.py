@@ -49,6 +49,7 @@ def plot(result: Result, theme: str):
         ax.axvline(s, color=style.MUTED[theme], linestyle=":", linewidth=1)
     ax.set(xlabel="cosine similarity between two token embeddings", ylabel="density", yscale="log", xlim=(-1, 1))
     style.decade_ticks(ax, "y")
-    ax.set_title("MiniLM-L6 token embeddings (solid) and random vectors of the same shape (dashed)", loc="left",
+    ax.set_title("MiniLM-L6 token embeddings (solid)" + ("\n" if style.phone() else " ") +
+                 "and random vectors of the same shape (dashed)", loc="left",
                  fontsize=style.FONT["small"], color=style.text_color(color, theme))
     return fig

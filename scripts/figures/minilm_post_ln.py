@@ -82,7 +82,7 @@ def plot(result: Result, theme: str):
         ys = [max(r[key], 1e-9) for r in rows]
         ax.plot(x, ys, fmt, markersize=4, color=pal[k], label=label)
         style.hover_points(ax, x, ys, [f"{n}, {label.replace(chr(10), ' ')}: {r[key]:.3g}" for n, r in zip(names, rows)])
-    ax.set_xticks(x, names, rotation=60, ha="right", rotation_mode="anchor")
+    ax.set_xticks(x, names, rotation=90 if style.phone() else 60, ha="right", rotation_mode="anchor")
     ax.axhline(result.data["threshold"], color=style.MUTED[theme], linestyle=":", linewidth=1)
     ax.annotate("float32 threshold 4·d·u", (0, result.data["threshold"]), xytext=(0, 3), textcoords="offset points",
                 ha="left", va="bottom", fontsize=style.FONT["small"], color=style.MUTED[theme])

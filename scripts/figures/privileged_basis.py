@@ -86,8 +86,9 @@ def plot(result: Result, theme: str):
         style.hover_points(ax, x, [r[key] for r in rows], [
             f"{r['model']}, {r['point']}: standard basis {r[key]:.2f}; random bases "
             f"{min(r[key + '_rotated']):.2f}–{max(r[key + '_rotated']):.2f}" for r in rows])
-    axes[1].set_xticks(x, [r["point"] for r in rows])
-    axes[0].set_title("◆ standard basis   ▯ 50 random orthonormal bases (range)   ··· 3, a Gaussian's",
+    axes[1].set_xticks(x, [r["point"] for r in rows], rotation=90 if style.phone() else 0)
+    axes[0].set_title("◆ standard basis   ▯ 50 random orthonormal bases (range)" + ("\n" if style.phone() else "   ") +
+                      "··· 3, a Gaussian's",
                       loc="left", fontsize=style.FONT["small"], pad=22)
     # each model named once over its points, in its colour
     models = list(dict.fromkeys(r["model"] for r in rows))

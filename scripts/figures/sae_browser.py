@@ -147,8 +147,11 @@ def plot(result: Result, theme: str):
     for name, still in d["stills"].items():
         j, det = still["feature"], still["detail"]
         count = d["counts"][name]
-        ax.text(0.5, y, f"Feature {j:,} of {d['size']:,} ({'the most' if name == 'specific' else 'the least'} "
-                f"token-specific): fires on {count / d['tokens']:.2%} of held-out tokens", fontsize=pt,
+        which = "the most" if name == "specific" else "the least"
+        head = (f"Feature {j:,} ({which} token-specific): on {count / d['tokens']:.2%} of tokens" if style.phone() else
+                f"Feature {j:,} of {d['size']:,} ({which} token-specific): fires on {count / d['tokens']:.2%} of "
+                "held-out tokens")
+        ax.text(0.5, y, head, fontsize=pt,
                 color=ink, va="center", weight="bold")
         y += 1
         for c in det["ctx"][: d["shown"]]:

@@ -118,7 +118,8 @@ def plot(result: Result, theme: str):
     ax.plot(means, np.arange(1, len(names) + 1), "D", color=style.INK[theme], ms=4, label="mean")
     ax.set_yticks(np.arange(1, len(names) + 1), names)
     ax.invert_yaxis()
-    ax.set(xlim=(0, 1.02), xlabel=f"share of a unit's top {d['k']} held-out activations on its most common token")
+    ax.set(xlim=(0, 1.02), xlabel=f"share of a unit's top {d['k']} held-out activations" + ("\n" if style.phone() else " ")
+           + "on its most common token")
     style.legend_above(ax, ncols=1)
     style.hover_points(ax, means, list(range(1, len(names) + 1)),
                        [f"{n}: mean {m:.2f} over {len(x):,} units" for n, m, x in zip(names, means, data)])

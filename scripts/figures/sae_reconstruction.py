@@ -85,7 +85,7 @@ def plot(result: Result, theme: str):
     d = result.data
     rows, pal, muted = d["rows"], style.palette(theme), style.MUTED[theme]
     fig = style.figure(theme, width=1.0, height=3.4)
-    left, right = fig.subfigures(1, 2, width_ratios=[1, 1.3])
+    left, right = style.subfigures(fig, 1, 2, width_ratios=[1, 1.3])
     ax = left.subplots()
     x = np.arange(len(rows))
     vals = [r["recovered"] for r in rows]

@@ -78,8 +78,9 @@ def plot(result: Result, theme: str):
     d = result.data
     probs, counts, m = d["probs"], d["counts"], d["m"]
     pal, muted = style.palette(theme), style.MUTED[theme]
-    fig = style.figure(theme, width=1.0, height=5.4)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.25])
+    phone = style.phone()  # the two weight maps one under the other
+    fig = style.figure(theme, width=1.0, height=9.2 if phone else 5.4)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.4 if phone else 1, 2.6 if phone else 1.25])
     ax = top.subplots()
     x = np.arange(len(probs))
     for k in range(counts.shape[1]):
@@ -105,7 +106,7 @@ def plot(result: Result, theme: str):
     style.hover_points(ax, np.repeat(x, counts.shape[1]), counts.ravel(),
                        [f"p = {probs[i]:g}, seed {k}: |x| computed for {counts[i, k]:g} features, "
                         f"{one[i, k]:g} answered on one sign" for i in range(len(probs)) for k in range(counts.shape[1])])
-    axes = bottom.subplots(1, 2, sharey=True)
+    axes = style.grid(bottom, 1, 2, sharey=True)
     cmap = style.CMAP["diverging"]
     for bx, (p, W) in zip(axes, d["W_in"].items()):
         order = np.lexsort((-np.abs(W).max(1), np.abs(W).argmax(1)))  # neurons by the feature they weigh most

@@ -32,7 +32,7 @@ def compute(params: dict) -> Result:
 def plot(result: Result, theme: str):
     d = result.data
     decays, ps = d["decays"], d["p"]
-    fig, axes = style.subplots(theme, len(decays), len(ps), width=1.0, height=0.95 * len(decays) + 0.4)
+    fig, axes = style.subplots(theme, len(decays), len(ps), width=1.0, height=0.95 * len(decays) + 0.4, phone_cols=4)
     colors = style.palette(theme)[:5]
     for r, decay in enumerate(decays):
         for c, p in enumerate(ps):
@@ -46,6 +46,6 @@ def plot(result: Result, theme: str):
                 spine.set_visible(False)
             if r == 0:
                 ax.set_title(f"S = {1 - p:.3g}", fontsize=style.FONT["small"])
-            if c == 0:
+            if style.row_start(c, 4):
                 ax.set_ylabel(f"decay {decay:g}", fontsize=style.FONT["small"])
     return fig

@@ -83,7 +83,8 @@ def plot(result: Result, theme: str):
     cb = fig.colorbar(im, ax=axes[2], shrink=0.9)
     cb.ax.tick_params(labelsize=style.FONT["small"])
     handles = [Patch(color=c, label=name) for c, name in zip(colors, PHASES)]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=style.FONT["small"], frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=2 if style.phone() else 4, fontsize=style.FONT["small"],
+               frameon=False)
     for ax, grid in zip(axes[:2], (d["theory"], majority)):
         style.hover_grid(ax, grid, [f"r = {r:.2g}" for r in rs], [f"p = {p:g}" for p in ps],
                          fmt="{:.0f}", template="{row}, {col}: phase {v} (0 feature 1 only, 1 feature 2 only, "

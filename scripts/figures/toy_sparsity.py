@@ -58,7 +58,7 @@ def plot(result: Result, theme: str):
     probs = d["probs"]
     k = len(probs)
     fig, axes = style.subplots(theme, 4, k, width=1.0, height=5.6,
-                               gridspec_kw={"height_ratios": [1, 0.45, 1, 0.45]})
+                               gridspec_kw={"height_ratios": [1, 0.45, 1, 0.45]}, phone_cols=3)
     cmap = style.CMAP["diverging"]
     for row, kind in enumerate(("ReLU", "linear")):
         for j, W in enumerate(d["shown"][kind]):
@@ -69,16 +69,16 @@ def plot(result: Result, theme: str):
             ax.grid(False)
             if row == 0:
                 ax.set_title(f"S = {1 - probs[j]:.3g}", fontsize=style.FONT["small"])
-            if j == 0:
+            if style.row_start(j, 3):
                 ax.set_ylabel(f"{kind}\nWᵀW", fontsize=style.FONT["small"])
             norms = feature_norms(Wt[None])[0].numpy()
             share = superposition_share(Wt[None])[0].numpy()
             bx.bar(np.arange(len(norms)), norms, width=0.8,
                    color=[style.palette(theme)[1] if s > 0.1 else style.MUTED[theme] for s in share])
             bx.axhline(0.5, color=style.MUTED[theme], lw=0.6, ls=":")
-            bx.set(ylim=(0, 1.25), xticks=[], yticks=[0, 1] if j == 0 else [])
+            bx.set(ylim=(0, 1.25), xticks=[], yticks=[0, 1] if style.row_start(j, 3) else [])
             bx.grid(False)
-            if j == 0:
+            if style.row_start(j, 3):
                 bx.set_ylabel("‖Wᵢ‖", fontsize=style.FONT["small"])
             style.hover_bars(bx, bx.patches, [f"{kind}, S = {1 - probs[j]:.3g}, feature {i}: ‖Wᵢ‖ = {v:.2f}, "
                                               f"shared {s:.2f}" for i, (v, s) in enumerate(zip(norms, share))])

@@ -71,7 +71,8 @@ def compute(params: dict) -> Result:
 def plot(result: Result, theme: str):
     W, norms, interf, probs = (result.data[k] for k in ("W", "norms", "interference", "probs"))
     k = len(probs)
-    fig, axes = style.subplots(theme, 2, k, width=1.0, height=3.9, gridspec_kw={"height_ratios": [1.25, 1]})
+    fig, axes = style.subplots(theme, 2, k, width=1.0, height=3.9, gridspec_kw={"height_ratios": [1.25, 1]},
+                               phone_cols=3)
     top = 1.1 * max(norms.max(), interf.max())
     colors = style.palette(theme)[: W.shape[-1]]
     grey = style.MUTED[theme]
@@ -96,7 +97,7 @@ def plot(result: Result, theme: str):
         bx.set_axisbelow(True)
         style.hover_bars(bx, list(nb) + list(ib), [f"feature {i}: ‖Wᵢ‖ = {v:.2f}" for i, v in enumerate(norms[j])]
                          + [f"feature {i}: interference {v:.2f}" for i, v in enumerate(interf[j])])
-        if j == 0:
+        if style.row_start(j, 3):
             bx.set_ylabel("‖Wᵢ‖ (colour)\ninterference (grey)")
         else:
             bx.set_yticklabels([])

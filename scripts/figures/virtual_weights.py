@@ -58,14 +58,18 @@ def compute(params: dict) -> Result:
 
 def plot(result: Result, theme: str):
     z = result.data["z"]
-    fig, ax = style.subplots(theme, width=1.0, height=style.rows_height(len(result.data["writers"]), 1.7))
+    fig, ax = style.subplots(theme, width=1.0, height=style.rows_height(len(result.data["writers"]),
+                                                                        2.4 if style.phone() else 1.7))
     lim = float(np.nanmax(np.abs(z)))
     im = ax.imshow(z, cmap=style.CMAP["diverging"], vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(len(result.data["readers"])), result.data["readers"], rotation=90)
     ax.set_yticks(range(len(result.data["writers"])), result.data["writers"])
     ax.set(xlabel="reader", ylabel="writer")
     ax.grid(False)
-    fig.colorbar(im, ax=ax, label="composition z vs.\nrotated writer", fraction=0.05, pad=0.02)
+    if style.phone():  # the colour bar under the map: a phone's width goes to the 24 reader columns
+        fig.colorbar(im, ax=ax, label="composition z vs. rotated writer", location="bottom", shrink=0.8)
+    else:
+        fig.colorbar(im, ax=ax, label="composition z vs.\nrotated writer", fraction=0.05, pad=0.02)
     style.hover_grid(ax, z, result.data["writers"], result.data["readers"], fmt="{:.1f}",
                      template="{row} → {col}: z = {v}")
     return fig

@@ -1,8 +1,8 @@
 // Tap or click a computed figure to see it full size (issue #14). No library, no CDN.
 //
-// Figures are drawn so their text is >= 11 px at the content column's width (688 px); on a phone the
-// column is ~358 px and the figure is scaled to half size, so a tap opens it at its natural size or larger
-// (scroll to pan), where the text is readable again. One <dialog> per page; Esc, the close button, a click
+// Figures are drawn so their text is >= 11 px at the content column's width (688 px); below 600 px the page
+// serves each figure's phone rendering (a <picture> source, >= 9 px inline in a 358 px column), and a tap
+// opens whichever rendering is shown (currentSrc) at its natural size or larger (scroll to pan), >= 11 px. One <dialog> per page; Esc, the close button, a click
 // on the backdrop or on the enlarged image close it. Listeners are delegated from `document`, so figures
 // that Material's instant navigation swaps in work without re-initialisation; `document$` (Material's
 // page observable) only marks the new images as keyboard-focusable buttons.
