@@ -220,3 +220,20 @@ def test_the_phone_rendering_wraps_a_grid_and_keeps_its_shape(theme):
     fig, axes = style.subplots(theme, 1, 3)
     assert {ax.get_subplotspec().rowspan.start for ax in axes} == {0}  # the desktop's grid is untouched
     assert style.check_figure(plt.figure(figsize=(7.0, 3.0))) == []
+
+
+def test_every_committed_rendering_fits_its_column():
+    """The draw-time check reads text; a drawing can still spill past the figure (constrained layout giving
+    up on panels too narrow for it), and `bbox: tight` then saves a wider image that the page shrinks. Read
+    every committed image's saved width: the column's at most COLUMN_IN, the phone's at most PHONE_IN."""
+    import pathlib
+    import re
+
+    out = pathlib.Path(__file__).resolve().parents[1] / "figures" / "out"
+    wide = []
+    for svg in sorted(out.glob("*.svg")):
+        width_pt = float(re.search(r'<svg[^>]*?width="([\d.]+)pt"', svg.read_text()[:2000]).group(1))
+        limit_in = style.PHONE_IN if svg.name.endswith(".phone.svg") else style.COLUMN_IN
+        if width_pt / 72 > limit_in + 0.01:
+            wide.append(f"{svg.name}: {width_pt / 72:.2f} in (at most {limit_in:.2f})")
+    assert len(list(out.glob("*.phone.svg"))) >= 90 and not wide, wide

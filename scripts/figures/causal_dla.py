@@ -107,10 +107,10 @@ ROW_LABELS = {"induction-head-writes-answer": "induction head's share of the\nco
 
 def plot(result: Result, theme: str):
     d = result.data
-    phone = style.phone()  # the two seed panels one under the other, their titles apart
-    fig = style.figure(theme, width=1.0, height=8.2 if phone else 6.4)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.5, 1.6 if phone else 0.8])
-    a1, a2 = top.subplots(1, 2, gridspec_kw={"width_ratios": [5, 4]})
+    phone = style.phone()  # every panel one under the other: side by side they do not fit 4.4 in
+    fig = style.figure(theme, width=1.0, height=11.6 if phone else 6.4)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[3.6 if phone else 1.5, 1.6 if phone else 0.8])
+    a1, a2 = style.grid(top, 1, 2, gridspec_kw={"width_ratios": [5, 4]})
     pal = style.palette(theme)
     names = d["names"]
     y = np.arange(len(names))
