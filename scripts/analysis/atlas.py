@@ -84,24 +84,28 @@ def grokking_head_scores(model: Model, tokens: Int[Tensor, "pairs 3"], p: int, k
                          ) -> dict[str, np.ndarray]:
     """Every head of a grokking model on every input `a b =` (exact: the whole input space): mean attention
     from `=` to a, to b and to itself ("to", [head, 3]); the attention to a as a p x p map over (a, b)
-    ("map", [head, p, p]); of that map's variance (its mean removed) in the 2-D Fourier basis:
-    - "additive": the share in components constant in a or in b, i.e. how far the map is a sum f(a) + g(b);
-    - "key_share": the share in components whose frequencies in a and in b are each constant or a key
-      frequency ("chance": what an even spread along a and along b, 2 len(keys) of p - 1 frequencies, puts
-      on them — the fair baseline for a map that is nearly additive);
-    - "top", "top_share": the strongest frequency in a, and its share of the map's dependence on a;
-    - "spectrum": that dependence on a by frequency ([head, (p-1)/2], sums to 1)."""
+    ("map", [head, p, p]), and how periodic that map is (`periodicity`)."""
     pattern = attention_patterns(model, tokens)[0][:, :, -1, :]  # [pairs head key]: from "=" (the last token)
     maps = pattern[..., 0].T.reshape(-1, p, p).double()  # [head a b]: the weight on a; pairs are row-major (a, b)
+    return {"to": pattern.mean(0).numpy(), "map": maps.numpy(), **periodicity(maps, keys)}
+
+
+def periodicity(maps: Float[Tensor, "head p p"], keys: list[int]) -> dict[str, np.ndarray | float]:
+    """Of each map's variance (its mean removed), in the 2-D Fourier basis:
+    - "additive": the share in components constant in a or in b, i.e. how far the map is a sum f(a) + g(b);
+    - "key_share": the share in components whose frequencies in a and in b are each constant or a key
+      frequency ("chance": what an even spread along a and along b puts on them, 2 len(keys) of the p - 1
+      non-constant components of each axis — the fair baseline for a map that is nearly additive);
+    - "top", "top_share": the strongest frequency in a, and its share of the map's dependence on a;
+    - "spectrum": that dependence on a by frequency ([head, (p-1)/2], sums to 1)."""
+    p = maps.shape[-1]
     F = fourier_basis(p)
-    power = (F @ maps @ F.T) ** 2  # [head fa fb]
+    power = (F @ maps.double() @ F.T) ** 2  # [head fa fb]
     power[:, 0, 0] = 0  # the mean
     rows = [0] + [i for k in keys for i in (2 * k - 1, 2 * k)]
     total = power.sum((1, 2))
-    key_share = power[:, rows][:, :, rows].sum((1, 2)) / total
-    additive = (power[:, 0, :].sum(1) + power[:, 1:, 0].sum(1)) / total
     in_a = power[:, 1:, :].sum(2).reshape(len(maps), -1, 2).sum(2)  # [head freq]
-    return {"to": pattern.mean(0).numpy(), "map": maps.numpy(), "key_share": key_share.numpy(),
-            "spectrum": (in_a / in_a.sum(1, keepdim=True)).numpy(),
+    return {"additive": ((power[:, 0, :].sum(1) + power[:, 1:, 0].sum(1)) / total).numpy(),
+            "key_share": (power[:, rows][:, :, rows].sum((1, 2)) / total).numpy(),
             "top": (in_a.argmax(1) + 1).numpy(), "top_share": (in_a.max(1).values / in_a.sum(1)).numpy(),
-            "additive": additive.numpy(), "chance": 2 * len(keys) / (p - 1)}
+            "spectrum": (in_a / in_a.sum(1, keepdim=True)).numpy(), "chance": 2 * len(keys) / (p - 1)}
