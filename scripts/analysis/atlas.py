@@ -67,7 +67,8 @@ def composition_partners(model: Model) -> dict[str, list[tuple[int, float]]]:
 
 
 @torch.no_grad()
-def sentence_scores(model: Model, sentences: list[Int[Tensor, "1 pos"]]) -> dict[str, Float[np.ndarray, "units layer head"]]:
+def sentence_scores(model: Model, sentences: list[Int[Tensor, "1 _pos"]]  # _pos: each sentence its own length
+                    ) -> dict[str, Float[np.ndarray, "units layer head"]]:
     """Per sentence (`[CLS] … [SEP]`, a bidirectional encoder's input) and head: mean attention from each word
     piece to the one before ("previous-token") and to the one after ("next-token"), among the sentence's own
     pieces (rows and columns of [CLS] and [SEP] left out: they are the sinks, not neighbours)."""
