@@ -213,6 +213,8 @@ def test_the_phone_rendering_wraps_a_grid_and_keeps_its_shape(theme):
         assert top.shape == (2,)
         wide = plt.figure(figsize=(7.0, 3.0))
         assert any("phone rendering is 7.00 in wide" in p for p in style.check_figure(wide))
+        with pytest.raises(style.LayoutError, match=r"figure 'f' \(\w+ theme, phone rendering\) is not readable"):
+            style.enforce(wide, "f", theme)  # the job's error names the rendering that failed
         with plt.rc_context(style.rc(theme)):
             plain, _ = plt.subplots()  # a script that sizes nothing still fits a phone
         assert plain.get_figwidth() <= style.PHONE_IN - 2 * style.PAD_IN
