@@ -1,6 +1,6 @@
 """Figures a reader can read, pages a phone can load (issue #14), measured in Chromium on the built site.
 
-For every post, at a 1280 px and a 390 px wide viewport:
+For every post and head-atlas page, at a 1280 px and a 390 px wide viewport:
 
 * the smallest text of each computed figure, in CSS px as the reader sees it: the font size in the SVG ×
   the width the image is shown at / the SVG's viewBox width. SVGs are <img>, so their text is read from the
@@ -136,6 +136,10 @@ def posts(site) -> list[str]:
     return sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.glob("20*/*/*/*/index.html"))
 
 
+def atlas_pages(site) -> list[str]:
+    return sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.glob("atlas/*/index.html"))
+
+
 def _local_only(route):
     host = urllib.parse.urlparse(route.request.url).hostname
     if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
@@ -251,7 +255,7 @@ def test_figure_text_is_readable_and_pages_are_light(browser, site):
     report = ["", "readability per post (smallest figure text in CSS px; page weight on first load)"]
     svgs: dict = {}
     with gzip_server(site) as base:
-        for rel in posts(site):
+        for rel in posts(site) + atlas_pages(site):  # every figure of the site: the notes', then the atlas's
             results = {vp: measure_post(browser, base, rel, vp, svgs) for vp in VIEWPORTS}
             d, p = results["desktop"], results["phone"]
             print(f"measured {rel}", file=sys.stderr)
