@@ -41,11 +41,12 @@ def compute(params: dict) -> Result:
     first = attention_patterns(model, shown)
     rep_thumb = attention_patterns(model, rep[:1])
     E = model.W_E.detach()
-    rows, values, stills = [], {}, {}
+    rows, values, stills, means = [], {}, {}, {}
     for layer in range(model.cfg.n_layers):
         for h in range(model.cfg.n_heads):
             head = f"L{layer}H{h}"
             est = {k: bootstrap_mean(scores[k][:, layer, h], unit=UNITS[k]) for k in UNITS}
+            means[head] = {k: e.value for k, e in est.items()}
             copying = eigenvalue_positivity(E @ model.W_V[layer, h], model.W_O[layer, h] @ E.T)
             rows.append([head, *(_fmt(e) for e in est.values()), f"{copying:.2f}"])
             values[f"card.0.{head}"] = (f"previous-token {est['previous-token'].value:.2f} · next-token "
@@ -53,11 +54,11 @@ def compute(params: dict) -> Result:
                                         f"{est['duplicate-token'].value:.2f}")
             values[f"thumb.0.{head}"] = thumbnail(rep_thumb[layer][0, h])
             stills[head] = first[layer][0, h].numpy()
-    best = {k: max(rows, key=lambda r, i=i: float(r[i + 1].split()[0]))[0] for i, k in enumerate(UNITS)}
+    best = {k: max(means, key=lambda head, k=k: means[head][k]) for k in UNITS}
     values |= {"sentences": params["sentences"], "sequences": params["sequences"], "seq_len": params["seq_len"],
                "n_heads": len(rows), "sentence_tokens": int(shown.shape[1]), "first_piece": low}
     values |= {f"best_{k.replace('-', '_')}": v for k, v in best.items()}
-    values["top_induction"] = max(float(r[3].split()[0]) for r in rows)  # the table's induction column
+    values["top_induction"] = f"{means[best['induction']]['induction']:.2f}"
     values["uniform"] = f"{1 / rep.shape[1]:.2f}"  # attention spread evenly over a repeated sequence
     table = Table(columns=["head", *UNITS, "OV copying (through W_E)"], rows=rows,
                   align=["left", "right", "right", "right", "right", "right"])
