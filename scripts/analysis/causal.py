@@ -5,7 +5,7 @@ head's keys. Here each layer-0 head is removed (mean-ablated by default, `script
 one input — query, key or value — of one layer-1 head at a time, and the effect is measured on the behaviour
 itself, per random sequence `[BOS] r r`: the head's induction score, and the *repeat gain* (loss on the first
 copy minus loss on the second: how much the repeat helps the model). Effects are fractions kept
-(`fraction_kept`: patched mean over clean mean), bootstrapped over sequences by the caller.
+(`ratio_of_means`: patched mean over clean mean), bootstrapped over sequences by the caller.
 
 A head's attention pattern depends only on its own query and key inputs, so removing a layer-0 head from
 *every* layer-1 head's keys at once gives each head's induction score exactly as if it were removed from that

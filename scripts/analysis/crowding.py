@@ -19,6 +19,7 @@ import numpy as np
 from jaxtyping import Float
 
 from scripts.analysis.geometry import random_unit_vectors
+from scripts.analysis.stats import percentile_estimate
 from scripts.engine.api import Estimate
 
 
@@ -75,10 +76,7 @@ def crowding_ratio(v: Float[np.ndarray, "n d"], *, null_draws: int = 200, resamp
     null = random_spread_null(n, d, null_draws, rng)
     boot = resampled_spreads(v, resamples, rng)
     ratios = boot / null[rng.integers(0, null_draws, size=resamples)]
-    alpha = (1 - level) / 2
-    low, high = np.quantile(ratios, [alpha, 1 - alpha])
     value = cosine_spread(v) / float(null.mean())
-    est = Estimate(value, min(float(low), value), max(float(high), value), n, unit,
-                   f"bootstrap over {unit} ({resamples:,} resamples), each divided by one of {null_draws} "
-                   f"draws of {n:,} random unit vectors in {d} dimensions", level)
+    est = percentile_estimate(value, ratios, n, unit, f"bootstrap over {unit} ({resamples:,} resamples), each divided "
+                              f"by one of {null_draws} draws of {n:,} random unit vectors in {d} dimensions", level)
     return est, null

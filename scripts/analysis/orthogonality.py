@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 from jaxtyping import Float
 
-from scripts.analysis.stats import RESAMPLES
+from scripts.analysis.stats import RESAMPLES, percentile_estimate
 from scripts.engine.api import Estimate
 
 
@@ -63,10 +63,8 @@ def worst_std_error(vectors: Mapping[int, Float[np.ndarray, "n d"]], *, resample
         boot.append(np.abs(b - 1))
     draws = np.max(boot, axis=0)
     value = max(abs(r - 1) for r in point.values())
-    alpha = (1 - level) / 2
-    low, high = np.quantile(draws, [alpha, 1 - alpha])
-    return Estimate(value, min(float(low), value), max(float(high), value), len(next(iter(vectors.values()))),
-                    "random vectors per dimension", f"bootstrap over vectors, {resamples:,} resamples", level), point
+    return percentile_estimate(value, draws, len(next(iter(vectors.values()))), "random vectors per dimension",
+                               f"bootstrap over vectors, {resamples:,} resamples", level), point
 
 
 def max_abs_cosine_gram(v: Float[np.ndarray, "n d"]) -> float:
@@ -91,7 +89,5 @@ def jl_ratio(worst: list[Float[np.ndarray, " trials"]], predicted: Float[np.ndar
     boot = np.stack([np.asarray(w, dtype=np.float64)[rng.integers(0, len(w), size=(resamples, len(w)))].mean(1) / p
                      for w, p in zip(worst, pred)]).max(0)
     value = float(max(np.mean(w) / p for w, p in zip(worst, pred)))
-    alpha = (1 - level) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
-    return Estimate(value, min(float(low), value), max(float(high), value), int(sum(len(w) for w in worst)),
-                    "independent draws", f"bootstrap over the draws of each (N, d), {resamples:,} resamples", level)
+    return percentile_estimate(value, boot, int(sum(len(w) for w in worst)), "independent draws",
+                               f"bootstrap over the draws of each (N, d), {resamples:,} resamples", level)

@@ -247,9 +247,3 @@ def induction_per_sequence(pattern: Float[Tensor, "batch head q k"]) -> Float[Te
     offset 1 - seq_len, its first two rows skipped)."""
     seq_len = (pattern.shape[-1] - 1) // 2
     return pattern.diagonal(offset=1 - seq_len, dim1=-2, dim2=-1)[..., 2:].mean(-1)
-
-
-def fraction_kept(patched: Float[Tensor, " units"], clean: Float[Tensor, " units"]) -> float:
-    """Ratio of means: how much of a per-unit quantity (an induction score, a repeat gain) an intervention
-    leaves; 1 = untouched, 0 = gone."""
-    return float(patched.mean() / clean.mean())

@@ -22,6 +22,7 @@ from torch import Tensor
 from scripts.analysis.model import Model
 from scripts.analysis.residual import layer_norm
 from scripts.analysis.rotations import random_orthogonal
+from scripts.analysis.stats import percentile_estimate
 
 FLOAT32_UNIT_ROUNDOFF = 2.0**-24  # u: a float32 operation is exact up to a relative error u
 
@@ -122,14 +123,6 @@ def weighted_median_resampled(values: Float[np.ndarray, " tokens"], sentence: In
     return np.asarray(values)[order][pos]
 
 
-def _percentile_estimate(value: float, draws: np.ndarray, n: int, unit: str, method: str, level: float = 0.95):
-    from scripts.engine.api import Estimate
-
-    alpha = (1 - level) / 2
-    low, high = np.quantile(draws, [alpha, 1 - alpha])
-    return Estimate(float(value), min(float(low), value), max(float(high), value), n, unit, method, level)
-
-
 def outlier_estimate(points: list[Float[Tensor, "tokens d"]], sentence: Int[np.ndarray, " tokens"], *,
                      rotations: int, resamples: int, seed: int = 0) -> tuple:
     """The privileged-basis statistic over several points of a stream: the smallest, over the points, of
@@ -148,7 +141,7 @@ def outlier_estimate(points: list[Float[Tensor, "tokens d"]], sentence: Int[np.n
         per_point.append(r)
     value = min(r["ratio"] for r in per_point)
     boot = np.min([r["ratios"] for r in per_point], axis=0)
-    est = _percentile_estimate(value, boot, n_sent, "sentences",
+    est = percentile_estimate(value, boot, n_sent, "sentences",
                                f"bootstrap over sentences, {resamples:,} resamples (the same at all {len(points)} "
                                f"points); null: {rotations} random orthonormal bases")
     return est, per_point
@@ -171,7 +164,7 @@ def commutation_estimate(errors: Float[np.ndarray, "rotations layer_norms tokens
         sel = which == r
         for i in range(L):
             boot[sel] = np.minimum(boot[sel], weighted_median_resampled(errors[r, i], sentence, counts[sel]))
-    est = _percentile_estimate(value, boot, n_sent, "sentences",
+    est = percentile_estimate(value, boot, n_sent, "sentences",
                                f"bootstrap over sentences, {resamples:,} resamples, each with one of {K} random rotations")
     return est, med
 

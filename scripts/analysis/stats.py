@@ -26,6 +26,14 @@ from scripts.engine.api import Estimate
 RESAMPLES = 2000  # percentile intervals settle to ~±0.005 of their width by 2,000 resamples
 
 
+def percentile_estimate(value: float, draws: np.ndarray, n: int, unit: str, method: str, level: float = 0.95,
+                        covers: str = "") -> Estimate:
+    """`value` with the central `level` percentile interval of its resampled `draws` (widened to hold `value`)."""
+    alpha = (1 - level) / 2
+    low, high = np.quantile(draws, [alpha, 1 - alpha])
+    return Estimate(float(value), min(float(low), value), max(float(high), value), n, unit, method, level, covers=covers)
+
+
 def _as_array(x) -> np.ndarray:
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
@@ -43,11 +51,8 @@ def bootstrap_statistic(stat: Callable[..., float], *units: Shaped[np.ndarray | 
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(resamples, n))
     draws = np.array([stat(*(a[i] for a in arrays)) for i in idx])
-    alpha = (1 - level) / 2
-    low, high = np.quantile(draws, [alpha, 1 - alpha])
-    value = float(stat(*arrays))
-    return Estimate(value, min(float(low), value), max(float(high), value), n, unit,
-                    f"bootstrap over {unit}, {resamples:,} resamples", level, covers="sampled")
+    return percentile_estimate(float(stat(*arrays)), draws, n, unit, f"bootstrap over {unit}, {resamples:,} resamples",
+                               level, covers="sampled")
 
 
 def bootstrap_mean(values: Float[np.ndarray | Tensor, "*n"], *, unit: str, resamples: int = RESAMPLES, seed: int = 0,
@@ -58,11 +63,8 @@ def bootstrap_mean(values: Float[np.ndarray | Tensor, "*n"], *, unit: str, resam
         raise ValueError("bootstrap_mean needs at least 2 units")
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, v.size, size=(resamples, v.size))].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    value = float(v.mean())
-    return Estimate(value, min(float(low), value), max(float(high), value), int(v.size), unit,
-                    f"bootstrap over {unit}, {resamples:,} resamples", level, covers="sampled")
+    return percentile_estimate(float(v.mean()), means, int(v.size), unit, f"bootstrap over {unit}, {resamples:,} resamples",
+                               level, covers="sampled")
 
 
 def null_z(observed: float, null: Sequence[float] | np.ndarray, *, unit: str = "null draws",
@@ -74,12 +76,9 @@ def null_z(observed: float, null: Sequence[float] | np.ndarray, *, unit: str = "
     rng = np.random.default_rng(seed)
     boot = draws[rng.integers(0, draws.size, size=(resamples, draws.size))]
     zs = (observed - boot.mean(axis=1)) / boot.std(axis=1, ddof=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(zs, [alpha, 1 - alpha])
     value = float((observed - draws.mean()) / draws.std(ddof=1))
-    return Estimate(value, min(float(low), value), max(float(high), value), int(draws.size), unit,
-                    f"z-score against a {null_name} of {draws.size:,} draws; interval from resampling them", level,
-                    covers="null")
+    return percentile_estimate(value, zs, int(draws.size), unit, f"z-score against a {null_name} of {draws.size:,} "
+                               "draws; interval from resampling them", level, covers="null")
 
 
 def exact(value: float, *, n: int, unit: str, why: str = "exact computation, no sampling") -> Estimate:

@@ -116,7 +116,6 @@ class JekyllSite:
 
     root: pathlib.Path | None
     config: dict
-    has_config: bool = False
     _posts: dict[pathlib.Path, _Post] | None = None
 
     @classmethod
@@ -129,7 +128,7 @@ class JekyllSite:
 
     @classmethod
     def at(cls, root: pathlib.Path) -> JekyllSite:
-        config, has = dict(_JEKYLL_DEFAULTS), False
+        config = dict(_JEKYLL_DEFAULTS)
         path = root / "_config.yml"
         if path.is_file():
             try:
@@ -140,8 +139,7 @@ class JekyllSite:
                                    "fix it (Jekyll could not build it either)") from e
             if isinstance(loaded, dict):
                 config.update(loaded)
-                has = True
-        return cls(root.resolve(), config, has)
+        return cls(root.resolve(), config)
 
     def post_files(self) -> list[pathlib.Path]:
         if self.root is None or not (self.root / "_posts").is_dir():
@@ -174,12 +172,9 @@ class JekyllSite:
         pattern = str(meta.get("permalink") or self.config.get("permalink") or "date")
         pattern = _PERMALINK_STYLES.get(pattern, pattern)
         cats = _as_list(meta.get("categories")) + _as_list(meta.get("category"))
-        if self.root is not None:  # folders above _posts are categories too
-            try:
-                rel = path.resolve().relative_to(self.root).parts
-                cats = [p for p in rel[:rel.index("_posts")] if p] + cats if "_posts" in rel else cats
-            except ValueError:
-                pass
+        if self.root is not None and path.resolve().is_relative_to(self.root):  # folders above _posts: categories
+            rel = path.resolve().relative_to(self.root).parts
+            cats = [p for p in rel[:rel.index("_posts")] if p] + cats if "_posts" in rel else cats
         dt = date or datetime.date(1970, 1, 1)
         values = {
             "year": f"{dt.year:04d}", "month": f"{dt.month:02d}", "day": f"{dt.day:02d}",
@@ -396,15 +391,10 @@ def _front_matter(meta: dict, post: _Post, authors: set[str], keys: dict[str, in
     front["categories"] = cats or ["Papers"]
     if tags:
         front["tags"] = list(dict.fromkeys(tags))
-    description = next((meta.pop(k) for k in ("description", "tldr", "excerpt") if meta.get(k)), None)
-    for k in ("tldr", "excerpt", "description"):
-        meta.pop(k, None)
+    description = next(filter(None, [meta.pop(k, None) for k in ("description", "tldr", "excerpt")]), None)
     if description:
         front["description"] = str(description)
-    pinned = meta.pop("pinned", None) or meta.pop("sticky", None) or meta.pop("pin", None)
-    for k in ("pinned", "sticky", "pin"):
-        meta.pop(k, None)
-    if pinned:
+    if any([meta.pop(k, None) for k in ("pinned", "sticky", "pin")]):
         front["pin"] = True
     if meta.pop("published", True) is False:
         front["draft"] = True
@@ -544,11 +534,8 @@ class _UrlMapper:
         return "../" + urllib.parse.quote(rel)
 
     def _site_relative(self, found: pathlib.Path) -> str:
-        if self.site.root is not None:
-            try:
-                return found.relative_to(self.site.root).as_posix()
-            except ValueError:
-                pass
+        if self.site.root is not None and found.is_relative_to(self.site.root):
+            return found.relative_to(self.site.root).as_posix()
         return f"posts/{found.name}"
 
     def _missing(self, url: str, rel: str, kind: str, line: int) -> None:
@@ -670,10 +657,7 @@ def report(batch: Batch, root: pathlib.Path | None = None) -> list[str]:
     lines = []
     verb = "created" if batch.written else "would create"
     for p in batch.posts:
-        try:
-            out = p.path.relative_to(root)
-        except ValueError:
-            out = p.path
+        out = p.path.relative_to(root) if p.path.is_relative_to(root) else p.path
         lines.append(f"{verb} {out}  (from {p.source})")
         lines += [f"  {f.render(str(p.source))}" for f in p.findings]
     copied = sorted({rel for p in batch.posts for rel in p.assets})

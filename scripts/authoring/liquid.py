@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 import html
 import re
 import shlex
@@ -102,10 +103,6 @@ class _Out:
             self.lines.append(self.cur)
             self.origins.append(self.cur_origin)
             self.cur, self.cur_origin = part, (line + k if copy else line)
-
-    def reset_line(self) -> str:
-        text, self.cur = self.cur, ""
-        return text
 
     def rstrip(self) -> None:
         """Whitespace control `{%-`: drop the whitespace (newlines included) before the tag."""
@@ -268,7 +265,7 @@ class _Renderer:
             body = text.strip("\n").split("\n")
             if wrapped and wrapped.group(4) == m.group(0):
                 indent, tag, attrs = wrapped.group(1), wrapped.group(2), wrapped.group(3)
-                out.reset_line()
+                out.cur = ""  # the wrapping HTML line is replaced by the block
                 classes = re.search(r'class\s*=\s*["\']([^"\']*)["\']', attrs)
                 kind = next((NOTICE_CLASSES[c] for c in (classes.group(1).split() if classes else ())
                              if c in NOTICE_CLASSES), None)
@@ -365,7 +362,6 @@ class _Renderer:
         words = m.group("targs").split()
         lang = words[0] if words else ""
         opts = " ".join(words[1:])
-        content = self.text[m.end():end.start()]
         pieces, pos = [], m.end()
         for t in self.tokens[i + 1:j]:  # raw markers go (Jekyll drops them); any other Liquid is kept as written
             pieces.append(self.text[pos:t.start()])
@@ -377,10 +373,7 @@ class _Renderer:
                                      "would have run it")
             pos = t.end()
         pieces.append(self.text[pos:end.start()])
-        content = "".join(pieces)
-        if content.startswith("\n"):
-            content = content[1:]
-        content = content.rstrip("\n")
+        content = "".join(pieces).removeprefix("\n").rstrip("\n")
         attrs = []
         if re.search(r"\blinenos\b", opts):
             attrs.append('linenums="1"')
@@ -470,23 +463,17 @@ class _Renderer:
             block = [image]
         self.emit_block(out, block, indent, line)
 
-    def tag_link(self, m: re.Match, args: str, out: _Out) -> None:
+    def _url_tag(self, m: re.Match, args: str, out: _Out, tag: str, what: str) -> None:
         target = args.strip().strip("'\"")
-        url = self.env.link_url(target)
+        url = getattr(self.env, "link_url" if tag == "link" else "post_url")(target)
         if url is None:
-            self.lost(m.start(), f"{{% link {target} %}}: no such file in the Jekyll site (Jekyll would refuse to "
-                                 "build); the link now points nowhere — fix its target")
-            url = "#"
-        out.add(url, self.line_of(m.start()), copy=False)
-
-    def tag_post_url(self, m: re.Match, args: str, out: _Out) -> None:
-        target = args.strip().strip("'\"")
-        url = self.env.post_url(target)
-        if url is None:
-            self.lost(m.start(), f"{{% post_url {target} %}}: no such post in the Jekyll site (Jekyll would refuse "
+            self.lost(m.start(), f"{{% {tag} {target} %}}: no such {what} in the Jekyll site (Jekyll would refuse "
                                  "to build); the link now points nowhere — fix its target")
             url = "#"
         out.add(url, self.line_of(m.start()), copy=False)
+
+    tag_link = functools.partialmethod(_url_tag, tag="link", what="file")
+    tag_post_url = functools.partialmethod(_url_tag, tag="post_url", what="post")
 
     def tag_cite(self, m: re.Match, args: str, out: _Out) -> None:
         words, keys, locator, k = _shell(args), [], "", 0
@@ -530,8 +517,7 @@ class _Renderer:
         out.add(f"[^{ident}]", self.line_of(m.start()), copy=False)
         self.note(m.start(), f"{kind} '{ident}' became a footnote (shown on hover)")
 
-    def tag_marginnote(self, m: re.Match, args: str, out: _Out) -> None:
-        self.tag_sidenote(m, args, out, kind="marginnote")
+    tag_marginnote = functools.partialmethod(tag_sidenote, kind="marginnote")
 
     def tag_maincolumn(self, m: re.Match, args: str, out: _Out) -> None:
         words = _shell(args)

@@ -151,12 +151,12 @@ def job_overhead(figure: str = "near-orthogonal", repeats: int = 5) -> None:
           f"(goal <= 0.5 s)")
 
 
-def _fresh_process_job(project: pathlib.Path, figure: str, threads: int | None = None) -> float:
+def _fresh_process_job(project: pathlib.Path, figure: str) -> float:
     """Today's runner: `python -m scripts.engine.job` in a fresh process; returns wall time minus compute."""
     staging = pathlib.Path(tempfile.mkdtemp(dir=project))
     spec = {"id": figure, "script": _script(figure), "params": _params(figure),
             "widget": _declaration(figure).get("widget"),
-            "verdicts": _declaration(figure).get("verdicts", {}), "threads": threads or 2}
+            "verdicts": _declaration(figure).get("verdicts", {}), "threads": 2}
     env = {**ENV, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(project)}
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "scripts.engine.job", json.dumps(spec), str(staging)], cwd=project, env=env,
@@ -177,13 +177,7 @@ def full_rebuild(figures: list[str] | None = None) -> None:
         ids = figures or [j for j, job in engine.jobs().items() if job.kind == "figure"]
         t0 = time.perf_counter()
         for figure in ids:
-            staging = pathlib.Path(tempfile.mkdtemp(dir=project))
-            spec = {"id": figure, "script": _script(figure), "params": _params(figure),
-                    "widget": _declaration(figure).get("widget"), "verdicts": _declaration(figure).get("verdicts", {}),
-                    "threads": 2}
-            env = {**ENV, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(project)}
-            subprocess.run([sys.executable, "-m", "scripts.engine.job", json.dumps(spec), str(staging)], cwd=project,
-                           env=env, check=True, capture_output=True)
+            _fresh_process_job(project, figure)
         before = time.perf_counter() - t0
         t0 = time.perf_counter()
         report = engine.build(ids, force=True, progress=False)

@@ -50,6 +50,17 @@ class Estimate:
 
         return format_interval(self.value, self.low, self.high)[0]
 
+    @property
+    def interval(self) -> str:
+        """'[low, high]' at the precision the interval supports (as the verdict shows it)."""
+        from scripts.engine.verdicts import format_interval
+
+        return "[{1}, {2}]".format(*format_interval(self.value, self.low, self.high))
+
+    def fixed(self, places: int = 2) -> str:
+        """'value [low, high]' at a fixed number of decimal places (for tables comparing many estimates)."""
+        return f"{self.value:.{places}f} [{self.low:.{places}f}, {self.high:.{places}f}]"
+
 
 WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 

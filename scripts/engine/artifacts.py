@@ -20,7 +20,7 @@ How it fits the engine (build.py):
 - **Threads.** An artifact declares its thread count (default 1) instead of taking the machine's cores, so
   its bits do not depend on the machine; two 1-thread artifacts can train side by side on two cores.
 
-Run as `python -m scripts.engine.artifacts SPEC_JSON OUT_DIR CACHE_DIR` by `run()`, in a process of its own
+Run as `python -m scripts.engine.artifacts SPEC_JSON OUT_DIR CACHE_DIR` by `train()`, in a process of its own
 with the runner's environment (`runtime.job_environment`), its progress bar on the terminal.
 """
 
@@ -103,11 +103,6 @@ def install(job: Job, root: pathlib.Path, staging: pathlib.Path) -> None:
         os.replace(dest, old)
     os.replace(staging, dest)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def run(job: Job, root: pathlib.Path, cache_root: pathlib.Path) -> None:
-    """Train and install."""
-    install(job, root, train(job, root, cache_root))
 
 
 def main(argv: list[str]) -> int:

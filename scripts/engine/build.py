@@ -140,9 +140,6 @@ class Engine:
     def verdicts(self, figure_id: str) -> dict[str, dict]:
         return self.record(figure_id).get("verdicts", {})
 
-    def output_path(self, job: Job) -> pathlib.Path:
-        return job.outputs(self.out_dir)[0]
-
     def _plan(self, jobs: dict[str, Job], manifest: dict, ids: list[str] | None = None, force: bool = False) -> _Plan:
         """The one staleness loop: which of `jobs` (or `ids`) must run, and why."""
         plan = _Plan()
@@ -243,7 +240,7 @@ class Engine:
                     report.compute[job.id] = json.loads((staging / "timing.json").read_text())["compute_and_plot"]
                 try:
                     if error is None:
-                        error = self._install(job, staging)
+                        self._install(job, staging)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
                 if error and cancelled:
@@ -252,9 +249,7 @@ class Engine:
                 if error:
                     report.failed[job.id] = error
                     continue
-                outputs = {o.relative_to(self.root).as_posix(): sha256_file(o) for o in job.outputs(self.out_dir)}
-                manifest[job.id] = entry(fp, outputs)
-                write_manifest(self.manifest_path, manifest)  # after every job: an interruption keeps progress
+                self._record(job, fp, manifest)  # after every job: an interruption keeps progress
                 report.built.append(job.id)
             if not ids and not decl.errors:  # with a broken declaration we cannot tell removed from unreadable
                 self._prune(manifest, decl.jobs)
@@ -298,7 +293,7 @@ class Engine:
                                              "result was discarded. Run it again.")
                     continue
                 artifacts.install(job, self.root, staging)
-                self._record_artifact(job, fp, read_manifest(self.manifest_path))
+                self._record(job, fp, read_manifest(self.manifest_path))
             report.seconds[job.id] = time.perf_counter() - t0
             report.built.append(job.id)
         return report
@@ -317,7 +312,7 @@ class Engine:
                     raise EngineError(f"{jid!r} is not an artifact; only trained artifacts can be adopted.")
                 if not (self.root / job.output).is_dir():
                     raise EngineError(f"artifact {jid!r} has no output folder {job.output} to adopt; train it.")
-                self._record_artifact(job, fingerprint(job, self.root), manifest, adopted=True)
+                self._record(job, fingerprint(job, self.root), manifest, adopted=True)
         return ids
 
     def _retrain_and_compare(self, job: Job) -> list[str]:
@@ -328,7 +323,7 @@ class Engine:
         shutil.rmtree(scratch, ignore_errors=True)
         copy = dataclasses.replace(job, output=pathlib.Path(".cache/verify/artifacts") / job.output)
         try:
-            artifacts.run(copy, self.root, scratch / "cache")
+            artifacts.install(copy, self.root, artifacts.train(copy, self.root, scratch / "cache"))
         except EngineError as e:
             return [str(e)]
         mine, theirs = self.root / job.output, self.root / copy.output
@@ -344,7 +339,7 @@ class Engine:
         shutil.rmtree(scratch, ignore_errors=True)
         return found
 
-    def _record_artifact(self, job: Job, fp: Fingerprint, manifest: dict, adopted: bool = False) -> None:
+    def _record(self, job: Job, fp: Fingerprint, manifest: dict, adopted: bool = False) -> None:
         outputs = {o.relative_to(self.root).as_posix(): sha256_file(o) for o in job.outputs(self.out_dir)}
         manifest[job.id] = {**entry(fp, outputs), **({"adopted": True} if adopted else {})}
         write_manifest(self.manifest_path, manifest)
@@ -380,11 +375,8 @@ class Engine:
                 if error:
                     report.failed[job.id] = error
                     continue
-                found = []
-                for out in job.outputs(self.out_dir):
-                    rel = out.relative_to(self.root).as_posix()
-                    diffs = normalise.compare_files(out, staging / out.relative_to(self.out_dir))
-                    found += [f"{rel}: {d}" for d in diffs]
+                found = [f"{out.relative_to(self.root).as_posix()}: {d}" for out in job.outputs(self.out_dir)
+                         for d in normalise.compare_files(out, staging / out.relative_to(self.out_dir))]
                 stale = plan.reasons.get(job.id)
                 if found and stale:
                     found.append(f"(the committed figure is also stale: {'; '.join(stale)})")
@@ -521,7 +513,6 @@ class Engine:
                 if canonical and normalise.same_figure(old, new, dst.name):
                     continue
             write_if_changed(dst, new)
-        return None
 
     def _prune(self, manifest: dict, jobs: dict[str, Job]) -> None:
         """Forget jobs that are no longer declared, and delete their outputs — figure files only: a trained

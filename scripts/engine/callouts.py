@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from scripts.engine.series import title_of
 from scripts.engine.shortcodes import ShortcodeError, lines_with_code_flag
 
 OURS = ("confusion", "interest", "experiment", "verdict")
@@ -36,7 +37,6 @@ def check(markdown: str) -> list[ShortcodeError]:
 OPEN_QUESTIONS_PAGE = "open-questions.md"  # generated: it quotes the posts' callouts, shortcodes and all
 
 _BLOCK = re.compile(r'^!!!\s+(confusion|experiment|verdict)(?:\s+"([^"]*)")?\s*\n((?:(?: {4}.*)?\n)*)', re.M)
-_TITLE = re.compile(r"^#\s+(.+)$", re.M)
 _DRAFT = re.compile(r"^draft:\s*true\b", re.M)
 _RELATIVE_LINK = re.compile(r"\]\((?!https?:|/|#|mailto:)([^)]+)\)")
 _ANCHOR_LINK = re.compile(r"\]\((#[^)]+)\)")  # a section of the same post
@@ -50,8 +50,7 @@ def collect(posts: dict[str, str]) -> list[dict]:
     for path, text in sorted(posts.items()):
         if _DRAFT.search(text.split("\n---", 1)[0] if text.startswith("---") else ""):
             continue  # a draft (e.g. a fresh `make note` scaffold) is not on the site, nor are its questions
-        title_m = _TITLE.search(text)
-        title = title_m.group(1).strip() if title_m else path
+        title = title_of(text, path)
         pending = None
         blocks = list(_BLOCK.finditer(text))
         for i, m in enumerate(blocks):

@@ -8,9 +8,9 @@ page places are listed too, so a declared claim cannot hide.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 
+from scripts.engine.series import title_of
 from scripts.engine.shortcodes import (
     INLINE_CODE,
     SHORTCODE,
@@ -23,7 +23,6 @@ from scripts.engine.shortcodes import (
 )
 
 PAGE = "claims.md"
-_TITLE = re.compile(r"^#\s+(.+)$", re.M)
 
 
 def placements(pages: Mapping[str, str]) -> dict[str, tuple[str, str]]:
@@ -31,8 +30,7 @@ def placements(pages: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     pages (the Conventions page shows verdicts as examples; the claim's home is its post)."""
     found: dict[str, tuple[str, str]] = {}
     for path, text in sorted(pages.items(), key=lambda kv: (not kv[0].startswith("posts/"), kv[0])):
-        m = _TITLE.search(text)
-        title = m.group(1).strip() if m else path
+        title = title_of(text, path)
         for _, line, in_code in lines_with_code_flag(text):
             for sc in ([] if in_code else SHORTCODE.finditer(INLINE_CODE.sub("", line))):
                 arg = sc.group(2) if sc.group(2) is not None else sc.group(3)

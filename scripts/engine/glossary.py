@@ -28,6 +28,7 @@ import re
 import yaml
 
 from scripts.engine.errors import EngineError
+from scripts.engine.shortcodes import lines_with_code_flag
 
 FILE = pathlib.Path("docs/glossary.yml")
 PAGE = "glossary.md"
@@ -170,18 +171,9 @@ def annotate(markdown: str, terms: dict[str, Term], url_of) -> str:
     todo = dict(terms)
     lines = markdown.split("\n")
     start = next((i + 1 for i, line in enumerate(lines) if line.strip() == "<!-- more -->"), 0)
-    fence = None
-    for i, line in enumerate(lines):
-        stripped = line.lstrip()
-        opener = re.match(r"(```+|~~~+)", stripped)
-        if fence is not None:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opener:
-            fence = opener.group(1)
-            continue
-        if i < start or not todo or _SKIP_LINE.match(line):
+    for lineno, line, in_code in lines_with_code_flag(markdown):
+        i = lineno - 1
+        if in_code or i < start or not todo or _SKIP_LINE.match(line):
             continue
         masked = _masked(line)
         hits = []  # (start, end, slug), first use of each term in this line, not overlapping

@@ -172,10 +172,7 @@ def _params(text: str | None) -> dict[str, dict]:
 
 def _state(files: Mapping[str, str | None]) -> dict[str, dict[str, str]]:
     """verdict id -> the fields the ledger follows, as strings, for one snapshot of figures/."""
-    params: dict[str, dict] = {}
-    for path, text in files.items():
-        if path.endswith(".yml"):
-            params.update(_params(text))
+    params = {k: v for path, text in files.items() if path.endswith(".yml") for k, v in _params(text).items()}
     out: dict[str, dict[str, str]] = {}
     for path, text in files.items():
         if not path.endswith(".json"):

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import pathlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from scripts.engine import filecache, paths, runtime
@@ -48,11 +48,8 @@ ENGINE_LIBRARIES = {"figure": {"matplotlib"}, "notebook": {"nbclient", "jupytext
 
 
 def _sha256(path: pathlib.Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def sha256_file(path: pathlib.Path) -> str:
@@ -113,12 +110,7 @@ class Fingerprint:
 
     @property
     def digest(self) -> str:
-        blob = json.dumps(
-            {"sources": self.sources, "inputs": self.inputs, "libraries": self.libraries, "params": self.params,
-             "runtime": self.runtime},
-            sort_keys=True,
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
 
 
 def fingerprint(job: Job, root: pathlib.Path, resolved: dict | None = None) -> Fingerprint:
@@ -171,8 +163,7 @@ def write_manifest(path: pathlib.Path, manifest: dict[str, dict]) -> bool:
 
 
 def entry(fp: Fingerprint, outputs: dict[str, str]) -> dict:
-    return {"fingerprint": fp.digest, "sources": fp.sources, "inputs": fp.inputs,
-            "libraries": fp.libraries, "params": fp.params, "runtime": fp.runtime, "outputs": outputs}
+    return {"fingerprint": fp.digest, **asdict(fp), "outputs": outputs}
 
 
 def modified_outputs(job: Job, fp: Fingerprint, recorded: dict | None, root: pathlib.Path) -> list[str]:

@@ -212,7 +212,7 @@ class Catalog:
         return self._record(figure_id).get("tables", {})
 
     def source_url(self, script: pathlib.Path, page_url: str) -> str:
-        return get_relative_url(sources.page_url(script), page_url)
+        return get_relative_url(sources.page_uri(script), page_url)
 
     def values_url(self, figure_id: str, page_url: str) -> str:
         return get_relative_url(paths.published(paths.values_name(figure_id)), page_url)

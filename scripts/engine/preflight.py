@@ -202,9 +202,7 @@ def check_post(display: str, text: str, rules: BlogRules) -> list[Problem]:
     source, problems = split_front_matter(display, text)
     if problems:
         return problems
-    name = pathlib.PurePosixPath(display).name
-    m = _FILENAME_DATE.match(name)
-    example = m.group(1) if m else dt.date.today().isoformat()
+    example = _example_date(display)
     if source.meta is None:
         return [Problem(display, 1, "a post starts with front matter — add at its top:  ---  /  "
                                     f"date: {example}  /  categories: [Papers]  /  ---")]

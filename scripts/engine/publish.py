@@ -58,7 +58,7 @@ def add_files(files: Files, config, engine: Engine, jobs: dict, left_out: set[st
                 files.append(File.generated(config, paths.published(path.name), abs_src_path=str(path)))
     for job in jobs.values():
         if job.kind == "notebook":
-            executed = engine.output_path(job)
+            executed = job.outputs(engine.out_dir)[0]
             f = files.get_file_from_path(job.script.relative_to("docs").as_posix())
             if f is not None and executed.exists():
                 internals.render_notebook_from(f, str(executed))

@@ -39,13 +39,12 @@ import os
 import pathlib
 import re
 import sys
-import tempfile
 import threading
 import time
 
 import jinja2
 
-from scripts.engine import internals, snapshot
+from scripts.engine import internals, paths, snapshot
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _INSTALLED = [os.path.join(os.path.abspath(p), "") for p in snapshot.library_folders()]
@@ -161,16 +160,8 @@ class RenderCache:
         """Write an entry; the cache is an optimisation, so a failure to write (a full disk, a concurrent build
         that removed the folder) only means it is converted again next time. Values JSON cannot hold are stored
         as `str()`, as the search plugin itself writes them."""
-        tmp = None
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(entry, f, default=str)
-            os.replace(tmp, self.dir / f"{key}.json")
-        except OSError:
-            if tmp is not None:
-                pathlib.Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            paths.atomic_write(self.dir / f"{key}.json", json.dumps(entry, default=str))
 
     def finish(self, *, partial: bool = False) -> None:
         """After a build: delete the entries it did not use, and temporary files a killed build left (not those

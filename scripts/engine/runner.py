@@ -68,7 +68,6 @@ class WarmWorker:
             env=runtime.job_environment(str(root)), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
             text=True, bufsize=1, process_group=0,
         )
-        self.ready: dict | None = None
         self._lines: queue.Queue[str] = queue.Queue()  # the worker's answers, read by a thread: waits can time out
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -112,7 +111,6 @@ class WarmWorker:
                                   "(see the terminal above for why); it is restarted on the next build")
             msg = json.loads(line)
             if "ready" in msg:
-                self.ready = msg
                 continue
             return Finished(msg["token"], int(msg["returncode"]), msg.get("stopped"))
 

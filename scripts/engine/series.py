@@ -54,7 +54,8 @@ def load(extra: Mapping, existing: set[str], left_out: frozenset[str] = frozense
     return out
 
 
-def _title(markdown: str, fallback: str) -> str:
+def title_of(markdown: str, fallback: str) -> str:
+    """A page's first `# heading`, or `fallback`."""
     m = _H1.search(markdown)
     return m.group(1).strip() if m else fallback
 
@@ -90,7 +91,7 @@ def cite_block(title: str, url: str, date: dt.date | dt.datetime | None, site_na
 def decorate(markdown: str, src_uri: str, *, meta: Mapping, all_series: list[Series], titles: Mapping[str, str],
              site_url: str, page_url: str, site_name: str, author: str) -> str:
     """A post's Markdown with its series box and cite block appended."""
-    title = _title(markdown, meta.get("title", src_uri))
+    title = title_of(markdown, meta.get("title", src_uri))
     date = meta.get("date")
     if isinstance(date, Mapping):
         date = date.get("created")
@@ -102,4 +103,4 @@ def decorate(markdown: str, src_uri: str, *, meta: Mapping, all_series: list[Ser
 
 
 def titles_of(pages: Mapping[str, str]) -> dict[str, str]:
-    return {uri: _title(text, uri) for uri, text in pages.items()}
+    return {uri: title_of(text, uri) for uri, text in pages.items()}

@@ -86,12 +86,8 @@ def watched_paths(engine: Engine, jobs) -> list[tuple[pathlib.Path, bool, Callab
     watched = [(engine.root / "scripts", True, _is_source), (figures, False, lambda f: _is_declaration(f, figures)),
                (figures / "ledger", False, lambda f: f.endswith(".yml"))]
     watched += [(engine.root / p, True, None) for job in jobs for p in job.inputs]
-    seen, out = set(), []
-    for path, recursive, wanted in watched:
-        if path.exists() and path not in seen:
-            seen.add(path)
-            out.append((path, recursive, wanted))
-    return sorted(out, key=lambda w: str(w[0]))
+    unique = {w[0]: w for w in reversed(watched) if w[0].exists()}  # reversed: the first of a path wins
+    return sorted(unique.values(), key=lambda w: str(w[0]))
 
 
 def _is_source(path: str) -> bool:

@@ -155,14 +155,6 @@ def claim_anchor(figure_id: str, key: str) -> str:
     return f"claim-{figure_id}-{key}"
 
 
-def verdict_summary(rec: dict) -> str:
-    """One line of numbers: estimate [interval], n, rule, seeds. With three or more seeds the estimate is the
-    recipe's (mean over seeds, interval over seeds), and n counts seeds."""
-    seeds = f" · holds in {rec['holds']} seeds" if len(rec["seeds"]) > 1 else ""
-    n = "" if rec.get("recipe") else f" · n = {rec['n']:,} {rec['unit']}"
-    return f"{_shown(rec)}{n} · rule {rec['rule']}{seeds}"
-
-
 def _shown(rec: dict) -> str:
     """'0.57 [0.56, 0.58]', or '4.8 (exact)' where nothing was sampled (verdicts.shown)."""
     return rec.get("shown") or f"{rec['estimate']} [{rec['low']}, {rec['high']}]"

@@ -95,10 +95,7 @@ def folders_stamp(root: pathlib.Path) -> str:
 def file_stats(files: list[pathlib.Path]) -> dict[str, list[int] | None] | None:
     """The stats of `files` (folders: of every file under them), or None if one was modified within
     RACY_SECONDS: such stats cannot vouch for the content (see the module docstring)."""
-    paths = []
-    for f in files:
-        paths += [str(f)] + ([str(x) for x in f.rglob("*")] if f.is_dir() else [])
-    stats = {p: stat(p) for p in paths}
+    stats = {str(x): stat(str(x)) for f in files for x in (f, *(f.rglob("*") if f.is_dir() else ()))}
     newest = max((s[0] for s in stats.values() if s), default=0) / 1e9
     return None if time.time() - newest < RACY_SECONDS else stats
 

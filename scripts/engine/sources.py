@@ -33,10 +33,6 @@ def page_uri(script: pathlib.Path | str) -> str:
     return f"{PREFIX}/{pathlib.PurePosixPath(str(script)).as_posix()}.html"
 
 
-def page_url(script: pathlib.Path | str) -> str:
-    return page_uri(script)
-
-
 def cached_pages(root: pathlib.Path, scripts: Iterable[pathlib.Path], cache: pathlib.Path) -> dict[str, str]:
     """`pages`, with each script's import trace remembered in `cache` together with the stats of the files it
     read (snapshot.py's rule: exact stats, none taken within its racy window, and the code folders unchanged).

@@ -23,7 +23,9 @@ Rules the helpers encode, measured in Chromium on the built site:
 * **Phones.** At 390 px the column is 358 px: the desktop figure would be scaled to half size. So `plot()` is
   called a second time inside `layout("phone")`, for the *phone rendering*: `figure`/`subplots` give it at
   most `PHONE_IN` (4.4 in) of width at the same text sizes (>= 9 px inline at 390 px), and stack
-  side-by-side panels (`subplots(1, 3)` and `subfigures(fig, 1, 3)` become one column, indexed as before).
+  side-by-side panels (`subplots(1, 3)` and `subfigures(fig, 1, 3)` become one column, indexed as before;
+  `phone_cols=` keeps that many columns; `grid(subfigure, ...)` does the same inside a sub-figure, and
+  `row_start(col, phone_cols)` says which columns begin a drawn row, for row labels).
   Where that is not enough, `if style.phone():` picks fewer ticks, shorter labels, another arrangement —
   the same data. The page serves it below `PHONE_MEDIA`; a tap still opens a figure full size.
 * **Real text.** `svg.fonttype: "none"`: labels are SVG <text>, searchable and selectable. Layout is
@@ -312,8 +314,6 @@ def grid(parent, nrows: int = 1, ncols: int = 1, *, phone_cols: int = 1, sharex=
     `phone_cols` is wrapped: its columns in chunks of `phone_cols`, the chunks one under the other (1 x 3 ->
     3 x 1; 2 x 8 with phone_cols=4 -> 4 x 4), returned in the grid's own shape, so `plot()` indexes it the
     same way. (The parent's height is the caller's: `subplots` grows the figure; a SubFigure's is its own.)"""
-    import numpy as np
-
     if not phone() or ncols <= phone_cols:
         return parent.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=squeeze, **kw)
     gkw = dict(kw.pop("gridspec_kw", None) or {})
@@ -321,9 +321,7 @@ def grid(parent, nrows: int = 1, ncols: int = 1, *, phone_cols: int = 1, sharex=
     widths = kw.pop("width_ratios", None) or gkw.pop("width_ratios", None)
     rows, cols, place, ratios = _wrap(nrows, ncols, phone_cols, heights, widths)
     new = parent.subplots(rows, cols, squeeze=False, gridspec_kw={**gkw, **ratios}, **kw)
-    axes = np.empty((nrows, ncols), dtype=object)
-    for (r, c), (i, j) in place.items():
-        axes[r, c] = new[i, j]
+    axes = place(new)
     for ax in set(new.ravel()) - set(axes.ravel()):
         ax.remove()  # the last chunk's empty places
     for axis, how in (("sharex", sharex), ("sharey", sharey)):
@@ -345,22 +343,25 @@ def subfigures(fig, nrows: int = 1, ncols: int = 1, *, phone_cols: int = 1, **kw
     rows), returned in the grid's own shape, so `plot()` indexes them the same way in both."""
     if not phone() or ncols <= phone_cols:
         return fig.subfigures(nrows, ncols, **kw)
-    import numpy as np
-
     rows, cols, place, ratios = _wrap(nrows, ncols, phone_cols, kw.pop("height_ratios", None),
                                       kw.pop("width_ratios", None))
     fig.set_figheight(round(fig.get_figheight() * rows / nrows * PHONE_ROW, 2))
-    new = np.asarray(fig.subfigures(rows, cols, squeeze=False, **ratios, **kw)).reshape(rows, cols)
-    out = np.empty((nrows, ncols), dtype=object)
-    for (r, c), (i, j) in place.items():
-        out[r, c] = new[i, j]
+    out = place(fig.subfigures(rows, cols, squeeze=False, **ratios, **kw))
     return out.squeeze() if out.size > 1 else out[0, 0]
 
 
 def _wrap(nrows: int, ncols: int, k: int, height_ratios=None, width_ratios=None):
-    """The phone grid for an nrows x ncols grid wrapped at k columns: (rows, cols, {(r, c): (i, j)}, ratios)."""
+    """The phone grid for an nrows x ncols grid wrapped at k columns: (rows, cols, place, ratios), where
+    `place(items)` puts the wrapped grid's (rows x cols) items back in the grid's own nrows x ncols shape."""
+    import numpy as np
+
     chunks = -(-ncols // k)
-    place = {(r, c): ((c // k) * nrows + r, c % k) for r in range(nrows) for c in range(ncols)}
+
+    def place(items):
+        items, out = np.asarray(items).reshape(nrows * chunks, k), np.empty((nrows, ncols), dtype=object)
+        for r, c in np.ndindex(nrows, ncols):
+            out[r, c] = items[(c // k) * nrows + r, c % k]
+        return out
     ratios = {"height_ratios": list(height_ratios or [1] * nrows) * chunks}
     if width_ratios and k > 1:
         ratios["width_ratios"] = list(width_ratios[:k])

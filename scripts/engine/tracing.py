@@ -72,8 +72,7 @@ def _parse_imports(path: pathlib.Path) -> list[list]:
     return out
 
 
-def _stdlib() -> frozenset[str]:
-    return frozenset(sys.stdlib_module_names) | {"__future__"}
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
 
 def trace(entry: pathlib.Path, root: pathlib.Path, resolved: dict | None = None) -> Trace:
@@ -90,24 +89,19 @@ def trace(entry: pathlib.Path, root: pathlib.Path, resolved: dict | None = None)
 
     result = Trace()
     todo = [entry.resolve()]
-    stdlib = _stdlib()
     while todo:
         path = todo.pop()
         if path in result.files:
             continue
         result.files.add(path)
-        try:
-            package = _package_of(root, path)
-        except ValueError:  # entry outside the project (e.g. a temp dir in tests): absolute imports only
-            package = ""
+        # an entry outside the project (e.g. a temp dir in tests) has absolute imports only
+        package = _package_of(root, path) if path.is_relative_to(root) else ""
         try:
             imports = _imports_of(path)
         except TraceError as e:  # name the file as the project does: relative to its root
             where = e.where or ""
-            try:
+            if path.is_relative_to(root):
                 where = where.replace(str(path), path.relative_to(root).as_posix(), 1)
-            except ValueError:
-                pass
             raise TraceError(e.message, where=where) from e
         for module, names, level in imports:
             if level:
@@ -119,18 +113,12 @@ def trace(entry: pathlib.Path, root: pathlib.Path, resolved: dict | None = None)
                 continue
             top = module.split(".")[0]
             if module_file(top) is None:
-                if top not in stdlib:
+                if top not in _STDLIB:
                     result.libraries.add(top)
                 continue
-            parts = module.split(".")
-            for i in range(1, len(parts) + 1):  # every package on the way runs its __init__
-                f = module_file(".".join(parts[:i]))
-                if f is not None:
-                    todo.append(f)
-            for name in names:  # `from pkg import submodule`
-                f = module_file(f"{module}.{name}")
-                if f is not None:
-                    todo.append(f)
+            parts = module.split(".")  # every package on the way runs its __init__; `from pkg import submodule`
+            dotted = [".".join(parts[:i]) for i in range(1, len(parts) + 1)] + [f"{module}.{n}" for n in names]
+            todo += [f for f in map(module_file, dotted) if f is not None]
     return result
 
 
@@ -145,10 +133,7 @@ def library_versions(modules: set[str]) -> dict[str, str]:
     Most modules share their distribution's name (torch, numpy, transformer_lens); those are looked up
     directly. The full module-to-distribution map (slow to build) is read only for the others (yaml).
     """
-    versions: dict[str, str] = {}
-    for mod in sorted(modules):
-        versions.update(_versions_of(mod))
-    return versions
+    return dict(pair for mod in sorted(modules) for pair in _versions_of(mod))
 
 
 @functools.cache

@@ -45,7 +45,6 @@ from typing import Literal
 
 from scripts.engine.errors import EngineError
 
-OUTCOMES = ("supported", "contradicted", "inconclusive")
 Outcome = Literal["supported", "contradicted", "inconclusive"]
 _SPEC_KEYS = {"claim", "cite", "statistic", "rule", "variants"}
 _RULE = re.compile(r"^\s*([<>])\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
@@ -318,15 +317,13 @@ def records(job_id: str, specs: Mapping[str, Mapping[str, str]], returned: Mappi
                            if missing else
                            f"figure {job_id!r}: compute() returned verdicts {extra} that are not declared; "
                            "declare each (claim, statistic, rule) under 'verdicts:' in its figures/*.yml")
-    out = {}
-    for key, spec in specs.items():
-        est = returned[key]
-        if spec.get("variants"):
-            out[key] = record_variants(job_id, key, spec, est)
-            continue
-        per_seed = est if isinstance(est, Mapping) else {"": est}
-        out[key] = record(key, spec, per_seed)
-    return out
+    return {key: record_variants(job_id, key, spec, returned[key]) if spec.get("variants") else
+            record(key, spec, _per_seed(returned[key])) for key, spec in specs.items()}
+
+
+def _per_seed(est: object) -> Mapping:
+    """seed -> Estimate, as returned; a lone Estimate is one seed with no label."""
+    return est if isinstance(est, Mapping) else {"": est}
 
 
 def record_variants(job_id: str, key: str, spec: Mapping, returned: object) -> dict:
@@ -338,10 +335,7 @@ def record_variants(job_id: str, key: str, spec: Mapping, returned: object) -> d
         got = sorted(returned) if isinstance(returned, Mapping) else type(returned).__name__
         raise VerdictError(f"figure {job_id!r}: verdict {key!r} declares variants {names}; compute() must return "
                            f"a mapping with exactly those keys (variant -> Estimate, or seed -> Estimate), got {got}")
-    recs = {}
-    for name in names:
-        est = returned[name]
-        recs[name] = record(key, spec, est if isinstance(est, Mapping) else {"": est})
+    recs = {name: record(key, spec, _per_seed(returned[name])) for name in names}
     head = dict(recs[names[0]])
     outcomes = [recs[n]["outcome"] for n in names]
     head["variants"] = [{"name": n, "outcome": recs[n]["outcome"], "shown": recs[n]["shown"], "n": recs[n]["n"],

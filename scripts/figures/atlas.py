@@ -23,10 +23,6 @@ from scripts.zoo.load import held_out_text, load_model, seed_variants
 UNITS = {"previous-token": "held-out windows", "induction": "random sequences", "duplicate-token": "random sequences"}
 
 
-def _fmt(e) -> str:
-    return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
-
-
 def compute(params: dict) -> Result:
     tables, values, stills = {}, {}, {}
     for s, name in zip(params["seeds"], seed_variants(params["model"], params["seeds"])):
@@ -46,7 +42,7 @@ def compute(params: dict) -> Result:
                 copying = copying_score(model, layer, h)
                 partner = ("; ".join(f"{m} L0H{p[h][0]} {p[h][1]:.2f}" for m, p in partners.items())
                            if layer == 1 and partners else "")
-                rows.append([head, *(_fmt(e) for e in est.values()), f"{copying:.2f}", partner])
+                rows.append([head, *(e.fixed() for e in est.values()), f"{copying:.2f}", partner])
                 values[f"card.{s}.{head}"] = (f"previous-token {est['previous-token'].value:.2f} · induction "
                                               f"{est['induction'].value:.2f} · copying {copying:.2f}")
                 values[f"thumb.{s}.{head}"] = thumbnail(rep_thumb[layer][0, h])

@@ -25,10 +25,6 @@ UNITS = {"previous-token": "sentences", "next-token": "sentences", "induction": 
          "duplicate-token": "random sequences"}
 
 
-def _fmt(e) -> str:
-    return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
-
-
 def compute(params: dict) -> Result:
     model = load_model(params["model"])
     sentences = [model.to_tokens(s) for s in english_sentences(params["sentences"])]
@@ -48,7 +44,7 @@ def compute(params: dict) -> Result:
             est = {k: bootstrap_mean(scores[k][:, layer, h], unit=UNITS[k]) for k in UNITS}
             means[head] = {k: e.value for k, e in est.items()}
             copying = eigenvalue_positivity(E @ model.W_V[layer, h], model.W_O[layer, h] @ E.T)
-            rows.append([head, *(_fmt(e) for e in est.values()), f"{copying:.2f}"])
+            rows.append([head, *(e.fixed() for e in est.values()), f"{copying:.2f}"])
             values[f"card.0.{head}"] = (f"previous-token {est['previous-token'].value:.2f} · next-token "
                                         f"{est['next-token'].value:.2f} · duplicate-token "
                                         f"{est['duplicate-token'].value:.2f}")

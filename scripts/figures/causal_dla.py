@@ -81,7 +81,7 @@ def compute(params: dict) -> Result:
                 "embed_text": f"{s0['dla_text'][0]:.2f}", "embed_rep": f"{s0['dla_rep'][0]:.2f}",
                 "top_text": ", ".join(f"{k} {v:.2f}" for k, v in top_text),
                 "ind_effect": s0["effects"][f"L1H{s0['ind']}"].text,
-                "l0_effects": ", ".join(f"{h} {_with_interval(s0['effects'][h])}" for h in l0),
+                "l0_effects": ", ".join(f"{h} {s0['effects'][h].text} {s0['effects'][h].interval}" for h in l0),
                 "l0_copy": ", ".join(f"{h} {c:+.2f}" for h, c in zip(l0, s0["copy"]))},
         verdicts={k: {label: r["est"][k] for label, r in runs.items()} for k in verdict_keys},
         tables={"per-seed": Table(
@@ -92,13 +92,6 @@ def compute(params: dict) -> Result:
                     "correct-token logit on the second copy of repeated random sequences; correct logits are "
                     "minus the mean logit, mean per token.")},
     )
-
-
-def _with_interval(e) -> str:
-    from scripts.engine.verdicts import format_interval
-
-    value, lo, hi = format_interval(e.value, e.low, e.high)
-    return f"{value} [{lo}, {hi}]"
 
 
 ROW_LABELS = {"induction-head-writes-answer": "induction head's share of the\ncorrect logit (repeat, 2nd copy)",
@@ -137,7 +130,7 @@ def plot(result: Result, theme: str):
     a2.set_xlabel("effect on the logits of the\nattended tokens − baseline")
     ax = style.grid(bottom, 1, 2)
     seeds = d["seeds"]
-    seed_dots(ax[0], theme, {k: v for k, v in seeds.items()}, ["induction-head-writes-answer"], ROW_LABELS,
+    seed_dots(ax[0], theme, seeds, ["induction-head-writes-answer"], ROW_LABELS,
               {"induction-head-writes-answer": 0.5}, xlim=(0, 1.2), xlabel="fraction")
     lo = min(min(v["negative-copying"][1] for v in seeds.values()), -0.05)
     hi = max(max(v["negative-copying"][2] for v in seeds.values()), 0.05)

@@ -114,8 +114,8 @@ THRESHOLDS = {"prev-head-alone": 0.5, "keys-need-layer0": 0.5, "necessary-suffic
               "value-not-from-prev": 0.9}
 
 
-def _heatmap(ax, fig, m, theme, title, xlabels, ylabels, xlabel):
-    im = ax.imshow(m, vmin=0, vmax=1.1, cmap=style.CMAP["sequential"], aspect="auto")
+def _heatmap(ax, m, title, xlabels, ylabels, xlabel):
+    ax.imshow(m, vmin=0, vmax=1.1, cmap=style.CMAP["sequential"], aspect="auto")
     for (i, j), v in np.ndenumerate(m):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=style.FONT["small"],
                 color="#ffffff" if v < 0.6 else "#1f2328")
@@ -124,7 +124,6 @@ def _heatmap(ax, fig, m, theme, title, xlabels, ylabels, xlabel):
     ax.set_title(title, fontsize=style.FONT["text"])
     ax.set_xlabel(xlabel)
     ax.grid(False)
-    return im
 
 
 def plot(result: Result, theme: str):
@@ -136,9 +135,9 @@ def plot(result: Result, theme: str):
     L0 = [f"L0H{h}" for h in range(len(d["kept_k"]))]
     L1 = [f"H{h}\n{v:.2f}" for h, v in enumerate(d["ind_scores"])]  # with its induction score
     inner = L0 if phone else [""] * len(L0)
-    _heatmap(axes[0], fig, d["kept_q"], theme, "induction kept: out of Q", L1, L0, "layer-1 head (its score)")
-    _heatmap(axes[1], fig, d["kept_k"], theme, "induction kept: out of K", L1, inner, "layer-1 head (its score)")
-    _heatmap(axes[2], fig, d["gain_kept"], theme, f"repeat gain kept: L1H{d['ind']}", ["Q", "K", "V"], inner,
+    _heatmap(axes[0], d["kept_q"], "induction kept: out of Q", L1, L0, "layer-1 head (its score)")
+    _heatmap(axes[1], d["kept_k"], "induction kept: out of K", L1, inner, "layer-1 head (its score)")
+    _heatmap(axes[2], d["gain_kept"], f"repeat gain kept: L1H{d['ind']}", ["Q", "K", "V"], inner,
              "input")
     if not phone:
         axes[1].set_yticks([])

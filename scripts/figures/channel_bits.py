@@ -24,7 +24,6 @@ from scripts.zoo.load import corpus_tokens, held_out_text, load_model, seed_labe
 
 UNIT = "evaluation windows"
 SHORT = {"attn-only-1l": "1-layer", "attn-only-2l": "2-layer"}
-POINT_NAMES = {"embed": "embeddings", "L0": "after layer 0", "L1": "after layer 1"}
 VERDICTS = {"attn-only-2l": {"layer0-writes-prev": "layer0-writes-prev", "prev-head-carries": "prev-head-carries",
                              "current-token-kept": "current-token-kept", "layers-add-dimensions": "layers-add-dimensions"},
             "attn-only-1l": {"layer0-writes-prev": "layer0-writes-prev-1l", "prev-head-carries": "prev-head-carries-1l"}}
@@ -71,7 +70,7 @@ def compute(params: dict) -> Result:
             else:
                 verdicts[declared] = {v: {label: r["est"][k] for label, r in every[v][base].items()} for v in names}
     return Result(
-        data=_data(runs), values=_values(params, runs, every), verdicts=verdicts,
+        data=_data(runs), values=_values(params, runs), verdicts=verdicts,
         tables={"per-seed": Table(
             ["model", "seed", "previous-token head", "current-token bits", "previous-token bits",
              "beyond the token (ceiling)", "prev. head ablated: bits lost, fixed probe", "…, probe retrained",
@@ -107,7 +106,7 @@ def _rows(runs: dict) -> list[list]:
     return rows
 
 
-def _values(params: dict, runs: dict, every: dict) -> dict:
+def _values(params: dict, runs: dict) -> dict:
     """The numbers the post quotes (seed 0)."""
     two, one = runs["attn-only-2l"]["seed 0"], runs["attn-only-1l"]["seed 0"]
     head, ref = params["probes"][next(iter(params["probes"]))], two["reference"]

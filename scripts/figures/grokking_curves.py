@@ -16,8 +16,6 @@ from scripts.engine.api import Result, Table
 from scripts.engine.drawing import decades
 from scripts.grokking.load import load
 
-PHASE_NAMES = ("memorisation", "circuit formation", "clean-up")
-
 
 def compute(params: dict) -> Result:
     runs, rows, groks, delayed = {}, [], {}, {}

@@ -75,24 +75,17 @@ def compute(params: dict) -> Result:
             "first_step": rows[after]["step"], "first_tokens": f"{rows[after]['step'] * tokens_per_step / 1e6:.1f}M",
             "before_step": rows[before]["step"],
             **{f"ind_{k}": x["ind"].text for k, x in r.items()},
-            **{f"ind_{k}_ci": f"[{_fmt(x['ind'])}]" for k, x in r.items()},
+            **{f"ind_{k}_ci": x["ind"].interval for k, x in r.items()},
             **{f"icl_{k}": x["icl"].text for k, x in r.items()},
-            **{f"icl_{k}_ci": f"[{_fmt(x['icl'])}]" for k, x in r.items()},
+            **{f"icl_{k}_ci": x["icl"].interval for k, x in r.items()},
             **{f"icl_{c}_{k}": x[f"icl_{c}"].text for k, x in r.items() for c in ("repeated", "new")},
-            **{f"icl_{c}_{k}_ci": f"[{_fmt(x[f'icl_{c}'])}]" for k, x in r.items() for c in ("repeated", "new")},
+            **{f"icl_{c}_{k}_ci": x[f"icl_{c}"].interval for k, x in r.items() for c in ("repeated", "new")},
             "repeated_share_late": f"{100 * float(repeated[:, len(early):].double().mean()):.0f} %",
             "repeated_share_early": f"{100 * float(repeated[:, :len(early)].double().mean()):.0f} %",
             "fraction_before": fraction.text,
         },
         verdicts={"gain-waits-for-induction": {"seed 0": fraction}, "icl-drops-at-crossing": {"seed 0": jump}},
     )
-
-
-def _fmt(e) -> str:
-    from scripts.engine.verdicts import format_interval
-
-    _, lo, hi = format_interval(e.value, e.low, e.high)
-    return f"{lo}, {hi}"
 
 
 def plot(result: Result, theme: str):

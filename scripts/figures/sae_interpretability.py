@@ -75,8 +75,7 @@ def _sensitivity(model, params, encoders, tops, shares, tokens, largest) -> Tabl
     """The verdict's difference (features minus neurons) under the other choices a reviewer would make, next to
     the declared one: not variants of the rule (they were not fixed before looking), a measure of its fragility."""
     def diff(a, b):
-        e = mean_difference(a, b, unit=UNITS)
-        return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+        return mean_difference(a, b, unit=UNITS).fixed()
 
     with_first = held_out_text(model, params["windows"])  # the first position (always the same token) kept
     acts0 = mlp_activations(model, with_first).reshape(-1, model.cfg.d_mlp)

@@ -95,8 +95,6 @@ def compute(params: dict) -> Result:
     show = lambda t: repr(model.tokenizer.decode([t]))
     tri = lambda a, b, c: f"{show(a)} … {show(b)} → {show(c)}"
     K = head["K"]
-    tables = {f"L0H{h}": [(tri(a, b, c), f"{s:.1f}", head["seen"][(a, b, c)]) + (("copy",) if a == c else ("",))
-                          for s, a, b, c in ranked[: params["rows"]]] for h, ranked in head["heads"].items()}
     tok = lambda t: visible_whitespace(model.tokenizer.decode([t]))  # ␣ ↵ ⇥ for the HTML tables
     html_tables = {f"L0H{h}": Table(
         ["source a", "dest. b", "output c", "score", "in corpus", "copy"],
@@ -123,7 +121,6 @@ def compute(params: dict) -> Result:
                        "contexts": head["boost"]["crossed"].n})
     none = Estimate(0.0, 0.0, 0.0, 0, "held-out contexts", "no bug candidate found in this seed: nothing to test")
     return Result(
-        data={"tables": tables},
         values=values,
         tables=html_tables,
         verdicts={

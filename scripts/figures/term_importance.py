@@ -54,21 +54,14 @@ def compute(params: dict) -> Result:
               "by_order": [loss[k].value for k in ("order<=0", "-virtual", "full")]},
         values={"windows": len(text),
                 "loss0": loss["order<=0"].text, "loss1": loss["-virtual"].text, "loss2": loss["full"].text,
-                "all_heads": est["heads"].text, "all_heads_ci": _ci(est["heads"]),
-                "all_virtual": est["virtual"].text, "all_virtual_ci": _ci(est["virtual"]),
+                "all_heads": est["heads"].text, "all_heads_ci": est["heads"].interval,
+                "all_virtual": est["virtual"].text, "all_virtual_ci": est["virtual"].interval,
                 "direct": est["direct"].text, "first_min": est[s["lo1"]].text, "first_min_head": s["lo1"],
                 "first_max": est[s["hi1"]].text, "first_max_head": s["hi1"],
-                "second_max": est[s["top2"]].text, "second_max_ci": _ci(est[s["top2"]]), "second_top": s["top2"],
+                "second_max": est[s["top2"]].text, "second_max_ci": est[s["top2"]].interval, "second_top": s["top2"],
                 "n_second": s["n_second"]},
         verdicts={"virtual-small-aggregate": ratio, "virtual-small-single": gap},
     )
-
-
-def _ci(e) -> str:
-    from scripts.engine.verdicts import format_interval
-
-    _, lo, hi = format_interval(e.value, e.low, e.high)
-    return f"[{lo}, {hi}]"
 
 
 GROUPS = ("direct path", "single heads", "virtual heads")  # by order of the term: 0, 1, 2

@@ -14,8 +14,6 @@ from scripts.engine.paths import ROOT
 from scripts.grokking.model import GrokConfig, build_model
 from scripts.grokking.task import Split, make_split
 
-SEEDS = (0, 1, 2)
-
 
 class GrokkingModelError(EngineError):
     """A grokking model that is not there (train it: python -m scripts.engine train grokking-seed<N>)."""
@@ -32,16 +30,6 @@ class Trained:
     @property
     def key_frequencies(self) -> list[int]:
         return list(self.config["key_frequencies"])
-
-    def snapshot(self, epoch: int) -> TransformerBridge:
-        """The model as it was at a kept snapshot epoch (config.json lists them)."""
-        path = model_dir(self.seed) / "snapshots" / f"epoch-{epoch:05d}.safetensors"
-        if not path.exists():
-            kept = sorted(p.stem for p in path.parent.glob("*.safetensors"))
-            raise GrokkingModelError(f"{path} does not exist; kept snapshots: {kept}")
-        m = build_model(GrokConfig(**self.config["model"]), self.seed)
-        m.load_state_dict(load_file(str(path)))
-        return m
 
 
 def model_dir(seed: int, root: pathlib.Path = ROOT) -> pathlib.Path:
