@@ -10,7 +10,8 @@ import torch
 from model_fixtures import random_folded_pair
 
 from scripts.analysis.basis import coordinate_kurtosis
-from scripts.analysis.composition import composition_score
+from scripts.analysis.circuits import bigram_log_probs, eigenvalue_positivity
+from scripts.analysis.composition import composition_score, composition_scores
 from scripts.analysis.geometry import max_abs_cosine, pairwise_cosines, random_unit_vectors
 from scripts.analysis.induction import icl_score, stripe_score
 from scripts.analysis.linalg import effective_rank, subspace_overlap
@@ -119,9 +120,6 @@ def test_toy_model_dense_keeps_two_orthogonal_sparse_makes_a_pentagon():
 
 
 # -- circuits (notes, part 3) -------------------------------------------------------------------------------
-
-from scripts.analysis.circuits import bigram_log_probs, eigenvalue_positivity  # noqa: E402
-from scripts.analysis.composition import composition_scores  # noqa: E402
 
 
 def test_eigenvalue_positivity_against_dense_eigenvalues():

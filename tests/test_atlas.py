@@ -71,7 +71,7 @@ def test_periodicity_of_known_maps():
     p = 13
     a = torch.arange(p, dtype=torch.float64)[:, None]
     b = torch.arange(p, dtype=torch.float64)[None, :]
-    wave = lambda k, x: torch.cos(2 * np.pi * k * x / p)  # noqa: E731
+    wave = lambda k, x: torch.cos(2 * np.pi * k * x / p)
     maps = torch.stack([
         wave(3, a) * 2 + wave(5, b),  # 4/5 of the variance along a, all at k = 3
         wave(3, a) * wave(5, b),  # interaction only

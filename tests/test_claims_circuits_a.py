@@ -13,7 +13,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from model_fixtures import random_folded_pair  # noqa: E402
+from model_fixtures import random_folded_pair
 
 from scripts.analysis.circuit_evidence import (
     BigramIndex,
