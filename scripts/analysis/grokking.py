@@ -226,7 +226,7 @@ def algorithm_estimates(W_E: Float[Tensor, "p d_model"], logits: Float[Tensor, "
     return AlgorithmReading(spectrum, best[alive], share[alive], {
         "few-frequencies": exact(top_share(spectrum, TOP), n=len(spectrum), unit="frequencies"),
         # Every input pair and every active neuron: populations of one trained model, not samples, so there is
-        # nothing to resample (issue #22); the variation that matters is between seeds.
+        # nothing to resample; the variation that matters is between seeds.
         "logits-are-cosines": exact(float(explained.sum() / total.sum()), n=len(total), unit="input pairs (a, b), all",
                                     why="exact: every input pair of one run (no sampling)"),
         "neurons-cluster": exact(float(good[alive].mean()), n=int(alive.sum()), unit="active neurons, all",

@@ -50,11 +50,11 @@ def run(spec: dict, staging: pathlib.Path) -> None:
     if not isinstance(result, Result):
         raise TypeError(f"{spec['script']}: compute() returned {type(result).__name__}, expected api.Result")
     check_finite(pathlib.Path(spec["script"]), result)
-    for phone in (False, True):  # the column's rendering, then the phone's (issue #26; style.layout)
+    for phone in (False, True):  # the column's rendering, then the phone's (style.layout)
         for theme in paths.THEMES:
             with style.layout("phone" if phone else "desktop"), plt.rc_context(rc(theme)):  # rc reads the layout
                 fig = module.plot(result, theme)
-                style.enforce(fig, spec["id"], theme)  # readability (issue #14): bad text fails the job
+                style.enforce(fig, spec["id"], theme)  # readability: bad text fails the job
                 buf = io.StringIO()
                 fig.savefig(buf, format="svg", metadata={"Date": None})
                 plt.close(fig)

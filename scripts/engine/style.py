@@ -1,7 +1,7 @@
 """The shared figure style: sizes that read at the width figures are shown at, real text, palettes, labels.
 
 Every figure is drawn once per theme inside `rc(theme)` (the job runner does this), so a script only
-chooses sizes and labels. How a figure script adopts it (issue #14):
+chooses sizes and labels. How a figure script adopts it:
 
     from scripts.engine import style
 
@@ -91,7 +91,7 @@ PAGE_FONT = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
 PAGE_MONO = "SFMono-Regular, Consolas, Menlo, 'DejaVu Sans Mono', monospace"
 
 
-# Phones (issue #26): at a 390 px viewport the column is `PHONE_COLUMN_PX`. Every figure is drawn a second
+# Phones: at a 390 px viewport the column is `PHONE_COLUMN_PX`. Every figure is drawn a second
 # time, the *phone rendering*, at most `PHONE_IN` wide (side-by-side panels stacked: `subplots`,
 # `subfigures`), and the page serves it below `PHONE_MEDIA` (a <picture> source: one rendering is fetched).
 # `PHONE_IN` is the width at which text of `MIN_FONT_PT`, scaled into that column, is `PHONE_MIN_PX`, less

@@ -2,7 +2,7 @@
 two checks on channel-bits (seed 0 of the 2-layer model).
 
 Left: previous-token bits at the embeddings and after layer 0 as converged probes get more training windows,
-next to the fast probe the verdicts used before issue #22, and what the current token alone determines (a count
+next to the fast probe earlier verdicts used, and what the current token alone determines (a count
 table over the training text: its in-sample plug-in information and its held-out bits). Right: the share of the
 previous-token gain (embeddings to final stream) lost when layer-0 heads are mean-ablated together, converged
 probe retrained. The analysis is `scripts/analysis/channel.py` (`previous_bits`, `token_reference`); this script

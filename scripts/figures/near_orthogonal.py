@@ -36,7 +36,7 @@ def compute(params: dict) -> Result:
 
 
 def plot(result: Result, theme: str):
-    # Converted to the shared style (issue #14): column width, real text >= 11 px, direct labels.
+    # The shared style: column width, real text >= 11 px, direct labels.
     fig, (ax, ax2) = style.subplots(theme, 1, 2, width=1.0, height=4.0 if style.phone() else 3.3,
                                     gridspec_kw={"width_ratios": [3, 2]})
     bins = np.linspace(-1, 1, 81)

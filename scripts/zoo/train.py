@@ -92,7 +92,7 @@ ZOO["mlp-1l-seed1"] = (ZOO["mlp-1l"][0], replace(ZOO["mlp-1l"][1], seed=1))  # f
 # Replicates: the same recipe with other seeds (initialisation and batch order), so that a circuit claim is a
 # claim about the recipe, not one run. Not part of the zoo's time budget (each pair adds ~10 minutes); no
 # snapshots (the phase-change figure reads the seed-0 run's).
-SEEDS = (1, 2, 3, 4)  # five runs of each recipe: a claim about the recipe rests on 5 (issue #22)
+SEEDS = (1, 2, 3, 4)  # five runs of each recipe: a claim about the recipe rests on 5
 for _seed in SEEDS:
     for _layers, _base in ((1, "attn-only-1l"), (2, "attn-only-2l")):
         ZOO[f"{_base}-seed{_seed}"] = (ZOO[_base][0], replace(ZOO[_base][1], seed=_seed, snapshot_steps=()))

@@ -1,4 +1,4 @@
-// Values on hover (issue #14): a computed figure's heatmap cells, bars and points show their numbers under
+// Values on hover: a computed figure's heatmap cells, bars and points show their numbers under
 // the cursor. Offline, no library.
 //
 // Figures are <img> SVGs, which run no script and fire no events inside. A figure script that calls

@@ -1,4 +1,4 @@
-// Tap or click a computed figure to see it full size (issue #14). No library, no CDN.
+// Tap or click a computed figure to see it full size. No library, no CDN.
 //
 // Figures are drawn so their text is >= 11 px at the content column's width (688 px); below 600 px the page
 // serves each figure's phone rendering (a <picture> source, >= 9 px inline in a 358 px column), and a tap
