@@ -68,6 +68,25 @@
       return shards.get(i);
     };
 
+    // Material's navigation.tracking rewrites the address to the section in view 250 ms after a scroll ends, so
+    // after a scroll this widget makes, the feature's address is written back once the scrolling has settled
+    // (400 ms after the last scroll event), if the widget is still on screen.
+    let settle;
+    const keepAddress = () => {
+      const restore = () => {
+        clearTimeout(settle);
+        settle = setTimeout(() => {
+          window.removeEventListener("scroll", restore);
+          const r = el.getBoundingClientRect();
+          if (r.bottom > 0 && r.top < window.innerHeight) {
+            history.replaceState(history.state, "", `#feature-${state.size}-${state.feature}`);
+          }
+        }, 400);
+      };
+      window.addEventListener("scroll", restore, { passive: true });
+      restore();
+    };
+
     function open(size, j, { scroll = false, address = true } = {}) {
       const n = sizes.includes(size) ? size : state.size;
       state.size = n;
@@ -78,7 +97,10 @@
       prev.disabled = state.feature === 0;
       next.disabled = state.feature === n - 1;
       if (address) history.replaceState(history.state, "", `#feature-${n}-${state.feature}`);
-      if (scroll) el.scrollIntoView({ block: "start" });
+      if (scroll) {
+        el.scrollIntoView({ block: "start" });
+        keepAddress();
+      }
       const want = `${n}/${state.feature}`;
       body.dataset.feature = want;
       body.setAttribute("aria-busy", "true");
